@@ -1,0 +1,356 @@
+//! The Tryst system-call ABI, defined once: compiled by `ipc-core`, the kernel and the `tryst`
+//! user library, and pinned number by number by the tests at the bottom of this file.
+//!
+//! `docs/abi.md` describes the same contract in prose: abstract argument and result slots
+//! first, then the x86_64 registers that carry them.
+#![no_std]
+#![forbid(unsafe_code)]
+
+/// How many argument slots a system call has (`arg0` … `arg5`).
+pub const ARG_SLOTS: usize = 6;
+/// How many value slots a successful system call returns besides its status (`val0` … `val5`).
+pub const VALUE_SLOTS: usize = 6;
+
+/// The x86_64 registers, in slot order, that carry `arg0` … `arg5` into the kernel and
+/// `val0` … `val5` back out. The syscall number travels in `rax`, the status comes back in
+/// `rax`; `rcx` and `r11` are clobbered by the `syscall` instruction itself.
+pub const SLOT_REGISTERS: [&str; ARG_SLOTS] = ["rdi", "rsi", "rdx", "r10", "r8", "r9"];
+
+/// The largest buffer one `debug_write` accepts, in bytes.
+pub const DEBUG_WRITE_MAX: u64 = 4096;
+/// The longest sleep one `sleep` accepts, in timer ticks.
+pub const SLEEP_MAX_TICKS: u64 = 1 << 32;
+/// The timer frequency: one tick is `1000 / TICK_HZ` milliseconds of (virtual) time.
+pub const TICK_HZ: u64 = 100;
+/// The first address above user space: user memory lives in `[0, USER_END)`.
+pub const USER_END: u64 = 0x0000_8000_0000_0000;
+
+/// Generates a `#[repr(u64)]` enum whose numbers are written exactly once, with a checked
+/// conversion back from the raw number (no transmute).
+macro_rules! numbered {
+    ($(#[$meta:meta])* pub enum $name:ident { $($(#[$vmeta:meta])* $variant:ident = $value:expr,)* }) => {
+        $(#[$meta])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+        #[repr(u64)]
+        pub enum $name { $($(#[$vmeta])* $variant = $value,)* }
+
+        impl $name {
+            /// Every variant, in declaration order.
+            pub const ALL: &'static [$name] = &[$($name::$variant,)*];
+        }
+
+        impl TryFrom<u64> for $name {
+            type Error = u64;
+            fn try_from(raw: u64) -> Result<Self, u64> {
+                match raw {
+                    $($value => Ok($name::$variant),)*
+                    other => Err(other),
+                }
+            }
+        }
+
+        impl From<$name> for u64 {
+            fn from(value: $name) -> u64 { value as u64 }
+        }
+    };
+}
+
+numbered! {
+    /// System-call numbers, passed in `rax`.
+    pub enum SyscallNumber {
+        /// `debug_write(buf, len) -> written`: write bytes to the kernel's debug console.
+        DebugWrite = 0,
+        /// `yield()`: give up the rest of this time slice to threads of equal priority.
+        Yield = 1,
+        /// `exit(status) -> !`: end the calling process with a status the kernel reports.
+        Exit = 2,
+        /// `sleep(ticks) -> now`: block for at least `ticks` timer ticks; returns the tick count.
+        Sleep = 3,
+    }
+}
+
+numbered! {
+    /// Error codes, returned in `rax` (the status slot); `0` means success.
+    pub enum Error {
+        /// The syscall number names no system call.
+        UnknownSyscall = 1,
+        /// An argument is outside the range the system call accepts.
+        InvalidArgument = 2,
+        /// A user buffer is not wholly inside mapped, user-accessible memory (kernel addresses,
+        /// unmapped pages, or a range that wraps around the address space).
+        BadAddress = 3,
+    }
+}
+
+numbered! {
+    /// Why a thread was stopped by the CPU. The numbers are the x86_64 exception vectors.
+    pub enum FaultKind {
+        /// `#DE`: division by zero or quotient overflow.
+        DivideError = 0,
+        /// `#DB`: debug trap (single-step or breakpoint register).
+        Debug = 1,
+        /// `#BP`: `int3`.
+        Breakpoint = 3,
+        /// `#OF`: `into` with overflow set.
+        Overflow = 4,
+        /// `#BR`: `bound` range exceeded.
+        BoundRange = 5,
+        /// `#UD`: invalid or undefined opcode.
+        InvalidOpcode = 6,
+        /// `#NM`: FPU/SSE instruction while the unit is disabled.
+        DeviceNotAvailable = 7,
+        /// `#NP`: segment not present.
+        SegmentNotPresent = 11,
+        /// `#SS`: stack-segment fault.
+        StackSegment = 12,
+        /// `#GP`: general protection (privileged instruction, bad selector, non-canonical address).
+        GeneralProtection = 13,
+        /// `#PF`: page fault.
+        PageFault = 14,
+        /// `#MF`: x87 floating-point error.
+        FloatingPoint = 16,
+        /// `#AC`: alignment check.
+        AlignmentCheck = 17,
+        /// `#XM`: SIMD floating-point exception.
+        SimdFloatingPoint = 19,
+    }
+}
+
+impl FaultKind {
+    /// A short human-readable name, used in the kernel's fault reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            FaultKind::DivideError => "divide error",
+            FaultKind::Debug => "debug trap",
+            FaultKind::Breakpoint => "breakpoint",
+            FaultKind::Overflow => "overflow",
+            FaultKind::BoundRange => "bound range exceeded",
+            FaultKind::InvalidOpcode => "invalid opcode",
+            FaultKind::DeviceNotAvailable => "device not available",
+            FaultKind::SegmentNotPresent => "segment not present",
+            FaultKind::StackSegment => "stack-segment fault",
+            FaultKind::GeneralProtection => "general protection fault",
+            FaultKind::PageFault => "page fault",
+            FaultKind::FloatingPoint => "x87 floating-point error",
+            FaultKind::AlignmentCheck => "alignment check",
+            FaultKind::SimdFloatingPoint => "SIMD floating-point error",
+        }
+    }
+}
+
+/// A system call, decoded from its number and argument slots into typed values.
+///
+/// This is the one place where raw registers become meaning: the kernel decodes every
+/// `syscall` through [`Syscall::decode`], and the user library builds its arguments through
+/// [`Syscall::encode`], so the two sides cannot disagree.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Syscall {
+    /// Write `len` bytes at user address `buf` to the debug console.
+    DebugWrite { buf: UserBuffer },
+    /// Give up the rest of the time slice.
+    Yield,
+    /// End the calling process.
+    Exit { status: u32 },
+    /// Block for `ticks` timer ticks (`0`: just read the tick count).
+    Sleep { ticks: u64 },
+}
+
+/// A user-space byte range as the process alleged it: not yet checked against any address space.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct UserBuffer {
+    /// First byte.
+    pub addr: u64,
+    /// Length in bytes.
+    pub len: u64,
+}
+
+impl UserBuffer {
+    /// The range's end (exclusive), or `None` when it wraps around the address space.
+    pub fn end(self) -> Option<u64> {
+        self.addr.checked_add(self.len)
+    }
+
+    /// Whether the whole range lies in user space (`[0, USER_END)`) without wrapping.
+    pub fn is_in_user_space(self) -> bool {
+        matches!(self.end(), Some(end) if end <= USER_END)
+    }
+}
+
+impl Syscall {
+    /// Decodes a raw system call. Every range check that needs no address space happens here.
+    pub fn decode(number: u64, args: [u64; ARG_SLOTS]) -> Result<Syscall, Error> {
+        let number = SyscallNumber::try_from(number).map_err(|_| Error::UnknownSyscall)?;
+        Ok(match number {
+            SyscallNumber::DebugWrite => {
+                let buf = UserBuffer { addr: args[0], len: args[1] };
+                if buf.len > DEBUG_WRITE_MAX {
+                    return Err(Error::InvalidArgument);
+                }
+                if !buf.is_in_user_space() {
+                    return Err(Error::BadAddress);
+                }
+                Syscall::DebugWrite { buf }
+            }
+            SyscallNumber::Yield => Syscall::Yield,
+            SyscallNumber::Exit => Syscall::Exit {
+                status: u32::try_from(args[0]).map_err(|_| Error::InvalidArgument)?,
+            },
+            SyscallNumber::Sleep => {
+                if args[0] > SLEEP_MAX_TICKS {
+                    return Err(Error::InvalidArgument);
+                }
+                Syscall::Sleep { ticks: args[0] }
+            }
+        })
+    }
+
+    /// Encodes a system call into its number and argument slots (unused slots are zero).
+    pub fn encode(self) -> (u64, [u64; ARG_SLOTS]) {
+        let mut args = [0; ARG_SLOTS];
+        let number = match self {
+            Syscall::DebugWrite { buf } => {
+                args[0] = buf.addr;
+                args[1] = buf.len;
+                SyscallNumber::DebugWrite
+            }
+            Syscall::Yield => SyscallNumber::Yield,
+            Syscall::Exit { status } => {
+                args[0] = u64::from(status);
+                SyscallNumber::Exit
+            }
+            Syscall::Sleep { ticks } => {
+                args[0] = ticks;
+                SyscallNumber::Sleep
+            }
+        };
+        (number.into(), args)
+    }
+}
+
+/// Turns the status slot back into a result: `0` is success, anything else an [`Error`];
+/// a status this ABI does not define comes back raw as `Err(Err(status))`.
+pub fn status_to_result(status: u64) -> Result<(), Result<Error, u64>> {
+    if status == 0 {
+        Ok(())
+    } else {
+        Err(Error::try_from(status))
+    }
+}
+
+/// The status slot's value for a result.
+pub fn result_to_status(result: Result<(), Error>) -> u64 {
+    match result {
+        Ok(()) => 0,
+        Err(error) => error.into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn syscall_numbers_are_pinned() {
+        let pinned: &[(SyscallNumber, u64)] = &[
+            (SyscallNumber::DebugWrite, 0),
+            (SyscallNumber::Yield, 1),
+            (SyscallNumber::Exit, 2),
+            (SyscallNumber::Sleep, 3),
+        ];
+        assert_eq!(pinned.len(), SyscallNumber::ALL.len(), "a new syscall needs a pinned number");
+        for &(call, number) in pinned {
+            assert_eq!(u64::from(call), number);
+            assert_eq!(SyscallNumber::try_from(number), Ok(call));
+        }
+    }
+
+    #[test]
+    fn error_codes_are_pinned() {
+        let pinned: &[(Error, u64)] =
+            &[(Error::UnknownSyscall, 1), (Error::InvalidArgument, 2), (Error::BadAddress, 3)];
+        assert_eq!(pinned.len(), Error::ALL.len(), "a new error needs a pinned code");
+        for &(error, code) in pinned {
+            assert_eq!(u64::from(error), code);
+            assert_eq!(Error::try_from(code), Ok(error));
+        }
+        assert_eq!(Error::try_from(0), Err(0), "0 is success, never an error");
+    }
+
+    #[test]
+    fn fault_kinds_are_the_x86_vectors() {
+        let pinned: &[(FaultKind, u64)] = &[
+            (FaultKind::DivideError, 0),
+            (FaultKind::Debug, 1),
+            (FaultKind::Breakpoint, 3),
+            (FaultKind::Overflow, 4),
+            (FaultKind::BoundRange, 5),
+            (FaultKind::InvalidOpcode, 6),
+            (FaultKind::DeviceNotAvailable, 7),
+            (FaultKind::SegmentNotPresent, 11),
+            (FaultKind::StackSegment, 12),
+            (FaultKind::GeneralProtection, 13),
+            (FaultKind::PageFault, 14),
+            (FaultKind::FloatingPoint, 16),
+            (FaultKind::AlignmentCheck, 17),
+            (FaultKind::SimdFloatingPoint, 19),
+        ];
+        assert_eq!(pinned.len(), FaultKind::ALL.len());
+        for &(kind, vector) in pinned {
+            assert_eq!(u64::from(kind), vector);
+            assert_eq!(FaultKind::try_from(vector), Ok(kind));
+        }
+    }
+
+    #[test]
+    fn slot_layout_is_pinned() {
+        assert_eq!(SLOT_REGISTERS, ["rdi", "rsi", "rdx", "r10", "r8", "r9"]);
+        assert_eq!(DEBUG_WRITE_MAX, 4096);
+        assert_eq!(SLEEP_MAX_TICKS, 1 << 32);
+        assert_eq!(TICK_HZ, 100);
+        assert_eq!(USER_END, 0x0000_8000_0000_0000);
+    }
+
+    #[test]
+    fn encode_then_decode_is_identity() {
+        let calls = [
+            Syscall::DebugWrite { buf: UserBuffer { addr: 0x1000, len: 12 } },
+            Syscall::DebugWrite { buf: UserBuffer { addr: USER_END - 1, len: 1 } },
+            Syscall::Yield,
+            Syscall::Exit { status: 0 },
+            Syscall::Exit { status: u32::MAX },
+            Syscall::Sleep { ticks: 0 },
+            Syscall::Sleep { ticks: SLEEP_MAX_TICKS },
+        ];
+        for call in calls {
+            let (number, args) = call.encode();
+            assert_eq!(Syscall::decode(number, args), Ok(call));
+        }
+    }
+
+    #[test]
+    fn decode_rejects_bad_arguments() {
+        let decode = |number: SyscallNumber, a0: u64, a1: u64| {
+            Syscall::decode(number.into(), [a0, a1, 0, 0, 0, 0])
+        };
+        assert_eq!(Syscall::decode(4, [0; 6]), Err(Error::UnknownSyscall));
+        assert_eq!(Syscall::decode(u64::MAX, [0; 6]), Err(Error::UnknownSyscall));
+        assert_eq!(decode(SyscallNumber::DebugWrite, 0x1000, 4097), Err(Error::InvalidArgument));
+        assert_eq!(decode(SyscallNumber::DebugWrite, u64::MAX - 2, 8), Err(Error::BadAddress));
+        assert_eq!(
+            decode(SyscallNumber::DebugWrite, 0xffff_8000_0000_0000, 8),
+            Err(Error::BadAddress)
+        );
+        assert_eq!(decode(SyscallNumber::DebugWrite, USER_END - 4, 8), Err(Error::BadAddress));
+        assert_eq!(decode(SyscallNumber::Exit, 1 << 32, 0), Err(Error::InvalidArgument));
+        assert_eq!(decode(SyscallNumber::Sleep, SLEEP_MAX_TICKS + 1, 0), Err(Error::InvalidArgument));
+    }
+
+    #[test]
+    fn status_round_trips() {
+        assert_eq!(status_to_result(result_to_status(Ok(()))), Ok(()));
+        for &error in Error::ALL {
+            assert_eq!(status_to_result(result_to_status(Err(error))), Err(Ok(error)));
+        }
+        assert_eq!(status_to_result(999), Err(Err(999)));
+    }
+}
