@@ -1,0 +1,88 @@
+//! The Tryst user library: safe wrappers for every system call, the process runtime
+//! (`entry!`, the panic handler) and console printing.
+//!
+//! A program looks like this:
+//!
+//! ```ignore
+//! #![no_std]
+//! #![no_main]
+//! tryst::entry!(main);
+//! fn main(argument: u64) -> u32 {
+//!     tryst::println!("hello from user space, argument {argument}");
+//!     0
+//! }
+//! ```
+#![no_std]
+#![deny(unsafe_op_in_unsafe_fn)]
+#![warn(missing_docs)]
+
+pub mod print;
+pub mod raw;
+
+pub use tryst_abi as abi;
+pub use tryst_abi::Error;
+
+use tryst_abi::{status_to_result, Syscall, UserBuffer};
+
+/// Makes a decoded system call and returns `val0`.
+fn call(call: Syscall) -> Result<u64, Error> {
+    let (number, args) = call.encode();
+    // SAFETY: `Syscall` values are built from safe references (see each wrapper), so any
+    // buffer they name is initialized memory of this process.
+    let (status, value) = unsafe { raw::syscall(number, args) };
+    match status_to_result(status) {
+        Ok(()) => Ok(value),
+        Err(Ok(error)) => Err(error),
+        Err(Err(unknown)) => panic!("the kernel returned status {unknown}, which this library does not know"),
+    }
+}
+
+/// Writes `bytes` to the kernel's debug console (at most [`abi::DEBUG_WRITE_MAX`] at once);
+/// returns how many bytes were written.
+pub fn debug_write(bytes: &[u8]) -> Result<usize, Error> {
+    let buf = UserBuffer { addr: bytes.as_ptr() as u64, len: bytes.len() as u64 };
+    call(Syscall::DebugWrite { buf }).map(|written| written as usize)
+}
+
+/// Gives the rest of this time slice to other ready threads of the same priority.
+pub fn yield_now() {
+    // Yield takes no arguments and cannot fail.
+    let _ = call(Syscall::Yield);
+}
+
+/// Ends this process with `status`, which the kernel reports.
+pub fn exit(status: u32) -> ! {
+    let _ = call(Syscall::Exit { status });
+    unreachable!("exit returned")
+}
+
+/// Blocks for at least `ticks` timer ticks ([`abi::TICK_HZ`] per second); returns the tick
+/// count at wake-up. Fails with [`Error::InvalidArgument`] above [`abi::SLEEP_MAX_TICKS`].
+pub fn sleep(ticks: u64) -> Result<u64, Error> {
+    call(Syscall::Sleep { ticks })
+}
+
+/// Timer ticks since boot.
+pub fn now() -> u64 {
+    // A zero-tick sleep only reads the clock and cannot fail.
+    call(Syscall::Sleep { ticks: 0 }).unwrap_or(0)
+}
+
+/// Declares the program's `main(argument: u64) -> u32`: the runtime calls it with the
+/// argument the process was started with and exits with what it returns.
+#[macro_export]
+macro_rules! entry {
+    ($main:path) => {
+        #[unsafe(no_mangle)]
+        extern "C" fn _start(argument: u64) -> ! {
+            let main: fn(u64) -> u32 = $main;
+            $crate::exit(main(argument))
+        }
+    };
+}
+
+#[panic_handler]
+fn panic(info: &core::panic::PanicInfo) -> ! {
+    println!("panic: {info}");
+    exit(101)
+}

@@ -1,0 +1,51 @@
+# Tryst: the only commands a newcomer needs.
+#   make run    boot the demo system under QEMU (ctrl-a x quits)
+#   make test   host tests, then every QEMU scenario
+#   make gdb    boot paused with QEMU's gdb stub, and start gdb on the kernel's symbols
+#   make clean
+# ACCEL=kvm uses KVM (only on hosts with real hardware virtualization); the default is TCG.
+
+ACCEL ?= tcg
+SCENARIO ?= demo
+
+USER_DIR   := target/user/x86_64-target/release
+KERNEL_ELF := target/kernel/x86_64-target/release/tryst-kernel
+USER_PROGRAMS := hello spinner sleeper fault worker badcalls exit_status
+
+ifeq ($(ACCEL),kvm)
+  QEMU_CPU := -accel kvm -cpu host,-arch-capabilities
+else
+  QEMU_CPU := -accel tcg -cpu qemu64,+nx,+smep,+smap
+endif
+
+QEMU_FLAGS = -machine q35 $(QEMU_CPU) -m 128M -no-reboot -display none \
+	-device isa-debug-exit,iobase=0xf4,iosize=0x04 \
+	-kernel $(KERNEL_ELF)
+
+.PHONY: all setup user kernel run test host-test qemu-test gdb clean
+
+all: kernel
+
+setup:
+	@bash .ci/setup
+
+user: setup
+	cargo xbuild -p tryst-programs --target-dir target/user
+
+kernel: user
+	RUSTFLAGS="-C code-model=kernel" TRYST_USER_BIN_DIR="$(CURDIR)/$(USER_DIR)" \
+		cargo xbuild -p tryst-kernel --target-dir target/kernel
+
+run: kernel
+	qemu-system-x86_64 $(QEMU_FLAGS) -serial mon:stdio -append "scenario=$(SCENARIO)"
+
+test: setup
+	@bash kernel/qemu-tests.sh
+
+gdb: kernel
+	@echo "QEMU waits for gdb on localhost:1234; starting gdb with the kernel's symbols."
+	qemu-system-x86_64 $(QEMU_FLAGS) -serial file:target/gdb-serial.log -append "scenario=$(SCENARIO)" -s -S &
+	gdb -q $(KERNEL_ELF) -ex "target remote localhost:1234"
+
+clean:
+	cargo clean

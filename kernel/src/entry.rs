@@ -1,0 +1,155 @@
+//! The kernel side of every entry: turn what the CPU saved into a call on ipc-core's state
+//! machine, then resume whichever thread it says runs next (or idle until one can).
+
+use core::sync::atomic::{AtomicU64, Ordering};
+
+use ipc_core::abi::{Error, FaultKind};
+use ipc_core::{Access, Fault, Kernel, Machine, ThreadId, MAX_THREADS};
+use x86_64::registers::control::Cr2;
+
+use crate::memory::FRAMES;
+use crate::process;
+use crate::space::AddressSpace;
+use crate::timer::{self, PIC_BASE, TIMER_VECTOR};
+use crate::trap::{self, CpuLocal, UserContext, CONTEXTS, SYSCALL_VECTOR};
+
+static KERNEL: CpuLocal<Kernel> = CpuLocal::new(Kernel::new());
+static SPACES: CpuLocal<[Option<AddressSpace>; MAX_THREADS]> = CpuLocal::new([const { None }; MAX_THREADS]);
+/// Timer ticks that arrived while the kernel idled, not yet given to ipc-core.
+static PENDING_TICKS: AtomicU64 = AtomicU64::new(0);
+
+/// The hardware under ipc-core's [`Machine`] trait.
+struct Hardware;
+
+impl Machine for Hardware {
+    fn read_user(&mut self, thread: ThreadId, addr: u64, buf: &mut [u8]) -> Result<(), Error> {
+        SPACES.with(|spaces| match &spaces[thread.index()] {
+            Some(space) => space.read(addr, buf),
+            None => Err(Error::BadAddress),
+        })
+    }
+
+    fn console_write(&mut self, bytes: &[u8]) {
+        crate::serial::write_bytes(bytes);
+    }
+
+    fn set_result(&mut self, thread: ThreadId, result: Result<u64, Error>) {
+        CONTEXTS.with(|contexts| {
+            let context = &mut contexts[thread.index()];
+            match result {
+                Ok(value) => {
+                    context.rax = 0;
+                    context.rdi = value;
+                }
+                Err(error) => context.rax = error.into(),
+            }
+        });
+    }
+
+    fn release(&mut self, thread: ThreadId) {
+        if let Some(space) = SPACES.with(|spaces| spaces[thread.index()].take()) {
+            space.destroy(&mut FRAMES.lock());
+        }
+        CONTEXTS.with(|contexts| contexts[thread.index()] = UserContext::default());
+    }
+}
+
+/// Starts a program from its ELF image as a new process.
+pub fn start_program(name: &str, image: &[u8], priority: u8, argument: u64) {
+    let loaded = process::load(image, argument, &mut FRAMES.lock())
+        .unwrap_or_else(|error| panic!("cannot load boot program {name}: {error:?}"));
+    let thread = KERNEL
+        .with(|kernel| kernel.spawn(name, priority))
+        .unwrap_or_else(|error| panic!("cannot start boot program {name}: {error:?}"));
+    CONTEXTS.with(|contexts| contexts[thread.index()] = loaded.context);
+    SPACES.with(|spaces| spaces[thread.index()] = Some(loaded.space));
+    kprintln!("tryst: started process {} ({name}) at priority {priority}", thread.number());
+}
+
+/// Entered from the stubs (on the kernel stack, interrupts off) after a thread's registers
+/// were saved into its context.
+pub extern "C" fn from_user() -> ! {
+    let Some(thread) = KERNEL.with(|kernel| kernel.current()) else {
+        panic!("entry from user mode with no current thread");
+    };
+    let context = CONTEXTS.with(|contexts| contexts[thread.index()]);
+    let vector = context.vector;
+    match vector {
+        SYSCALL_VECTOR => {
+            let args = [context.rdi, context.rsi, context.rdx, context.r10, context.r8, context.r9];
+            KERNEL.with(|kernel| kernel.syscall(&mut Hardware, context.rax, args));
+        }
+        // NMI, double fault and machine check arrive on the emergency stack, not in the
+        // context, and mean the machine itself is in trouble.
+        2 | 8 | 18 => panic!("fatal exception {vector} while a user thread ran"),
+        0..=31 => {
+            let fault = user_fault(&context);
+            KERNEL.with(|kernel| kernel.fault(&mut Hardware, fault));
+        }
+        v if v == u64::from(TIMER_VECTOR) => {
+            timer::end_of_interrupt(TIMER_VECTOR);
+            KERNEL.with(|kernel| kernel.tick(&mut Hardware));
+        }
+        v => timer::end_of_interrupt(v as u8),
+    }
+    run_next()
+}
+
+/// Describes a CPU exception taken in user mode.
+fn user_fault(context: &UserContext) -> Fault {
+    // Vectors a user can raise but the ABI does not name (reserved ones) count as #GP.
+    let kind = FaultKind::try_from(context.vector).unwrap_or(FaultKind::GeneralProtection);
+    let page = (kind == FaultKind::PageFault).then(|| {
+        let access = if context.error_code & (1 << 4) != 0 {
+            Access::Execute
+        } else if context.error_code & (1 << 1) != 0 {
+            Access::Write
+        } else {
+            Access::Read
+        };
+        (Cr2::read_raw(), access)
+    });
+    Fault { kind, ip: context.rip, page }
+}
+
+/// Entered from the stubs for an interrupt or exception in kernel mode. Only the idle loop
+/// runs with interrupts on, so this is a timer tick to count, or a kernel bug.
+pub extern "C" fn from_kernel(frame: &mut UserContext) {
+    match frame.vector {
+        v if v == u64::from(TIMER_VECTOR) => {
+            PENDING_TICKS.fetch_add(1, Ordering::Relaxed);
+            timer::end_of_interrupt(TIMER_VECTOR);
+        }
+        v if v >= u64::from(PIC_BASE) => timer::end_of_interrupt(v as u8),
+        v => panic!(
+            "kernel exception {v} at rip {:#x}, error code {:#x}, cr2 {:#x}",
+            frame.rip,
+            frame.error_code,
+            Cr2::read_raw()
+        ),
+    }
+}
+
+/// Resumes the thread ipc-core chooses; idles (interrupts on, `hlt`) while none is ready.
+/// When no thread is left at all, the system has finished: report and leave QEMU.
+pub fn run_next() -> ! {
+    loop {
+        if let Some(thread) = KERNEL.with(|kernel| kernel.schedule()) {
+            SPACES.with(|spaces| match &spaces[thread.index()] {
+                Some(space) => space.activate(),
+                None => panic!("thread {} has no address space", thread.number()),
+            });
+            trap::resume(thread.index());
+        }
+        if KERNEL.with(|kernel| kernel.thread_count()) == 0 {
+            kprintln!("tryst: all processes have finished");
+            crate::exit::success();
+        }
+        x86_64::instructions::interrupts::enable_and_hlt();
+        x86_64::instructions::interrupts::disable();
+        let ticks = PENDING_TICKS.swap(0, Ordering::Relaxed);
+        for _ in 0..ticks {
+            KERNEL.with(|kernel| kernel.tick(&mut Hardware));
+        }
+    }
+}

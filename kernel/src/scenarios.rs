@@ -1,0 +1,115 @@
+//! What the kernel starts at boot: the user programs it embeds, and the scenarios (sets of
+//! processes) that `make run` and the QEMU tests boot, chosen by `scenario=NAME` on the
+//! kernel command line.
+
+/// The user programs, embedded from the user build (see build.rs).
+macro_rules! programs {
+    ($($name:literal),* $(,)?) => {
+        const PROGRAMS: &[(&str, &[u8])] = &[
+            $(($name, include_bytes!(concat!(env!("TRYST_USER_BIN_DIR"), "/", $name))),)*
+        ];
+    };
+}
+
+programs!["hello", "spinner", "sleeper", "fault", "worker", "badcalls", "exit_status"];
+
+/// The ELF image of the program called `name`.
+pub fn program(name: &str) -> Option<&'static [u8]> {
+    PROGRAMS.iter().find(|(n, _)| *n == name).map(|(_, image)| *image)
+}
+
+/// One process to start.
+pub struct Launch {
+    pub program: &'static str,
+    pub priority: u8,
+    /// Passed to the program's `main` in `rdi`.
+    pub argument: u64,
+}
+
+/// A set of processes to boot, and whether to run the frame-allocator self-check first.
+pub struct Scenario {
+    pub name: &'static str,
+    pub check_frames: bool,
+    pub launches: &'static [Launch],
+}
+
+const fn launch(program: &'static str, priority: u8, argument: u64) -> Launch {
+    Launch { program, priority, argument }
+}
+
+// Arguments of the `fault` program: which forbidden thing to try (see userland fault.rs).
+const NULL_READ: u64 = 0;
+const KERNEL_READ: u64 = 1;
+const KERNEL_WRITE: u64 = 2;
+const DIRECT_MAP_READ: u64 = 3;
+const JUMP_TO_DATA: u64 = 4;
+const JUMP_TO_STACK: u64 = 5;
+const CLI: u64 = 6;
+const HLT: u64 = 7;
+const OUT: u64 = 8;
+const MOV_CR3: u64 = 9;
+const WRMSR: u64 = 10;
+
+/// Every scenario; the first is the default.
+pub const SCENARIOS: &[Scenario] = &[
+    Scenario {
+        name: "demo",
+        check_frames: false,
+        launches: &[
+            launch("hello", 4, 1),
+            launch("hello", 4, 2),
+            launch("fault", 4, NULL_READ),
+            launch("worker", 2, 0),
+        ],
+    },
+    Scenario { name: "boot_memory_map", check_frames: true, launches: &[launch("hello", 4, 1)] },
+    Scenario {
+        name: "preemption_fairness",
+        check_frames: false,
+        launches: &[launch("spinner", 3, b'A' as u64), launch("spinner", 3, b'B' as u64)],
+    },
+    Scenario {
+        name: "priority_preemption",
+        check_frames: false,
+        launches: &[launch("spinner", 1, b'L' as u64), launch("sleeper", 9, 0)],
+    },
+    Scenario {
+        name: "user_fault_isolated",
+        check_frames: false,
+        launches: &[launch("fault", 5, NULL_READ), launch("worker", 1, 0)],
+    },
+    Scenario {
+        name: "kernel_memory_protected",
+        check_frames: false,
+        launches: &[
+            launch("fault", 5, KERNEL_READ),
+            launch("fault", 5, KERNEL_WRITE),
+            launch("fault", 5, DIRECT_MAP_READ),
+            launch("worker", 1, 0),
+        ],
+    },
+    Scenario {
+        name: "nx_enforced",
+        check_frames: false,
+        launches: &[launch("fault", 5, JUMP_TO_DATA), launch("fault", 5, JUMP_TO_STACK), launch("worker", 1, 0)],
+    },
+    Scenario {
+        name: "privileged_instruction_faults",
+        check_frames: false,
+        launches: &[
+            launch("fault", 5, CLI),
+            launch("fault", 5, HLT),
+            launch("fault", 5, OUT),
+            launch("fault", 5, MOV_CR3),
+            launch("fault", 5, WRMSR),
+            launch("worker", 1, 0),
+        ],
+    },
+    Scenario { name: "bad_syscall_args", check_frames: false, launches: &[launch("badcalls", 5, 0)] },
+    Scenario { name: "exit_status", check_frames: false, launches: &[launch("exit_status", 5, 0)] },
+];
+
+/// The scenario called `name`.
+pub fn find(name: &str) -> Option<&'static Scenario> {
+    SCENARIOS.iter().find(|scenario| scenario.name == name)
+}

@@ -1,0 +1,43 @@
+//! The periodic timer: the PIT on IRQ 0 through the remapped 8259 PICs, at `TICK_HZ`.
+
+use ipc_core::abi::TICK_HZ;
+use pic8259::ChainedPics;
+use spin::Mutex;
+use x86_64::instructions::port::Port;
+
+/// The vector of IRQ 0 after remapping (the first 32 vectors are CPU exceptions).
+pub const PIC_BASE: u8 = 32;
+/// The timer's vector.
+pub const TIMER_VECTOR: u8 = PIC_BASE;
+/// The PIT's input clock.
+const PIT_HZ: u64 = 1_193_182;
+
+// SAFETY (of the `unsafe` in the initializer): 32..48 are unused by CPU exceptions.
+static PICS: Mutex<ChainedPics> = Mutex::new(unsafe { ChainedPics::new(PIC_BASE, PIC_BASE + 8) });
+
+/// Remaps the PICs, unmasks only the timer line, and starts the PIT.
+pub fn init() {
+    let mut pics = PICS.lock();
+    // SAFETY: remaps the legacy PICs away from the exception vectors and masks every line but
+    // IRQ 0; the IDT has stubs for vectors 32..48.
+    unsafe {
+        pics.initialize();
+        pics.write_masks(0b1111_1110, 0b1111_1111);
+    }
+    let divisor = (PIT_HZ / TICK_HZ) as u16;
+    let mut command = Port::<u8>::new(0x43);
+    let mut channel0 = Port::<u8>::new(0x40);
+    // SAFETY: programs PIT channel 0 as a rate generator (mode 2), low byte then high byte;
+    // the PIT ports belong to this module alone.
+    unsafe {
+        command.write(0b0011_0100);
+        channel0.write(divisor as u8);
+        channel0.write((divisor >> 8) as u8);
+    }
+}
+
+/// Acknowledges an interrupt from a PIC line.
+pub fn end_of_interrupt(vector: u8) {
+    // SAFETY: `vector` is a PIC vector that was just delivered.
+    unsafe { PICS.lock().notify_end_of_interrupt(vector) };
+}

@@ -1,0 +1,31 @@
+//! The raw `syscall` instruction: the only `unsafe` in the user library.
+
+/// Makes system call `number` with `args` in the argument slots; returns the status slot and
+/// the first value slot.
+///
+/// # Safety
+/// The kernel validates everything it is given, so no call can harm the kernel or another
+/// process; but a call can end or block this process, and a buffer argument must describe
+/// memory that Rust considers initialized when the kernel reads it.
+pub unsafe fn syscall(number: u64, args: [u64; 6]) -> (u64, u64) {
+    let status: u64;
+    let value: u64;
+    // SAFETY: `syscall` clobbers rcx and r11 and returns status in rax and val0 in rdi; the
+    // other value slots (rsi, rdx, r10, r8, r9) may change too, so all are marked clobbered.
+    unsafe {
+        core::arch::asm!(
+            "syscall",
+            inlateout("rax") number => status,
+            inlateout("rdi") args[0] => value,
+            inlateout("rsi") args[1] => _,
+            inlateout("rdx") args[2] => _,
+            inlateout("r10") args[3] => _,
+            inlateout("r8") args[4] => _,
+            inlateout("r9") args[5] => _,
+            lateout("rcx") _,
+            lateout("r11") _,
+            options(nostack),
+        );
+    }
+    (status, value)
+}
