@@ -37,6 +37,11 @@ const fn launch(program: &'static str, priority: u8, argument: u64) -> Launch {
     Launch { program, priority, argument }
 }
 
+/// The `spinner` program's argument: its one-letter name and how many ticks to spin.
+const fn spinner(letter: u8, ticks: u64) -> u64 {
+    letter as u64 | ticks << 8
+}
+
 // Arguments of the `fault` program: which forbidden thing to try (see userland fault.rs).
 const NULL_READ: u64 = 0;
 const KERNEL_READ: u64 = 1;
@@ -66,12 +71,12 @@ pub const SCENARIOS: &[Scenario] = &[
     Scenario {
         name: "preemption_fairness",
         check_frames: false,
-        launches: &[launch("spinner", 3, b'A' as u64), launch("spinner", 3, b'B' as u64)],
+        launches: &[launch("spinner", 3, spinner(b'A', 10)), launch("spinner", 3, spinner(b'B', 10))],
     },
     Scenario {
         name: "priority_preemption",
         check_frames: false,
-        launches: &[launch("spinner", 1, b'L' as u64), launch("sleeper", 9, 0)],
+        launches: &[launch("spinner", 1, spinner(b'L', 30)), launch("sleeper", 9, 0)],
     },
     Scenario {
         name: "user_fault_isolated",

@@ -1,0 +1,188 @@
+#!/usr/bin/env bash
+# `make test`: the host tests (cargo test), then every QEMU scenario, each a fresh boot of the
+# kernel with `scenario=NAME`, under TCG with -icount (deterministic timer) and a timeout.
+# A scenario passes when QEMU exits through isa-debug-exit with the success status (33), the
+# kernel reports that all processes finished, nothing panicked, and the scenario's own checks
+# on the serial log hold. Prints `test NAME ... ok|FAILED` and ends with `N passed, N failed`.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+ACCEL=${ACCEL:-tcg}
+TIMEOUT=${TEST_TIMEOUT:-120}
+KERNEL=target/kernel/x86_64-target/release/tryst-kernel
+LOGS=target/qemu-tests
+SUCCESS_STATUS=33
+mkdir -p "$LOGS"
+
+passed=0
+failed=0
+
+# --- host tests ---------------------------------------------------------------------------
+host_log="$LOGS/host.log"
+cargo test 2>&1 | tee "$host_log"
+host_status=${PIPESTATUS[0]}
+read -r host_passed host_failed < <(awk '/^test result:/ { p += $4; f += $6 } END { print p + 0, f + 0 }' "$host_log")
+passed=$((passed + host_passed))
+failed=$((failed + host_failed))
+if [ "$host_status" -ne 0 ] && [ "$host_failed" -eq 0 ]; then
+    echo "test host_build ... FAILED"
+    failed=$((failed + 1))
+fi
+
+# --- build the system ---------------------------------------------------------------------
+if ! make -s kernel >"$LOGS/build.log" 2>&1; then
+    cat "$LOGS/build.log"
+    echo "test kernel_build ... FAILED"
+    echo "$passed passed, $((failed + 1)) failed"
+    exit 1
+fi
+
+if [ "$ACCEL" = kvm ]; then
+    qemu_accel=(-accel kvm -cpu host,-arch-capabilities)
+else
+    qemu_accel=(-accel tcg -cpu qemu64,+nx,+smep,+smap -icount shift=0)
+fi
+
+# --- checks a scenario can make on its serial log ($log) -------------------------------------
+problems=()
+expect() { grep -Eq -- "$1" "$log" || problems+=("missing: $1"); }
+reject() { ! grep -Eq -- "$1" "$log" || problems+=("unexpected: $(grep -Em1 -- "$1" "$log")"); }
+expect_count() { # REGEX N
+    local n; n=$(grep -Ec -- "$1" "$log")
+    [ "$n" -eq "$2" ] || problems+=("expected $2 lines matching $1, saw $n")
+}
+expect_order() { # REGEX_FIRST REGEX_LATER: the first match of one comes before the last of the other
+    local a b
+    a=$(grep -En -- "$1" "$log" | head -1 | cut -d: -f1)
+    b=$(grep -En -- "$2" "$log" | tail -1 | cut -d: -f1)
+    { [ -n "$a" ] && [ -n "$b" ] && [ "$a" -lt "$b" ]; } || problems+=("expected '$1' before '$2'")
+}
+exited() { expect "tryst: process [0-9]+ \\($1\\) exited with status $2\$"; }
+awk_check() { # AWK_PROGRAM: prints problems, one a line
+    local out; out=$(tr -d '\r' <"$log" | awk "$1")
+    [ -z "$out" ] || while IFS= read -r line; do problems+=("$line"); done <<<"$out"
+}
+
+check_boot_memory_map() {
+    expect '^tryst: memory map \(PVH start_info\):'
+    expect '^  \[0x000000100000-0x[0-9a-f]+\) Usable'
+    expect '^tryst: [0-9]+ frames free'
+    expect '^tryst: frame allocator check passed: [0-9]+ frames, all usable RAM, none in the kernel image, boot structures or page tables'
+    exited hello 0
+}
+
+check_preemption_fairness() {
+    exited spinner 0
+    expect_count 'tryst: process [0-9]+ \(spinner\) exited with status 0' 2
+    # Both spinners report progress, their runs overlap in time, and neither waits more than
+    # a bounded number of ticks (two time slices plus slack) between reports.
+    awk_check '
+        /^spinner [AB]: chunk [0-9]+ at tick [0-9]+$/ {
+            s = substr($2, 1, 1); t = $NF
+            if (!(s in first)) first[s] = t
+            if ((s in last) && t - last[s] > gap[s]) gap[s] = t - last[s]
+            last[s] = t; n[s]++
+        }
+        END {
+            if (n["A"] < 3 || n["B"] < 3) { print "too few progress reports: A " n["A"] ", B " n["B"]; exit }
+            if (first["B"] > last["A"] || first["A"] > last["B"]) print "the spinners did not run interleaved"
+            for (s in gap) if (gap[s] > 6) print "spinner " s " waited " gap[s] " ticks between reports"
+        }'
+}
+
+check_priority_preemption() {
+    exited sleeper 0
+    exited spinner 0
+    expect_count '^sleeper: burst [0-9]+ begins' 4
+    # While the high-priority sleeper holds the CPU, the low spinner never runs; it does run
+    # while the sleeper sleeps, and the bursts happen while it is still busy.
+    awk_check '
+        /^sleeper: burst [0-9]+ begins/ { inside = 1; bursts++ }
+        /^sleeper: burst [0-9]+ ends/ { inside = 0 }
+        /^spinner L: chunk/ {
+            if (inside) print "the low-priority spinner ran during burst " bursts
+            if (bursts > 0 && bursts < 4) between++
+            if (bursts == 4 && !inside) after++
+        }
+        END {
+            if (between == 0) print "the spinner never ran while the sleeper slept"
+            if (after == 0) print "the spinner was not still running when the bursts ended"
+        }'
+}
+
+check_user_fault_isolated() {
+    expect '^tryst: process [0-9]+ \(fault\) stopped: page fault at 0x0 \(read, ip 0x[0-9a-f]+\)$'
+    reject 'did not fault'
+    exited worker 0
+    expect_order '\(fault\) stopped' '\(worker\) exited'
+}
+
+check_kernel_memory_protected() {
+    expect '\(fault\) stopped: page fault at 0xffffffff80100000 \(read,'
+    expect '\(fault\) stopped: page fault at 0xffffffff80200000 \(write,'
+    expect '\(fault\) stopped: page fault at 0xffff800000100000 \(read,'
+    reject 'did not fault'
+    exited worker 0
+}
+
+check_nx_enforced() {
+    # An execute fault's address is where the jump landed: a data page, then a stack page.
+    expect '\(fault\) stopped: page fault at 0x(40[0-9a-f]{4}) \(execute, ip 0x\1\)$'
+    expect '\(fault\) stopped: page fault at 0x(7ffffff[0-9a-f]{5}) \(execute, ip 0x\1\)$'
+    reject 'did not fault'
+    exited worker 0
+}
+
+check_privileged_instruction_faults() {
+    for attempt in cli hlt out 'mov cr3' wrmsr; do expect "^fault: trying $attempt\$"; done
+    expect_count '\(fault\) stopped: general protection fault at ip 0x[0-9a-f]+$' 5
+    reject 'did not fault'
+    exited worker 0
+}
+
+check_bad_syscall_args() {
+    expect_count '^badcalls: .*, as expected$' 11
+    reject 'FAILED'
+    expect '^badcalls: the kernel still answers$'
+    exited badcalls 0
+}
+
+check_exit_status() {
+    expect '^exit_status: leaving with status 42$'
+    exited exit_status 42
+}
+
+SCENARIOS=(boot_memory_map preemption_fairness priority_preemption user_fault_isolated
+    kernel_memory_protected nx_enforced privileged_instruction_faults bad_syscall_args exit_status)
+
+for name in "${SCENARIOS[@]}"; do
+    log="$LOGS/$name.log"
+    problems=()
+    timeout --foreground "$TIMEOUT" qemu-system-x86_64 -machine q35 "${qemu_accel[@]}" -m 128M \
+        -no-reboot -display none -device isa-debug-exit,iobase=0xf4,iosize=0x04 \
+        -kernel "$KERNEL" -append "scenario=$name" -serial "file:$log" -monitor none </dev/null
+    status=$?
+    [ -f "$log" ] && sed -i 's/\r$//' "$log" || touch "$log"
+    case $status in
+        "$SUCCESS_STATUS") ;;
+        124) problems+=("timed out after ${TIMEOUT}s") ;;
+        0) problems+=("QEMU exited with 0: a triple fault or a reset") ;;
+        *) problems+=("QEMU exited with $status, not $SUCCESS_STATUS") ;;
+    esac
+    reject 'KERNEL PANIC'
+    expect '^tryst: all processes have finished'
+    "check_$name"
+    if [ ${#problems[@]} -eq 0 ]; then
+        echo "test $name ... ok"
+        passed=$((passed + 1))
+    else
+        echo "test $name ... FAILED"
+        printf '    %s\n' "${problems[@]}"
+        echo "    (serial log: $log; last lines below)"
+        tail -n 8 "$log" | sed 's/^/    | /'
+        failed=$((failed + 1))
+    fi
+done
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
