@@ -36,8 +36,11 @@ kernel: user
 	RUSTFLAGS="-C code-model=kernel" TRYST_USER_BIN_DIR="$(CURDIR)/$(USER_DIR)" \
 		cargo xbuild -p tryst-kernel --target-dir target/kernel
 
+# QEMU exits with 33 when the kernel reports success (isa-debug-exit), so 33 is make's success.
 run: kernel
-	qemu-system-x86_64 $(QEMU_FLAGS) -serial mon:stdio -append "scenario=$(SCENARIO)"
+	@echo "Booting Tryst ($(ACCEL)); ctrl-a x quits."
+	@qemu-system-x86_64 $(QEMU_FLAGS) -serial mon:stdio -append "scenario=$(SCENARIO)"; \
+		status=$$?; [ $$status -eq 33 ] || { echo "QEMU exited with $$status"; exit 1; }
 
 test: setup
 	@bash kernel/qemu-tests.sh
