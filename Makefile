@@ -10,7 +10,6 @@ SCENARIO ?= demo
 
 USER_DIR   := target/user/x86_64-target/release
 KERNEL_ELF := target/kernel/x86_64-target/release/tryst-kernel
-USER_PROGRAMS := hello spinner sleeper fault worker badcalls exit_status
 
 ifeq ($(ACCEL),kvm)
   QEMU_CPU := -accel kvm -cpu host,-arch-capabilities
