@@ -1,6 +1,7 @@
 # Tryst: the only commands a newcomer needs.
 #   make run    boot the demo system under QEMU (ctrl-a x quits)
 #   make test   host tests, then every QEMU scenario
+#   make bench  boot the benchmark program and print its table (JSON in target/bench.json)
 #   make gdb    boot paused with QEMU's gdb stub, and start gdb on the kernel's symbols
 #   make clean
 # ACCEL=kvm uses KVM (only on hosts with real hardware virtualization); the default is TCG.
@@ -13,15 +14,19 @@ KERNEL_ELF := target/kernel/x86_64-target/release/tryst-kernel
 
 ifeq ($(ACCEL),kvm)
   QEMU_CPU := -accel kvm -cpu host,-arch-capabilities
+  BENCH_MODE := KVM: figures are CPU cycles
+  BENCH_TIMING :=
 else
   QEMU_CPU := -accel tcg -cpu qemu64,+nx,+smep,+smap
+  BENCH_MODE := TCG -icount shift=0: figures are guest instructions, identical run to run
+  BENCH_TIMING := -icount shift=0,sleep=off -rtc base=2024-01-01T00:00:00,clock=vm
 endif
 
 QEMU_FLAGS = -machine q35 $(QEMU_CPU) -m 128M -no-reboot -display none \
 	-device isa-debug-exit,iobase=0xf4,iosize=0x04 \
 	-kernel $(KERNEL_ELF)
 
-.PHONY: all setup user kernel run test host-test qemu-test gdb clean
+.PHONY: all setup user kernel run test bench gdb clean
 
 all: kernel
 
@@ -43,6 +48,14 @@ run: kernel
 
 test: setup
 	@bash kernel/qemu-tests.sh
+
+bench: kernel
+	@echo "Tryst benchmarks ($(BENCH_MODE))"
+	@qemu-system-x86_64 $(QEMU_FLAGS) $(BENCH_TIMING) -serial file:target/bench.log -monitor none \
+		-append "scenario=bench"; status=$$?; [ $$status -eq 33 ] || { cat target/bench.log; exit 1; }
+	@sed -n 's/\r$$//; s/^bench: //p' target/bench.log
+	@sed -n 's/\r$$//; s/^json: //p' target/bench.log > target/bench.json
+	@echo "JSON: target/bench.json"
 
 gdb: kernel
 	@echo "QEMU waits for gdb on localhost:1234; starting gdb with the kernel's symbols."

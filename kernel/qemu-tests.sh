@@ -140,6 +140,13 @@ check_privileged_instruction_faults() {
     exited worker 0
 }
 
+check_cpu_exceptions_isolated() {
+    expect '\(fault\) stopped: invalid opcode at ip 0x[0-9a-f]+$'
+    expect '\(fault\) stopped: divide error at ip 0x[0-9a-f]+$'
+    reject 'did not fault'
+    exited worker 0
+}
+
 check_bad_syscall_args() {
     expect_count '^badcalls: .*, as expected$' 11
     reject 'FAILED'
@@ -153,7 +160,8 @@ check_exit_status() {
 }
 
 SCENARIOS=(boot_memory_map preemption_fairness priority_preemption user_fault_isolated
-    kernel_memory_protected nx_enforced privileged_instruction_faults bad_syscall_args exit_status)
+    kernel_memory_protected nx_enforced privileged_instruction_faults cpu_exceptions_isolated
+    bad_syscall_args exit_status)
 
 for name in "${SCENARIOS[@]}"; do
     log="$LOGS/$name.log"

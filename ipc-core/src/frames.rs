@@ -89,7 +89,7 @@ impl FrameAllocator {
 
     /// Gives back the frame at `addr`.
     pub fn free(&mut self, addr: u64) -> Result<(), FreeError> {
-        if addr % FRAME_SIZE != 0 || addr >= COVERED_BYTES {
+        if !addr.is_multiple_of(FRAME_SIZE) || addr >= COVERED_BYTES {
             return Err(FreeError::NotAFrame);
         }
         let frame = (addr / FRAME_SIZE) as usize;
@@ -145,7 +145,7 @@ mod tests {
         assert_eq!(frames.free_count(), expected);
         let mut seen = 0;
         while let Some(frame) = frames.allocate() {
-            assert!(frame >= 0x23_5000 && frame < 0x800_0000, "frame {frame:#x}");
+            assert!((0x23_5000..0x800_0000).contains(&frame), "frame {frame:#x}");
             assert!(!kernel.contains(frame));
             seen += 1;
         }

@@ -139,7 +139,10 @@ pub fn run_next() -> ! {
                 Some(space) => space.activate(),
                 None => panic!("thread {} has no address space", thread.number()),
             });
-            trap::resume(thread.index());
+            let bad = trap::resume(thread.index());
+            let fault = Fault { kind: FaultKind::GeneralProtection, ip: bad.rip, page: None };
+            KERNEL.with(|kernel| kernel.fault(&mut Hardware, fault));
+            continue;
         }
         if KERNEL.with(|kernel| kernel.thread_count()) == 0 {
             kprintln!("tryst: all processes have finished");

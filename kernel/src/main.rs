@@ -26,8 +26,10 @@ use core::panic::PanicInfo;
 /// the PVH start_info.
 #[unsafe(no_mangle)]
 extern "C" fn kernel_entry(start_info: u64) -> ! {
+    // SAFETY: rdtsc only reads the time-stamp counter.
+    let entry_tsc = unsafe { core::arch::x86_64::_rdtsc() };
     serial::init();
-    kprintln!("tryst: booting");
+    kprintln!("tryst: booting (TSC {entry_tsc} at kernel entry)");
     let boot = pvh::BootInfo::read(start_info);
     memory::init_frames(&boot);
     memory::init_kernel_page_tables();

@@ -75,7 +75,7 @@ pub fn init_frames(boot: &BootInfo) {
         frames.reserve(reserved);
     }
     let free = frames.free_count();
-    kprintln!("tryst: {} frames free ({} MiB)", free, free as u64 * FRAME_SIZE >> 20);
+    kprintln!("tryst: {} frames free ({} MiB)", free, (free as u64 * FRAME_SIZE) >> 20);
 }
 
 /// Physical ranges the allocator must never hand out.

@@ -11,7 +11,7 @@ macro_rules! programs {
     };
 }
 
-programs!["hello", "spinner", "sleeper", "fault", "worker", "badcalls", "exit_status"];
+programs!["hello", "spinner", "sleeper", "fault", "worker", "badcalls", "exit_status", "bench"];
 
 /// The ELF image of the program called `name`.
 pub fn program(name: &str) -> Option<&'static [u8]> {
@@ -54,6 +54,8 @@ const HLT: u64 = 7;
 const OUT: u64 = 8;
 const MOV_CR3: u64 = 9;
 const WRMSR: u64 = 10;
+const UD2: u64 = 11;
+const DIVIDE_BY_ZERO: u64 = 12;
 
 /// Every scenario; the first is the default.
 pub const SCENARIOS: &[Scenario] = &[
@@ -110,8 +112,14 @@ pub const SCENARIOS: &[Scenario] = &[
             launch("worker", 1, 0),
         ],
     },
+    Scenario {
+        name: "cpu_exceptions_isolated",
+        check_frames: false,
+        launches: &[launch("fault", 5, UD2), launch("fault", 5, DIVIDE_BY_ZERO), launch("worker", 1, 0)],
+    },
     Scenario { name: "bad_syscall_args", check_frames: false, launches: &[launch("badcalls", 5, 0)] },
     Scenario { name: "exit_status", check_frames: false, launches: &[launch("exit_status", 5, 0)] },
+    Scenario { name: "bench", check_frames: false, launches: &[launch("bench", 5, 0)] },
 ];
 
 /// The scenario called `name`.

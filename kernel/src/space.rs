@@ -20,6 +20,8 @@ pub enum MapError {
 }
 
 /// Rights of a user page. A page is never writable and executable at once.
+// Every right includes reading: x86 has no write-only or execute-only user pages.
+#[allow(clippy::enum_variant_names)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum PageRights {
     ReadOnly,
@@ -57,7 +59,7 @@ impl AddressSpace {
         vaddr: u64,
         rights: PageRights,
     ) -> Result<u64, MapError> {
-        if vaddr % FRAME_SIZE != 0 || vaddr >= USER_END {
+        if !vaddr.is_multiple_of(FRAME_SIZE) || vaddr >= USER_END {
             return Err(MapError::NotUserAddress);
         }
         let frame = allocate_zeroed_frame(frames).ok_or(MapError::OutOfMemory)?;

@@ -12,8 +12,9 @@ pub const TIMER_VECTOR: u8 = PIC_BASE;
 /// The PIT's input clock.
 const PIT_HZ: u64 = 1_193_182;
 
-// SAFETY (of the `unsafe` in the initializer): 32..48 are unused by CPU exceptions.
-static PICS: Mutex<ChainedPics> = Mutex::new(unsafe { ChainedPics::new(PIC_BASE, PIC_BASE + 8) });
+static PICS: Mutex<ChainedPics> =
+    // SAFETY: vectors 32..48 are free of CPU exceptions, and the IDT has stubs for them.
+    Mutex::new(unsafe { ChainedPics::new(PIC_BASE, PIC_BASE + 8) });
 
 /// Remaps the PICs, unmasks only the timer line, and starts the PIT.
 pub fn init() {

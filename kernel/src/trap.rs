@@ -50,7 +50,7 @@ pub struct UserContext {
 
 // The CPU aligns the stack to 16 bytes before pushing an interrupt frame, so the end of a
 // context (where TSS.rsp0 points) must be 16-byte aligned: the size must be a multiple of 16.
-const _: () = assert!(core::mem::size_of::<UserContext>() % 16 == 0);
+const _: () = assert!(core::mem::size_of::<UserContext>().is_multiple_of(16));
 
 /// RFLAGS a user thread may hold: the arithmetic flags, TF excluded, DF, AC (alignment checks
 /// in user mode); never IOPL, NT, VM, VIF/VIP or RF.
@@ -118,16 +118,23 @@ static mut TRAP_SAVE_TOP: u64 = 0;
 #[unsafe(no_mangle)]
 static mut TRAP_USER_RSP: u64 = 0;
 
-/// Returns to user mode in thread `index`'s context. Its address space must be active.
-pub fn resume(index: usize) -> ! {
+/// A context that cannot be resumed: its RIP is not a user address (for example a `syscall`
+/// at the very top of user space leaves RCX just past it). The thread must be faulted.
+pub struct NotResumable {
+    pub rip: u64,
+}
+
+/// Returns to user mode in thread `index`'s context, whose address space must be active.
+/// Returns only when the context cannot be resumed.
+pub fn resume(index: usize) -> NotResumable {
     let context = CONTEXTS.with(|contexts| {
         let context = &mut contexts[index];
-        if !context.sanitize() {
-            // Only kernel code sets RIPs today, and only to ELF entry points in user space.
-            panic!("thread {index} has a non-user rip {:#x}", context.rip);
-        }
-        context as *mut UserContext
+        if context.sanitize() { Ok(context as *mut UserContext) } else { Err(context.rip) }
     });
+    let context = match context {
+        Ok(context) => context,
+        Err(rip) => return NotResumable { rip },
+    };
     let top = context as u64 + core::mem::size_of::<UserContext>() as u64;
     crate::cpu::set_kernel_entry_stack(top);
     // SAFETY: `context` is a sanitized context of a live thread in CONTEXTS; the stub pops it

@@ -1,4 +1,5 @@
-//! The raw `syscall` instruction: the only `unsafe` in the user library.
+//! The raw machine instructions the library needs: `syscall` and `rdtsc`. The only `unsafe`
+//! in the user library.
 
 /// Makes system call `number` with `args` in the argument slots; returns the status slot and
 /// the first value slot.
@@ -28,4 +29,18 @@ pub unsafe fn syscall(number: u64, args: [u64; 6]) -> (u64, u64) {
         );
     }
     (status, value)
+}
+
+/// Reads the time-stamp counter, serialized so that earlier instructions have finished and
+/// later ones have not started. Under QEMU with `-icount shift=0` one tick is one guest
+/// instruction.
+pub fn timestamp() -> u64 {
+    let low: u32;
+    let high: u32;
+    // SAFETY: lfence and rdtsc only order execution and read the TSC (user mode may: the
+    // kernel leaves CR4.TSD clear).
+    unsafe {
+        core::arch::asm!("lfence", "rdtsc", "lfence", out("eax") low, out("edx") high, options(nomem, nostack));
+    }
+    (u64::from(high) << 32) | u64::from(low)
 }

@@ -29,6 +29,8 @@ fn main(attempt: u64) -> u32 {
         8 => "out",
         9 => "mov cr3",
         10 => "wrmsr",
+        11 => "ud2",
+        12 => "divide by zero",
         _ => {
             println!("fault: unknown attempt {attempt}");
             return 2;
@@ -52,7 +54,9 @@ fn main(attempt: u64) -> u32 {
             7 => asm!("hlt"),
             8 => asm!("out 0x80, al", in("al") 0u8),
             9 => asm!("mov cr3, {0}", in(reg) 0u64),
-            _ => asm!("wrmsr", in("ecx") 0x10u32, in("eax") 0u32, in("edx") 0u32),
+            10 => asm!("wrmsr", in("ecx") 0x10u32, in("eax") 0u32, in("edx") 0u32),
+            11 => asm!("ud2"),
+            _ => asm!("div {0}", in(reg) 0u64, inout("rax") 1u64 => _, inout("rdx") 0u64 => _),
         }
     }
     println!("fault: {name} did not fault!");

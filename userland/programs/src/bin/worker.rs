@@ -12,7 +12,7 @@ const LIMIT: u64 = 10_000;
 const EXPECTED: u64 = 5_736_396;
 
 fn is_prime(n: u64) -> bool {
-    n >= 2 && (2..).take_while(|d| d * d <= n).all(|d| n % d != 0)
+    n >= 2 && (2..).take_while(|d| d * d <= n).all(|d| !n.is_multiple_of(d))
 }
 
 fn main(_: u64) -> u32 {
