@@ -9,7 +9,7 @@
 ACCEL ?= tcg
 SCENARIO ?= demo
 
-USER_DIR   := target/user/x86_64-target/release
+USER_DIR   := target/user/x86_64-target/user
 KERNEL_ELF := target/kernel/x86_64-target/release/tryst-kernel
 
 ifeq ($(ACCEL),kvm)
@@ -34,11 +34,11 @@ setup:
 	@bash .ci/setup
 
 user: setup
-	cargo xbuild -p tryst-programs --target-dir target/user
+	cargo xbuild -p tryst-programs --profile user --target-dir target/user
 
 kernel: user
 	RUSTFLAGS="-C code-model=kernel" TRYST_USER_BIN_DIR="$(CURDIR)/$(USER_DIR)" \
-		cargo xbuild -p tryst-kernel --target-dir target/kernel
+		cargo xbuild --release -p tryst-kernel --target-dir target/kernel
 
 # QEMU exits with 33 when the kernel reports success (isa-debug-exit), so 33 is make's success.
 run: kernel

@@ -10,6 +10,6 @@ fn main() {
     // embeds them with include_bytes!, which also makes rustc rebuild when they change.
     println!("cargo:rerun-if-env-changed=TRYST_USER_BIN_DIR");
     let user_bins = std::env::var("TRYST_USER_BIN_DIR")
-        .unwrap_or_else(|_| format!("{dir}/../target/user/x86_64-target/release"));
+        .unwrap_or_else(|_| format!("{dir}/../target/user/x86_64-target/user"));
     println!("cargo:rustc-env=TRYST_USER_BIN_DIR={user_bins}");
 }

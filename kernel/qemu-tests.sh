@@ -179,6 +179,8 @@ for name in "${SCENARIOS[@]}"; do
     esac
     reject 'KERNEL PANIC'
     expect '^tryst: all processes have finished'
+    # Every frame a process used (pages, page tables) is back once all processes are gone.
+    awk_check '/^tryst: all processes have finished;/ { if ($6 != $9) print "frames leaked: " $6 " free at the end, " $9 " before" }'
     "check_$name"
     if [ ${#problems[@]} -eq 0 ]; then
         echo "test $name ... ok"

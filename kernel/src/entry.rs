@@ -17,6 +17,8 @@ static KERNEL: CpuLocal<Kernel> = CpuLocal::new(Kernel::new());
 static SPACES: CpuLocal<[Option<AddressSpace>; MAX_THREADS]> = CpuLocal::new([const { None }; MAX_THREADS]);
 /// Timer ticks that arrived while the kernel idled, not yet given to ipc-core.
 static PENDING_TICKS: AtomicU64 = AtomicU64::new(0);
+/// Free frames before the first process was made: when all are gone, all must be back.
+static FREE_FRAMES_BEFORE: AtomicU64 = AtomicU64::new(u64::MAX);
 
 /// The hardware under ipc-core's [`Machine`] trait.
 struct Hardware;
@@ -56,6 +58,9 @@ impl Machine for Hardware {
 
 /// Starts a program from its ELF image as a new process.
 pub fn start_program(name: &str, image: &[u8], priority: u8, argument: u64) {
+    if FREE_FRAMES_BEFORE.load(Ordering::Relaxed) == u64::MAX {
+        FREE_FRAMES_BEFORE.store(FRAMES.lock().free_count() as u64, Ordering::Relaxed);
+    }
     let loaded = process::load(image, argument, &mut FRAMES.lock())
         .unwrap_or_else(|error| panic!("cannot load boot program {name}: {error:?}"));
     let thread = KERNEL
@@ -145,7 +150,9 @@ pub fn run_next() -> ! {
             continue;
         }
         if KERNEL.with(|kernel| kernel.thread_count()) == 0 {
-            kprintln!("tryst: all processes have finished");
+            let free = FRAMES.lock().free_count();
+            let before = FREE_FRAMES_BEFORE.load(Ordering::Relaxed);
+            kprintln!("tryst: all processes have finished; {free} frames free, {before} before they started");
             crate::exit::success();
         }
         x86_64::instructions::interrupts::enable_and_hlt();
