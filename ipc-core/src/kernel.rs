@@ -211,4 +211,3 @@ impl Kernel {
 
 #[cfg(test)]
 mod tests;
-

@@ -3,12 +3,12 @@
 
 use core::arch::x86_64::__cpuid_count;
 
+use x86_64::instructions::tables::{lidt, load_tss};
 use x86_64::registers::control::{Cr0, Cr0Flags, Cr4, Cr4Flags};
 use x86_64::registers::model_specific::Msr;
 use x86_64::registers::segmentation::{Segment, CS, DS, ES, SS};
 use x86_64::structures::gdt::{Descriptor, GlobalDescriptorTable, SegmentSelector};
 use x86_64::structures::tss::TaskStateSegment;
-use x86_64::instructions::tables::{lidt, load_tss};
 use x86_64::structures::DescriptorTablePointer;
 use x86_64::{PrivilegeLevel, VirtAddr};
 
@@ -104,7 +104,13 @@ fn load_descriptor_tables() {
             gdt.append(Descriptor::user_code_segment()),
             gdt.append(tss_descriptor),
         ];
-        let expected = [KERNEL_CODE_SELECTOR, KERNEL_DATA_SELECTOR, USER_DATA_SELECTOR & !3, USER_CODE_SELECTOR & !3, TSS_SELECTOR];
+        let expected = [
+            KERNEL_CODE_SELECTOR,
+            KERNEL_DATA_SELECTOR,
+            USER_DATA_SELECTOR & !3,
+            USER_CODE_SELECTOR & !3,
+            TSS_SELECTOR,
+        ];
         for (selector, expected) in selectors.iter().zip(expected) {
             assert_eq!(selector.0 & !3, expected, "GDT layout");
         }
@@ -163,7 +169,9 @@ fn enable_protections() -> Protections {
     // SMEP/SMAP stop the kernel executing or touching user pages: it reads user memory only
     // through the direct map (usercopy.rs), never through user addresses.
     unsafe {
-        Cr0::update(|cr0| *cr0 |= Cr0Flags::WRITE_PROTECT | Cr0Flags::EMULATE_COPROCESSOR | Cr0Flags::TASK_SWITCHED);
+        Cr0::update(|cr0| {
+            *cr0 |= Cr0Flags::WRITE_PROTECT | Cr0Flags::EMULATE_COPROCESSOR | Cr0Flags::TASK_SWITCHED
+        });
         Cr4::update(|cr4| {
             *cr4 |= Cr4Flags::PAGE_GLOBAL;
             if smep {

@@ -52,7 +52,7 @@ impl Machine for Hardware {
         if let Some(space) = SPACES.with(|spaces| spaces[thread.index()].take()) {
             space.destroy(&mut FRAMES.lock());
         }
-        CONTEXTS.with(|contexts| contexts[thread.index()] = UserContext::default());
+        CONTEXTS.with(|contexts| contexts[thread.index()] = UserContext::ZERO);
     }
 }
 

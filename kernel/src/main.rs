@@ -69,7 +69,11 @@ extern "C" fn kernel_entry(start_info: u64) -> ! {
 }
 
 fn on_off(on: bool) -> &'static str {
-    if on { "on" } else { "off (not offered by this CPU)" }
+    if on {
+        "on"
+    } else {
+        "off (not offered by this CPU)"
+    }
 }
 
 #[panic_handler]

@@ -5,8 +5,8 @@ use ipc_core::frames::{FrameAllocator, PhysRange, COVERED_BYTES, FRAME_SIZE};
 use spin::Mutex;
 use x86_64::registers::control::{Cr3, Cr3Flags};
 use x86_64::structures::paging::{
-    FrameAllocator as TableFrameSource, Mapper, OffsetPageTable, Page, PageTable, PageTableFlags,
-    PhysFrame, Size2MiB, Size4KiB,
+    FrameAllocator as TableFrameSource, Mapper, OffsetPageTable, Page, PageTable, PageTableFlags, PhysFrame,
+    Size2MiB, Size4KiB,
 };
 use x86_64::{PhysAddr, VirtAddr};
 
@@ -58,12 +58,7 @@ pub fn init_frames(boot: &BootInfo) {
     let mut frames = FRAMES.lock();
     kprintln!("tryst: memory map (PVH start_info):");
     for region in boot.regions() {
-        kprintln!(
-            "  [{:#014x}-{:#014x}) {:?}",
-            region.range.start,
-            region.range.end,
-            region.kind
-        );
+        kprintln!("  [{:#014x}-{:#014x}) {:?}", region.range.start, region.range.end, region.kind);
         if region.kind == RegionKind::Usable {
             frames.add_usable(region.range);
             if region.range.end > COVERED_BYTES {
@@ -134,9 +129,7 @@ pub fn init_kernel_page_tables() {
         let page = Page::<Size2MiB>::containing_address(VirtAddr::new(phys_to_virt(phys)));
         let frame = PhysFrame::<Size2MiB>::containing_address(PhysAddr::new(phys));
         // SAFETY: the direct map aliases physical memory only for the kernel's own accesses.
-        unsafe { tables.map_to(page, frame, direct, &mut source) }
-            .expect("direct map")
-            .ignore();
+        unsafe { tables.map_to(page, frame, direct, &mut source) }.expect("direct map").ignore();
     }
 
     // SAFETY: linker-script symbols; only their addresses are taken.
@@ -157,9 +150,7 @@ pub fn init_kernel_page_tables() {
             let frame = PhysFrame::containing_address(PhysAddr::new(virt - KERNEL_VMA));
             let flags = PageTableFlags::PRESENT | PageTableFlags::GLOBAL | rights;
             // SAFETY: maps the kernel image at the address it is linked at, as the boot tables do.
-            unsafe { tables.map_to(page, frame, flags, &mut source) }
-                .expect("kernel image map")
-                .ignore();
+            unsafe { tables.map_to(page, frame, flags, &mut source) }.expect("kernel image map").ignore();
         }
     }
     drop(frames);
@@ -217,9 +208,9 @@ pub fn check_frame_allocator(boot: &BootInfo) -> Result<usize, &'static str> {
     let mut verdict = Ok(());
     while let Some(frame) = frames.allocate() {
         let last_byte = frame + FRAME_SIZE - 1;
-        let usable = boot.regions().any(|r| {
-            r.kind == RegionKind::Usable && r.range.contains(frame) && r.range.contains(last_byte)
-        });
+        let usable = boot
+            .regions()
+            .any(|r| r.kind == RegionKind::Usable && r.range.contains(frame) && r.range.contains(last_byte));
         let is_table = tables[..table_count].contains(&frame);
         if !usable {
             verdict = Err("a frame outside usable RAM");

@@ -65,7 +65,8 @@ fn load_into(space: &mut AddressSpace, image: &[u8], frames: &mut FrameAllocator
             (false, true) => PageRights::ReadExecute,
             (false, false) => PageRights::ReadOnly,
         };
-        let mem_end = segment.p_vaddr.checked_add(segment.p_memsz).ok_or(LoadError::SegmentOutsideUserSpace)?;
+        let mem_end =
+            segment.p_vaddr.checked_add(segment.p_memsz).ok_or(LoadError::SegmentOutsideUserSpace)?;
         if mem_end > USER_END {
             return Err(LoadError::SegmentOutsideUserSpace);
         }

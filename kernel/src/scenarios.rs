@@ -33,6 +33,10 @@ pub struct Scenario {
     pub launches: &'static [Launch],
 }
 
+const fn scenario(name: &'static str, launches: &'static [Launch]) -> Scenario {
+    Scenario { name, check_frames: false, launches }
+}
+
 const fn launch(program: &'static str, priority: u8, argument: u64) -> Launch {
     Launch { program, priority, argument }
 }
@@ -59,51 +63,38 @@ const DIVIDE_BY_ZERO: u64 = 12;
 
 /// Every scenario; the first is the default.
 pub const SCENARIOS: &[Scenario] = &[
-    Scenario {
-        name: "demo",
-        check_frames: false,
-        launches: &[
+    scenario(
+        "demo",
+        &[
             launch("hello", 4, 1),
             launch("hello", 4, 2),
             launch("fault", 4, NULL_READ),
             launch("worker", 2, 0),
         ],
-    },
+    ),
     Scenario { name: "boot_memory_map", check_frames: true, launches: &[launch("hello", 4, 1)] },
-    Scenario {
-        name: "preemption_fairness",
-        check_frames: false,
-        launches: &[launch("spinner", 3, spinner(b'A', 10)), launch("spinner", 3, spinner(b'B', 10))],
-    },
-    Scenario {
-        name: "priority_preemption",
-        check_frames: false,
-        launches: &[launch("spinner", 1, spinner(b'L', 30)), launch("sleeper", 9, 0)],
-    },
-    Scenario {
-        name: "user_fault_isolated",
-        check_frames: false,
-        launches: &[launch("fault", 5, NULL_READ), launch("worker", 1, 0)],
-    },
-    Scenario {
-        name: "kernel_memory_protected",
-        check_frames: false,
-        launches: &[
+    scenario(
+        "preemption_fairness",
+        &[launch("spinner", 3, spinner(b'A', 10)), launch("spinner", 3, spinner(b'B', 10))],
+    ),
+    scenario("priority_preemption", &[launch("spinner", 1, spinner(b'L', 30)), launch("sleeper", 9, 0)]),
+    scenario("user_fault_isolated", &[launch("fault", 5, NULL_READ), launch("worker", 1, 0)]),
+    scenario(
+        "kernel_memory_protected",
+        &[
             launch("fault", 5, KERNEL_READ),
             launch("fault", 5, KERNEL_WRITE),
             launch("fault", 5, DIRECT_MAP_READ),
             launch("worker", 1, 0),
         ],
-    },
-    Scenario {
-        name: "nx_enforced",
-        check_frames: false,
-        launches: &[launch("fault", 5, JUMP_TO_DATA), launch("fault", 5, JUMP_TO_STACK), launch("worker", 1, 0)],
-    },
-    Scenario {
-        name: "privileged_instruction_faults",
-        check_frames: false,
-        launches: &[
+    ),
+    scenario(
+        "nx_enforced",
+        &[launch("fault", 5, JUMP_TO_DATA), launch("fault", 5, JUMP_TO_STACK), launch("worker", 1, 0)],
+    ),
+    scenario(
+        "privileged_instruction_faults",
+        &[
             launch("fault", 5, CLI),
             launch("fault", 5, HLT),
             launch("fault", 5, OUT),
@@ -111,15 +102,14 @@ pub const SCENARIOS: &[Scenario] = &[
             launch("fault", 5, WRMSR),
             launch("worker", 1, 0),
         ],
-    },
-    Scenario {
-        name: "cpu_exceptions_isolated",
-        check_frames: false,
-        launches: &[launch("fault", 5, UD2), launch("fault", 5, DIVIDE_BY_ZERO), launch("worker", 1, 0)],
-    },
-    Scenario { name: "bad_syscall_args", check_frames: false, launches: &[launch("badcalls", 5, 0)] },
-    Scenario { name: "exit_status", check_frames: false, launches: &[launch("exit_status", 5, 0)] },
-    Scenario { name: "bench", check_frames: false, launches: &[launch("bench", 5, 0)] },
+    ),
+    scenario(
+        "cpu_exceptions_isolated",
+        &[launch("fault", 5, UD2), launch("fault", 5, DIVIDE_BY_ZERO), launch("worker", 1, 0)],
+    ),
+    scenario("bad_syscall_args", &[launch("badcalls", 5, 0)]),
+    scenario("exit_status", &[launch("exit_status", 5, 0)]),
+    scenario("bench", &[launch("bench", 5, 0)]),
 ];
 
 /// The scenario called `name`.

@@ -4,8 +4,8 @@
 use ipc_core::abi::{Error, USER_END};
 use ipc_core::frames::{FrameAllocator, FRAME_SIZE};
 use x86_64::registers::control::{Cr3, Cr3Flags};
-use x86_64::structures::paging::mapper::TranslateResult;
 use x86_64::structures::paging::mapper::MapToError;
+use x86_64::structures::paging::mapper::TranslateResult;
 use x86_64::structures::paging::{Mapper, Page, PageTable, PageTableFlags, PhysFrame, Size4KiB, Translate};
 use x86_64::{PhysAddr, VirtAddr};
 

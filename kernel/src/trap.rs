@@ -19,7 +19,7 @@ pub const STUB_VECTORS: usize = 48;
 
 /// A thread's user registers, in the order the entry stubs push them.
 #[repr(C, align(16))]
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Copy, Debug)]
 pub struct UserContext {
     pub r15: u64,
     pub r14: u64,
@@ -59,6 +59,32 @@ const RFLAGS_IF: u64 = 1 << 9;
 const RFLAGS_RESERVED_ONE: u64 = 1 << 1;
 
 impl UserContext {
+    /// All registers zero: the context of a slot with no thread.
+    pub const ZERO: UserContext = UserContext {
+        r15: 0,
+        r14: 0,
+        r13: 0,
+        r12: 0,
+        r11: 0,
+        r10: 0,
+        r9: 0,
+        r8: 0,
+        rbp: 0,
+        rdi: 0,
+        rsi: 0,
+        rdx: 0,
+        rcx: 0,
+        rbx: 0,
+        rax: 0,
+        vector: 0,
+        error_code: 0,
+        rip: 0,
+        cs: 0,
+        rflags: 0,
+        rsp: 0,
+        ss: 0,
+    };
+
     /// A context that starts at `entry` with stack `stack_top` and `argument` in `rdi`.
     pub fn new(entry: u64, stack_top: u64, argument: u64) -> UserContext {
         UserContext {
@@ -68,7 +94,7 @@ impl UserContext {
             cs: u64::from(USER_CODE_SELECTOR),
             ss: u64::from(USER_DATA_SELECTOR),
             rflags: RFLAGS_IF | RFLAGS_RESERVED_ONE,
-            ..UserContext::default()
+            ..UserContext::ZERO
         }
     }
 
@@ -105,11 +131,7 @@ impl<T> CpuLocal<T> {
 
 /// The user contexts, indexed like ipc-core's thread table.
 pub static CONTEXTS: CpuLocal<[UserContext; ipc_core::MAX_THREADS]> =
-    CpuLocal::new([UserContext {
-        r15: 0, r14: 0, r13: 0, r12: 0, r11: 0, r10: 0, r9: 0, r8: 0, rbp: 0, rdi: 0, rsi: 0,
-        rdx: 0, rcx: 0, rbx: 0, rax: 0, vector: 0, error_code: 0, rip: 0, cs: 0, rflags: 0,
-        rsp: 0, ss: 0,
-    }; ipc_core::MAX_THREADS]);
+    CpuLocal::new([UserContext::ZERO; ipc_core::MAX_THREADS]);
 
 /// The end of the current thread's context: where the `syscall` entry starts pushing.
 #[unsafe(no_mangle)]
@@ -129,7 +151,11 @@ pub struct NotResumable {
 pub fn resume(index: usize) -> NotResumable {
     let context = CONTEXTS.with(|contexts| {
         let context = &mut contexts[index];
-        if context.sanitize() { Ok(context as *mut UserContext) } else { Err(context.rip) }
+        if context.sanitize() {
+            Ok(context as *mut UserContext)
+        } else {
+            Err(context.rip)
+        }
     });
     let context = match context {
         Ok(context) => context,

@@ -192,9 +192,9 @@ impl Syscall {
                 Syscall::DebugWrite { buf }
             }
             SyscallNumber::Yield => Syscall::Yield,
-            SyscallNumber::Exit => Syscall::Exit {
-                status: u32::try_from(args[0]).map_err(|_| Error::InvalidArgument)?,
-            },
+            SyscallNumber::Exit => {
+                Syscall::Exit { status: u32::try_from(args[0]).map_err(|_| Error::InvalidArgument)? }
+            }
             SyscallNumber::Sleep => {
                 if args[0] > SLEEP_MAX_TICKS {
                     return Err(Error::InvalidArgument);
@@ -329,17 +329,13 @@ mod tests {
 
     #[test]
     fn decode_rejects_bad_arguments() {
-        let decode = |number: SyscallNumber, a0: u64, a1: u64| {
-            Syscall::decode(number.into(), [a0, a1, 0, 0, 0, 0])
-        };
+        let decode =
+            |number: SyscallNumber, a0: u64, a1: u64| Syscall::decode(number.into(), [a0, a1, 0, 0, 0, 0]);
         assert_eq!(Syscall::decode(4, [0; 6]), Err(Error::UnknownSyscall));
         assert_eq!(Syscall::decode(u64::MAX, [0; 6]), Err(Error::UnknownSyscall));
         assert_eq!(decode(SyscallNumber::DebugWrite, 0x1000, 4097), Err(Error::InvalidArgument));
         assert_eq!(decode(SyscallNumber::DebugWrite, u64::MAX - 2, 8), Err(Error::BadAddress));
-        assert_eq!(
-            decode(SyscallNumber::DebugWrite, 0xffff_8000_0000_0000, 8),
-            Err(Error::BadAddress)
-        );
+        assert_eq!(decode(SyscallNumber::DebugWrite, 0xffff_8000_0000_0000, 8), Err(Error::BadAddress));
         assert_eq!(decode(SyscallNumber::DebugWrite, USER_END - 4, 8), Err(Error::BadAddress));
         assert_eq!(decode(SyscallNumber::Exit, 1 << 32, 0), Err(Error::InvalidArgument));
         assert_eq!(decode(SyscallNumber::Sleep, SLEEP_MAX_TICKS + 1, 0), Err(Error::InvalidArgument));

@@ -177,7 +177,10 @@ fn a_fault_stops_only_the_faulting_thread() {
     kernel.fault(&mut mock, fault);
     assert_eq!(
         mock.console,
-        format!("tryst: process {} (null_deref) stopped: page fault at 0x0 (read, ip 0x401000)\n", bad.number())
+        format!(
+            "tryst: process {} (null_deref) stopped: page fault at 0x0 (read, ip 0x401000)\n",
+            bad.number()
+        )
     );
     assert!(kernel.thread(bad).is_none());
     assert_eq!(kernel.schedule(), Some(good));

@@ -47,5 +47,9 @@ fn main(_: u64) -> u32 {
             failures += 1;
         }
     }
-    if failures == 0 { 0 } else { 1 }
+    if failures == 0 {
+        0
+    } else {
+        1
+    }
 }

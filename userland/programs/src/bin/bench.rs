@@ -38,17 +38,26 @@ fn main(_: u64) -> u32 {
     let overhead = measure(0, || {}).min;
     let invalid = SyscallNumber::ALL.len() as u64 + 100;
     let results = [
-        ("null syscall (unknown number)", measure(overhead, || {
-            // SAFETY: an unknown number is rejected with an error code and changes nothing.
-            unsafe { tryst::raw::syscall(invalid, [0; 6]) };
-        })),
-        ("clock read (sleep 0)", measure(overhead, || {
-            tryst::now();
-        })),
+        (
+            "null syscall (unknown number)",
+            measure(overhead, || {
+                // SAFETY: an unknown number is rejected with an error code and changes nothing.
+                unsafe { tryst::raw::syscall(invalid, [0; 6]) };
+            }),
+        ),
+        (
+            "clock read (sleep 0)",
+            measure(overhead, || {
+                tryst::now();
+            }),
+        ),
         ("yield (alone)", measure(overhead, tryst::yield_now)),
-        ("debug_write (0 bytes)", measure(overhead, || {
-            let _ = tryst::debug_write(&[]);
-        })),
+        (
+            "debug_write (0 bytes)",
+            measure(overhead, || {
+                let _ = tryst::debug_write(&[]);
+            }),
+        ),
     ];
     println!("bench: {SAMPLES} samples each after {WARM_UP} warm-up, timer overhead {overhead} subtracted");
     println!("bench: {:<32} {:>8} {:>8} {:>8}", "operation", "min", "median", "p99");
@@ -60,7 +69,12 @@ fn main(_: u64) -> u32 {
     for (name, s) in &results {
         let comma = if first { "" } else { ", " };
         first = false;
-        tryst::print!("{comma}{{\"operation\": \"{name}\", \"min\": {}, \"median\": {}, \"p99\": {}}}", s.min, s.median, s.p99);
+        tryst::print!(
+            "{comma}{{\"operation\": \"{name}\", \"min\": {}, \"median\": {}, \"p99\": {}}}",
+            s.min,
+            s.median,
+            s.p99
+        );
     }
     println!("]}}");
     0
