@@ -22,6 +22,8 @@ mod trap;
 
 use core::panic::PanicInfo;
 
+use scenarios::SelfTest;
+
 /// Called by the boot code in 64-bit mode, on the kernel stack, with the physical address of
 /// the PVH start_info.
 #[unsafe(no_mangle)]
@@ -47,13 +49,15 @@ extern "C" fn kernel_entry(start_info: u64) -> ! {
         exit::failure();
     };
     kprintln!("tryst: scenario {}", scenario.name);
-    if scenario.check_frames {
-        match memory::check_frame_allocator(&boot) {
+    match scenario.self_test {
+        SelfTest::None => {}
+        SelfTest::FrameAllocator => match memory::check_frame_allocator(&boot) {
             Ok(frames) => kprintln!(
                 "tryst: frame allocator check passed: {frames} frames, all usable RAM, none in the kernel image, boot structures or page tables"
             ),
             Err(problem) => panic!("frame allocator check failed: {problem}"),
-        }
+        },
+        SelfTest::Panic => panic!("deliberate panic, as scenario {} asks", scenario.name),
     }
     for launch in scenario.launches {
         let Some(image) = scenarios::program(launch.program) else {

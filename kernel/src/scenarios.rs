@@ -26,15 +26,25 @@ pub struct Launch {
     pub argument: u64,
 }
 
-/// A set of processes to boot, and whether to run the frame-allocator self-check first.
+/// A kernel self-test a scenario runs before starting its processes.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum SelfTest {
+    None,
+    /// Drain and check the frame allocator (`memory::check_frame_allocator`).
+    FrameAllocator,
+    /// Panic on purpose, so the tests can see a panic reported and QEMU failing.
+    Panic,
+}
+
+/// A set of processes to boot, and the self-test to run first.
 pub struct Scenario {
     pub name: &'static str,
-    pub check_frames: bool,
+    pub self_test: SelfTest,
     pub launches: &'static [Launch],
 }
 
 const fn scenario(name: &'static str, launches: &'static [Launch]) -> Scenario {
-    Scenario { name, check_frames: false, launches }
+    Scenario { name, self_test: SelfTest::None, launches }
 }
 
 const fn launch(program: &'static str, priority: u8, argument: u64) -> Launch {
@@ -72,7 +82,12 @@ pub const SCENARIOS: &[Scenario] = &[
             launch("worker", 2, 0),
         ],
     ),
-    Scenario { name: "boot_memory_map", check_frames: true, launches: &[launch("hello", 4, 1)] },
+    Scenario {
+        name: "boot_memory_map",
+        self_test: SelfTest::FrameAllocator,
+        launches: &[launch("hello", 4, 1)],
+    },
+    Scenario { name: "kernel_panic_reported", self_test: SelfTest::Panic, launches: &[] },
     scenario(
         "preemption_fairness",
         &[launch("spinner", 3, spinner(b'A', 10)), launch("spinner", 3, spinner(b'B', 10))],
