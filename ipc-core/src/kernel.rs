@@ -128,16 +128,11 @@ impl Kernel {
     pub fn tick<M: Machine>(&mut self, machine: &mut M) {
         self.now += 1;
         let now = self.now;
-        for index in 0..crate::MAX_THREADS as u16 {
-            let Some(id) = self.threads.id_at(index) else { continue };
-            let Some(thread) = self.threads.get_mut(id) else { continue };
-            if let ThreadState::Sleeping { until } = thread.state {
-                if until <= now {
-                    thread.state = ThreadState::Ready;
-                    let priority = thread.priority;
-                    self.ready.push_back(index, priority);
-                    machine.set_result(id, Ok(now));
-                }
+        for (id, thread) in self.threads.iter_mut() {
+            if matches!(thread.state, ThreadState::Sleeping { until } if until <= now) {
+                thread.state = ThreadState::Ready;
+                self.ready.push_back(id.raw_index(), thread.priority);
+                machine.set_result(id, Ok(now));
             }
         }
         if let Some(current) = self.current {

@@ -144,11 +144,12 @@ impl ThreadTable {
         self.slots[index].as_mut()
     }
 
-    /// Every live thread with its id.
-    pub fn iter(&self) -> impl Iterator<Item = (ThreadId, &Thread)> {
-        self.slots.iter().enumerate().filter_map(|(index, slot)| {
-            let id = ThreadId { index: index as u16, generation: self.generations[index] };
-            slot.as_ref().map(|thread| (id, thread))
+    /// Every live thread with its id, for changing.
+    pub fn iter_mut(&mut self) -> impl Iterator<Item = (ThreadId, &mut Thread)> {
+        let generations = &self.generations;
+        self.slots.iter_mut().enumerate().filter_map(move |(index, slot)| {
+            let id = ThreadId { index: index as u16, generation: generations[index] };
+            slot.as_mut().map(|thread| (id, thread))
         })
     }
 
