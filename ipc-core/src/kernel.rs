@@ -1,15 +1,22 @@
 //! The kernel as a state machine: every entry (system call, fault, timer tick) is one method
 //! that runs to completion, and [`Kernel::schedule`] then names the thread to resume.
 //!
-//! Each system call's behaviour reads top to bottom in [`Kernel::syscall`].
+//! [`Kernel::syscall`] dispatches each system call to the one method that holds its whole
+//! behaviour: IPC in `kernel/ipc.rs`, capabilities and objects in `kernel/caps.rs`.
 
 use core::fmt::Write;
 
-use crate::abi::{Syscall, DEBUG_WRITE_MAX};
+use crate::abi::{BootInfo, Error, Rights, Slot, Syscall, DEBUG_WRITE_MAX};
+use crate::arena::Arena;
+use crate::cspace::{Capabilities, Capability, Object, SlotRef};
 use crate::fault::Fault;
 use crate::machine::{Console, Machine};
+use crate::objects::{Endpoint, Memory, WaitLinks, MAX_ENDPOINTS, MAX_MEMORIES};
 use crate::sched::RunQueue;
 use crate::thread::{Name, Priority, Thread, ThreadId, ThreadState, ThreadTable};
+
+mod caps;
+mod ipc;
 
 /// Timer ticks a thread runs before equal-priority threads get their turn.
 pub const TIME_SLICE_TICKS: u32 = 2;
@@ -17,8 +24,18 @@ pub const TIME_SLICE_TICKS: u32 = 2;
 /// Why a thread could not be created.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SpawnError {
-    /// The thread table is full.
+    /// The thread table (or the capability-space table) is full.
     TooManyThreads,
+}
+
+/// Live kernel objects, as `kernel_stats` reports them.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Stats {
+    pub threads: u64,
+    pub endpoints: u64,
+    pub memories: u64,
+    pub capabilities: u64,
+    pub cspaces: u64,
 }
 
 /// All of the kernel's portable state.
@@ -29,6 +46,11 @@ pub struct Kernel {
     current: Option<ThreadId>,
     /// Timer ticks since boot.
     now: u64,
+    caps: Capabilities,
+    endpoints: Arena<Endpoint, MAX_ENDPOINTS>,
+    memories: Arena<Memory, MAX_MEMORIES>,
+    /// Links of the endpoint queues.
+    waiting: WaitLinks,
 }
 
 impl Default for Kernel {
@@ -38,21 +60,40 @@ impl Default for Kernel {
 }
 
 impl Kernel {
-    /// A kernel with no threads.
+    /// A kernel with no threads and no objects.
     pub const fn new() -> Self {
-        Kernel { threads: ThreadTable::new(), ready: RunQueue::new(), current: None, now: 0 }
+        Kernel {
+            threads: ThreadTable::new(),
+            ready: RunQueue::new(),
+            current: None,
+            now: 0,
+            caps: Capabilities::new(),
+            endpoints: Arena::new(),
+            memories: Arena::new(),
+            waiting: WaitLinks::new(),
+        }
     }
 
-    /// Creates a ready thread. The caller sets up its address space and registers under
+    /// Creates a ready thread with a capability space of its own, whose capability sits in
+    /// slot [`BootInfo::CSPACE_SLOT`]. The caller sets up its address space and registers under
     /// [`ThreadId::index`] before the thread is first scheduled.
     pub fn spawn(&mut self, name: &str, priority: Priority) -> Result<ThreadId, SpawnError> {
+        let cspace = self.caps.create_space().ok_or(SpawnError::TooManyThreads)?;
         let thread = Thread {
             name: Name::new(name),
             priority,
             slice_left: TIME_SLICE_TICKS,
             state: ThreadState::Ready,
+            cspace,
+            reply_to: None,
         };
-        let id = self.threads.insert(thread).ok_or(SpawnError::TooManyThreads)?;
+        let Some(id) = self.threads.insert(thread) else {
+            self.caps.destroy_space(cspace);
+            return Err(SpawnError::TooManyThreads);
+        };
+        let own = Capability { object: Object::CSpace(cspace), rights: Rights::all(), badge: 0 };
+        let slot = Slot::new(BootInfo::CSPACE_SLOT).expect("slot 0 exists");
+        self.caps.insert_original(SlotRef { cspace, slot }, own);
         self.ready.push_back(id.raw_index(), priority);
         Ok(id)
     }
@@ -77,6 +118,22 @@ impl Kernel {
         self.threads.get(id)
     }
 
+    /// How many objects of each kind exist.
+    pub fn stats(&self) -> Stats {
+        Stats {
+            threads: self.threads.len() as u64,
+            endpoints: self.endpoints.len() as u64,
+            memories: self.memories.len() as u64,
+            capabilities: self.caps.count() as u64,
+            cspaces: self.caps.space_count() as u64,
+        }
+    }
+
+    /// Where `thread`'s slot `slot` is; `None` when the thread is gone.
+    pub fn slot_of(&self, thread: ThreadId, slot: Slot) -> Option<SlotRef> {
+        Some(SlotRef { cspace: self.threads.get(thread)?.cspace, slot })
+    }
+
     /// Handles a system call by the current thread. Decodes, validates, and only then acts:
     /// a call that fails changes nothing but the caller's status slot.
     pub fn syscall<M: Machine>(&mut self, machine: &mut M, number: u64, args: [u64; 6]) {
@@ -85,6 +142,10 @@ impl Kernel {
             Ok(call) => call,
             Err(error) => return machine.set_result(caller, Err(error)),
         };
+        // `current` always names a live thread.
+        let Some(cspace) = self.threads.get(caller).map(|t| t.cspace) else { return };
+        let at = |slot: Slot| SlotRef { cspace, slot };
+        let done = |machine: &mut M, result: Result<(), Error>| machine.set_result(caller, result.map(|()| 0));
         match call {
             Syscall::DebugWrite { buf } => {
                 // Copy all of it before writing any of it, so a bad page writes nothing.
@@ -107,11 +168,61 @@ impl Kernel {
             Syscall::Sleep { ticks: 0 } => machine.set_result(caller, Ok(self.now)),
             Syscall::Sleep { ticks } => {
                 // `ticks` is at most SLEEP_MAX_TICKS, so this cannot overflow for ages.
-                let until = self.now.saturating_add(ticks);
-                if let Some(thread) = self.threads.get_mut(caller) {
-                    thread.state = ThreadState::Sleeping { until };
+                self.block(caller, ThreadState::Sleeping { until: self.now.saturating_add(ticks) });
+            }
+            Syscall::Send { endpoint, message, kind } => {
+                if let Err(error) = self.send(machine, caller, at(endpoint), message, kind) {
+                    machine.set_result(caller, Err(error));
                 }
-                self.current = None;
+            }
+            Syscall::Recv { endpoint, blocking } => {
+                if let Err(error) = self.recv(machine, caller, at(endpoint), blocking) {
+                    machine.set_result(caller, Err(error));
+                }
+            }
+            Syscall::Reply { message } => {
+                let result = self.reply(machine, caller, message);
+                done(machine, result);
+            }
+            Syscall::ReplyRecv { endpoint, message } => {
+                if let Err(error) = self.reply_recv(machine, caller, at(endpoint), message) {
+                    machine.set_result(caller, Err(error));
+                }
+            }
+            Syscall::CapMint { source, dest, rights, badge } => {
+                let result = self.mint(at(source), at(dest), rights, badge);
+                done(machine, result);
+            }
+            Syscall::CapMove { source, dest } => {
+                let result = self.move_cap(at(source), at(dest));
+                done(machine, result);
+            }
+            Syscall::CapDelete { slot } => {
+                let result = self.delete(machine, at(slot));
+                done(machine, result);
+            }
+            Syscall::CapRevoke { slot } => {
+                let result = self.revoke(machine, at(slot));
+                done(machine, result);
+            }
+            Syscall::CapIdentify { slot } => match self.caps.get(at(slot)) {
+                Ok(cap) => {
+                    let kind = u64::from(cap.object.kind());
+                    machine.set_values(caller, [kind, cap.rights.bits(), cap.badge, 0, 0, 0]);
+                }
+                Err(error) => machine.set_result(caller, Err(error)),
+            },
+            Syscall::Create { memory, kind, dest, budget } => {
+                let result = self.create(at(memory), kind, at(dest), budget);
+                done(machine, result);
+            }
+            Syscall::MemoryInfo { memory } => match self.memory_info(at(memory)) {
+                Ok((budget, used)) => machine.set_values(caller, [budget, used, 0, 0, 0, 0]),
+                Err(error) => machine.set_result(caller, Err(error)),
+            },
+            Syscall::KernelStats => {
+                let s = self.stats();
+                machine.set_values(caller, [s.threads, s.endpoints, s.memories, s.capabilities, s.cspaces, 0]);
             }
         }
     }
@@ -160,7 +271,7 @@ impl Kernel {
             }
         }
         let index = self.ready.pop_highest()?;
-        let id = self.threads.id_at(index)?;
+        let id = self.threads.handle_at(index)?;
         if let Some(thread) = self.threads.get_mut(id) {
             thread.state = ThreadState::Running;
         }
@@ -185,9 +296,52 @@ impl Kernel {
         }
     }
 
-    /// Removes a thread from everything that could still name it, then from the table.
+    /// The current thread stops running until something moves it out of `state`.
+    fn block(&mut self, thread: ThreadId, state: ThreadState) {
+        if let Some(t) = self.threads.get_mut(thread) {
+            t.state = state;
+        }
+        if self.current == Some(thread) {
+            self.current = None;
+        }
+    }
+
+    /// A blocked thread becomes ready, with `result` as what its system call returns.
+    fn wake<M: Machine>(&mut self, machine: &mut M, thread: ThreadId, result: Result<u64, Error>) {
+        machine.set_result(thread, result);
+        self.make_ready(thread);
+    }
+
+    /// A blocked thread becomes ready; its result is already set.
+    fn make_ready(&mut self, thread: ThreadId) {
+        let Some(t) = self.threads.get_mut(thread) else { return };
+        t.state = ThreadState::Ready;
+        t.slice_left = TIME_SLICE_TICKS;
+        self.ready.push_back(thread.raw_index(), t.priority);
+    }
+
+    /// Removes a thread from everything that could still name it, then from the table: it
+    /// leaves any queue, the call it owed an answer fails, and its capabilities are deleted
+    /// (objects whose last capability they were die with them).
     fn destroy<M: Machine>(&mut self, machine: &mut M, thread: ThreadId) {
-        self.ready.remove(thread.raw_index());
+        let Some(t) = self.threads.get(thread) else { return };
+        let (state, cspace) = (t.state, t.cspace);
+        match state {
+            ThreadState::Ready => self.ready.remove(thread.raw_index()),
+            ThreadState::Sending { endpoint, .. } => {
+                if let Some(ep) = self.endpoints.get_mut(endpoint) {
+                    ep.senders.remove(&mut self.waiting, thread.raw_index());
+                }
+            }
+            ThreadState::Receiving { endpoint } => {
+                if let Some(ep) = self.endpoints.get_mut(endpoint) {
+                    ep.receivers.remove(&mut self.waiting, thread.raw_index());
+                }
+            }
+            ThreadState::Running | ThreadState::Sleeping { .. } | ThreadState::AwaitingReply => {}
+        }
+        self.drop_reply_right(machine, thread);
+        self.delete_space(machine, cspace);
         if self.current == Some(thread) {
             self.current = None;
         }
@@ -206,3 +360,7 @@ impl Kernel {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod ipc_tests;
+#[cfg(test)]
+mod model;

@@ -1,7 +1,9 @@
 //! The boundary between the portable kernel and the hardware: the one trait the kernel crate
 //! implements and `ipc-core` drives (a mock implements it for the host tests).
 
-use crate::abi::Error;
+use core::ops::Range;
+
+use crate::abi::{Error, ARG_SLOTS, VALUE_SLOTS};
 use crate::thread::ThreadId;
 
 /// What the semantics need from the machine underneath.
@@ -18,6 +20,20 @@ pub trait Machine {
     /// puts 0 in the status slot and `value` in `val0`; `Err(error)` puts the error code in
     /// the status slot.
     fn set_result(&mut self, thread: ThreadId, result: Result<u64, Error>);
+
+    /// Sets a successful result with all value slots (a received message, a description).
+    fn set_values(&mut self, thread: ThreadId, values: [u64; VALUE_SLOTS]);
+
+    /// The argument slots of `thread`'s current system call, as it made it. A blocked sender's
+    /// message waits here until a receiver takes it.
+    fn arguments(&self, thread: ThreadId) -> [u64; ARG_SLOTS];
+
+    /// Reads words `offset..offset + words.len()` of `thread`'s IPC buffer (see
+    /// [`crate::abi::IpcBuffer`]). Every thread has one, always mapped.
+    fn read_ipc_buffer(&mut self, thread: ThreadId, offset: usize, words: &mut [u64]);
+
+    /// Copies words `range` of `from`'s IPC buffer to the same words of `to`'s.
+    fn copy_ipc_words(&mut self, from: ThreadId, to: ThreadId, range: Range<usize>);
 
     /// The thread is gone for good: release its address space and arch state.
     fn release(&mut self, thread: ThreadId);

@@ -55,6 +55,9 @@ macro_rules! numbered {
     };
 }
 
+mod ipc;
+pub use ipc::*;
+
 numbered! {
     /// System-call numbers, passed in `rax`.
     pub enum SyscallNumber {
@@ -66,6 +69,38 @@ numbered! {
         Exit = 2,
         /// `sleep(ticks) -> now`: block for at least `ticks` timer ticks; returns the tick count.
         Sleep = 3,
+        /// `send(endpoint, info, words…)`: wait until a receiver takes the message.
+        Send = 4,
+        /// `recv(endpoint) -> (badge, info, words…)`: wait until a sender arrives.
+        Recv = 5,
+        /// `call(endpoint, info, words…) -> (_, info, words…)`: send, then wait for the reply.
+        Call = 6,
+        /// `reply(_, info, words…)`: answer the caller this thread last received from.
+        Reply = 7,
+        /// `reply_recv(endpoint, info, words…) -> (badge, info, words…)`: reply, then receive.
+        ReplyRecv = 8,
+        /// `nb_send(endpoint, info, words…)`: send only if a receiver is already waiting.
+        NbSend = 9,
+        /// `nb_recv(endpoint) -> (badge, info, words…)`: receive only if a sender is waiting.
+        NbRecv = 10,
+        /// `cap_copy(source, dest)`: a derived copy with the same rights and badge.
+        CapCopy = 11,
+        /// `cap_mint(source, dest, rights, badge)`: a derived copy with fewer rights or a badge.
+        CapMint = 12,
+        /// `cap_move(source, dest)`: move a capability to another slot.
+        CapMove = 13,
+        /// `cap_delete(slot)`: empty a slot.
+        CapDelete = 14,
+        /// `cap_revoke(slot)`: delete every capability derived from this one, everywhere.
+        CapRevoke = 15,
+        /// `cap_identify(slot) -> (kind, rights, badge)`: what a slot holds.
+        CapIdentify = 16,
+        /// `create(memory, kind, dest, budget)`: make an object, charged to a Memory capability.
+        Create = 17,
+        /// `memory_info(memory) -> (budget, used)`: a Memory object's figures.
+        MemoryInfo = 18,
+        /// `kernel_stats() -> (threads, endpoints, memories, capabilities)`: live object counts.
+        KernelStats = 19,
     }
 }
 
@@ -79,6 +114,31 @@ numbered! {
         /// A user buffer is not wholly inside mapped, user-accessible memory (kernel addresses,
         /// unmapped pages, or a range that wraps around the address space).
         BadAddress = 3,
+        /// A slot number is outside the capability space (`>= CSPACE_SLOTS`).
+        InvalidSlot = 4,
+        /// The slot named holds no capability.
+        EmptySlot = 5,
+        /// The destination slot already holds a capability.
+        SlotOccupied = 6,
+        /// The capability names the wrong kind of object for this call.
+        WrongType = 7,
+        /// The capability lacks a right the call needs (or a mint asked for rights it lacks).
+        MissingRights = 8,
+        /// A message carries capabilities through a capability without Grant (GrantReply for
+        /// a reply).
+        GrantRequired = 9,
+        /// A message claims more than `MAX_MESSAGE_WORDS` words.
+        MessageTooLong = 10,
+        /// `nb_send`/`nb_recv` found no partner waiting.
+        WouldBlock = 11,
+        /// The partner or endpoint of this operation is gone (died, deleted or revoked).
+        PeerGone = 12,
+        /// The Memory capability's budget cannot pay for the object.
+        OutOfMemory = 13,
+        /// The kernel's table for that kind of object is full.
+        TableFull = 14,
+        /// `reply` with no caller waiting for this thread's answer.
+        NoReply = 15,
     }
 }
 
@@ -153,6 +213,102 @@ pub enum Syscall {
     Exit { status: u32 },
     /// Block for `ticks` timer ticks (`0`: just read the tick count).
     Sleep { ticks: u64 },
+    /// Send, call or non-blocking send a message through an endpoint.
+    Send { endpoint: Slot, message: Message, kind: SendKind },
+    /// Receive from an endpoint, waiting for a sender unless `blocking` is false.
+    Recv { endpoint: Slot, blocking: bool },
+    /// Answer the last caller.
+    Reply { message: Message },
+    /// Answer the last caller, then receive from `endpoint`.
+    ReplyRecv { endpoint: Slot, message: Message },
+    /// A derived copy of `source` in `dest` with `rights` (a subset) and `badge` (`0`: keep).
+    CapMint { source: Slot, dest: Slot, rights: Option<Rights>, badge: u64 },
+    /// Move the capability in `source` to `dest`.
+    CapMove { source: Slot, dest: Slot },
+    /// Empty `slot`.
+    CapDelete { slot: Slot },
+    /// Delete everything derived from the capability in `slot`.
+    CapRevoke { slot: Slot },
+    /// Describe the capability in `slot`.
+    CapIdentify { slot: Slot },
+    /// Make a `kind` object charged to `memory`, its capability in `dest`; `budget` is the
+    /// new Memory object's budget (zero for other kinds).
+    Create { memory: Slot, kind: ObjectKind, dest: Slot, budget: u64 },
+    /// Read a Memory object's budget and use.
+    MemoryInfo { memory: Slot },
+    /// Count the kernel's live objects.
+    KernelStats,
+}
+
+/// How a message is sent.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SendKind {
+    /// `send`: wait for a receiver.
+    Send,
+    /// `nb_send`: only if a receiver is waiting.
+    NonBlocking,
+    /// `call`: send, then wait for the reply.
+    Call,
+}
+
+/// A capability-space slot number, known to be below [`CSPACE_SLOTS`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Slot(u16);
+
+impl Slot {
+    /// Checks a raw slot number.
+    pub fn new(raw: u64) -> Result<Slot, Error> {
+        if raw < CSPACE_SLOTS {
+            Ok(Slot(raw as u16))
+        } else {
+            Err(Error::InvalidSlot)
+        }
+    }
+
+    /// The slot number as an index.
+    pub fn index(self) -> usize {
+        usize::from(self.0)
+    }
+}
+
+impl From<Slot> for u64 {
+    fn from(slot: Slot) -> u64 {
+        u64::from(slot.0)
+    }
+}
+
+/// A message as it travels in registers: its info word and the register words.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Message {
+    /// Label, length and capability count.
+    pub info: MessageInfo,
+    /// Words `0..REGISTER_WORDS` (only the first `info.length` mean anything).
+    pub words: [u64; REGISTER_WORDS],
+}
+
+impl Message {
+    /// Decodes the info word and register words from argument slots 1–5.
+    pub fn from_arguments(args: &[u64; ARG_SLOTS]) -> Result<Message, Error> {
+        Ok(Message { info: MessageInfo::decode(args[1])?, words: [args[2], args[3], args[4], args[5]] })
+    }
+
+    fn encode(self, args: &mut [u64; ARG_SLOTS]) {
+        args[1] = self.info.encode();
+        args[2..].copy_from_slice(&self.words);
+    }
+
+    /// The value slots a receiver gets: badge, info, then the register words.
+    pub fn values(self, badge: u64) -> [u64; VALUE_SLOTS] {
+        let w = self.words;
+        [badge, self.info.encode(), w[0], w[1], w[2], w[3]]
+    }
+
+    /// The message in a receiver's value slots (the inverse of [`Message::values`]): the
+    /// badge and the message. An info word the kernel would not send decodes as empty.
+    pub fn from_values(values: [u64; VALUE_SLOTS]) -> (u64, Message) {
+        let info = MessageInfo::decode(values[1]).unwrap_or_default();
+        (values[0], Message { info, words: [values[2], values[3], values[4], values[5]] })
+    }
 }
 
 /// A user-space byte range as the process alleged it: not yet checked against any address space.
@@ -201,6 +357,45 @@ impl Syscall {
                 }
                 Syscall::Sleep { ticks: args[0] }
             }
+            SyscallNumber::Send | SyscallNumber::NbSend | SyscallNumber::Call => {
+                let kind = match number {
+                    SyscallNumber::Send => SendKind::Send,
+                    SyscallNumber::NbSend => SendKind::NonBlocking,
+                    _ => SendKind::Call,
+                };
+                Syscall::Send { endpoint: Slot::new(args[0])?, message: Message::from_arguments(&args)?, kind }
+            }
+            SyscallNumber::Recv => Syscall::Recv { endpoint: Slot::new(args[0])?, blocking: true },
+            SyscallNumber::NbRecv => Syscall::Recv { endpoint: Slot::new(args[0])?, blocking: false },
+            SyscallNumber::Reply => Syscall::Reply { message: Message::from_arguments(&args)? },
+            SyscallNumber::ReplyRecv => {
+                Syscall::ReplyRecv { endpoint: Slot::new(args[0])?, message: Message::from_arguments(&args)? }
+            }
+            SyscallNumber::CapCopy => Syscall::CapMint {
+                source: Slot::new(args[0])?,
+                dest: Slot::new(args[1])?,
+                rights: None,
+                badge: 0,
+            },
+            SyscallNumber::CapMint => Syscall::CapMint {
+                source: Slot::new(args[0])?,
+                dest: Slot::new(args[1])?,
+                rights: Some(Rights::decode(args[2])?),
+                badge: args[3],
+            },
+            SyscallNumber::CapMove => Syscall::CapMove { source: Slot::new(args[0])?, dest: Slot::new(args[1])? },
+            SyscallNumber::CapDelete => Syscall::CapDelete { slot: Slot::new(args[0])? },
+            SyscallNumber::CapRevoke => Syscall::CapRevoke { slot: Slot::new(args[0])? },
+            SyscallNumber::CapIdentify => Syscall::CapIdentify { slot: Slot::new(args[0])? },
+            SyscallNumber::Create => {
+                let kind = ObjectKind::try_from(args[1]).map_err(|_| Error::InvalidArgument)?;
+                if kind != ObjectKind::Memory && args[3] != 0 {
+                    return Err(Error::InvalidArgument);
+                }
+                Syscall::Create { memory: Slot::new(args[0])?, kind, dest: Slot::new(args[2])?, budget: args[3] }
+            }
+            SyscallNumber::MemoryInfo => Syscall::MemoryInfo { memory: Slot::new(args[0])? },
+            SyscallNumber::KernelStats => Syscall::KernelStats,
         })
     }
 
@@ -222,6 +417,70 @@ impl Syscall {
                 args[0] = ticks;
                 SyscallNumber::Sleep
             }
+            Syscall::Send { endpoint, message, kind } => {
+                args[0] = endpoint.into();
+                message.encode(&mut args);
+                match kind {
+                    SendKind::Send => SyscallNumber::Send,
+                    SendKind::NonBlocking => SyscallNumber::NbSend,
+                    SendKind::Call => SyscallNumber::Call,
+                }
+            }
+            Syscall::Recv { endpoint, blocking } => {
+                args[0] = endpoint.into();
+                if blocking {
+                    SyscallNumber::Recv
+                } else {
+                    SyscallNumber::NbRecv
+                }
+            }
+            Syscall::Reply { message } => {
+                message.encode(&mut args);
+                SyscallNumber::Reply
+            }
+            Syscall::ReplyRecv { endpoint, message } => {
+                args[0] = endpoint.into();
+                message.encode(&mut args);
+                SyscallNumber::ReplyRecv
+            }
+            Syscall::CapMint { source, dest, rights, badge } => {
+                args[0] = source.into();
+                args[1] = dest.into();
+                match rights {
+                    None => SyscallNumber::CapCopy,
+                    Some(rights) => {
+                        args[2] = rights.bits();
+                        args[3] = badge;
+                        SyscallNumber::CapMint
+                    }
+                }
+            }
+            Syscall::CapMove { source, dest } => {
+                args[0] = source.into();
+                args[1] = dest.into();
+                SyscallNumber::CapMove
+            }
+            Syscall::CapDelete { slot } => {
+                args[0] = slot.into();
+                SyscallNumber::CapDelete
+            }
+            Syscall::CapRevoke { slot } => {
+                args[0] = slot.into();
+                SyscallNumber::CapRevoke
+            }
+            Syscall::CapIdentify { slot } => {
+                args[0] = slot.into();
+                SyscallNumber::CapIdentify
+            }
+            Syscall::Create { memory, kind, dest, budget } => {
+                args[..4].copy_from_slice(&[memory.into(), kind.into(), dest.into(), budget]);
+                SyscallNumber::Create
+            }
+            Syscall::MemoryInfo { memory } => {
+                args[0] = memory.into();
+                SyscallNumber::MemoryInfo
+            }
+            Syscall::KernelStats => SyscallNumber::KernelStats,
         };
         (number.into(), args)
     }
@@ -256,6 +515,22 @@ mod tests {
             (SyscallNumber::Yield, 1),
             (SyscallNumber::Exit, 2),
             (SyscallNumber::Sleep, 3),
+            (SyscallNumber::Send, 4),
+            (SyscallNumber::Recv, 5),
+            (SyscallNumber::Call, 6),
+            (SyscallNumber::Reply, 7),
+            (SyscallNumber::ReplyRecv, 8),
+            (SyscallNumber::NbSend, 9),
+            (SyscallNumber::NbRecv, 10),
+            (SyscallNumber::CapCopy, 11),
+            (SyscallNumber::CapMint, 12),
+            (SyscallNumber::CapMove, 13),
+            (SyscallNumber::CapDelete, 14),
+            (SyscallNumber::CapRevoke, 15),
+            (SyscallNumber::CapIdentify, 16),
+            (SyscallNumber::Create, 17),
+            (SyscallNumber::MemoryInfo, 18),
+            (SyscallNumber::KernelStats, 19),
         ];
         assert_eq!(pinned.len(), SyscallNumber::ALL.len(), "a new syscall needs a pinned number");
         for &(call, number) in pinned {
@@ -266,8 +541,23 @@ mod tests {
 
     #[test]
     fn error_codes_are_pinned() {
-        let pinned: &[(Error, u64)] =
-            &[(Error::UnknownSyscall, 1), (Error::InvalidArgument, 2), (Error::BadAddress, 3)];
+        let pinned: &[(Error, u64)] = &[
+            (Error::UnknownSyscall, 1),
+            (Error::InvalidArgument, 2),
+            (Error::BadAddress, 3),
+            (Error::InvalidSlot, 4),
+            (Error::EmptySlot, 5),
+            (Error::SlotOccupied, 6),
+            (Error::WrongType, 7),
+            (Error::MissingRights, 8),
+            (Error::GrantRequired, 9),
+            (Error::MessageTooLong, 10),
+            (Error::WouldBlock, 11),
+            (Error::PeerGone, 12),
+            (Error::OutOfMemory, 13),
+            (Error::TableFull, 14),
+            (Error::NoReply, 15),
+        ];
         assert_eq!(pinned.len(), Error::ALL.len(), "a new error needs a pinned code");
         for &(error, code) in pinned {
             assert_eq!(u64::from(error), code);
@@ -320,6 +610,28 @@ mod tests {
             Syscall::Exit { status: u32::MAX },
             Syscall::Sleep { ticks: 0 },
             Syscall::Sleep { ticks: SLEEP_MAX_TICKS },
+            Syscall::Send {
+                endpoint: Slot::new(5).unwrap(),
+                message: Message { info: MessageInfo { label: 9, length: 64, caps: 3 }, words: [1, 2, 3, 4] },
+                kind: SendKind::Call,
+            },
+            Syscall::Recv { endpoint: Slot::new(127).unwrap(), blocking: false },
+            Syscall::Reply { message: Message::default() },
+            Syscall::ReplyRecv { endpoint: Slot::new(2).unwrap(), message: Message::default() },
+            Syscall::CapMint { source: Slot::new(1).unwrap(), dest: Slot::new(2).unwrap(), rights: None, badge: 0 },
+            Syscall::CapMint {
+                source: Slot::new(1).unwrap(),
+                dest: Slot::new(2).unwrap(),
+                rights: Some(Rights::READ | Rights::GRANT),
+                badge: 77,
+            },
+            Syscall::Create {
+                memory: Slot::new(1).unwrap(),
+                kind: ObjectKind::Memory,
+                dest: Slot::new(9).unwrap(),
+                budget: 4096,
+            },
+            Syscall::KernelStats,
         ];
         for call in calls {
             let (number, args) = call.encode();
@@ -331,7 +643,14 @@ mod tests {
     fn decode_rejects_bad_arguments() {
         let decode =
             |number: SyscallNumber, a0: u64, a1: u64| Syscall::decode(number.into(), [a0, a1, 0, 0, 0, 0]);
-        assert_eq!(Syscall::decode(4, [0; 6]), Err(Error::UnknownSyscall));
+        assert_eq!(Syscall::decode(20, [0; 6]), Err(Error::UnknownSyscall));
+        assert_eq!(decode(SyscallNumber::Send, CSPACE_SLOTS, 0), Err(Error::InvalidSlot));
+        assert_eq!(decode(SyscallNumber::Call, 2, 65), Err(Error::MessageTooLong));
+        assert_eq!(decode(SyscallNumber::Reply, 0, 1 << 9), Err(Error::InvalidArgument));
+        assert_eq!(decode(SyscallNumber::CapCopy, 1, CSPACE_SLOTS), Err(Error::InvalidSlot));
+        assert_eq!(Syscall::decode(SyscallNumber::CapMint.into(), [1, 2, 16, 0, 0, 0]), Err(Error::InvalidArgument));
+        assert_eq!(decode(SyscallNumber::Create, 1, 99), Err(Error::InvalidArgument));
+        assert_eq!(Syscall::decode(SyscallNumber::Create.into(), [1, 3, 2, 64, 0, 0]), Err(Error::InvalidArgument));
         assert_eq!(Syscall::decode(u64::MAX, [0; 6]), Err(Error::UnknownSyscall));
         assert_eq!(decode(SyscallNumber::DebugWrite, 0x1000, 4097), Err(Error::InvalidArgument));
         assert_eq!(decode(SyscallNumber::DebugWrite, u64::MAX - 2, 8), Err(Error::BadAddress));

@@ -1,44 +1,14 @@
 //! Whole-kernel scenarios on a mock machine: scheduling, sleeping, faults and system calls,
 //! deterministic and in milliseconds.
 
-use std::collections::HashMap;
-
 use super::*;
 use crate::abi::Error;
 use crate::abi::{FaultKind, SyscallNumber, UserBuffer};
 use crate::fault::Access;
-
-/// A machine with flat per-thread memory and a console that is just a string.
-#[derive(Default)]
-struct Mock {
-    memory: HashMap<usize, (u64, Vec<u8>)>,
-    console: String,
-    results: HashMap<usize, Result<u64, Error>>,
-    released: Vec<ThreadId>,
-}
-
-impl Machine for Mock {
-    fn read_user(&mut self, thread: ThreadId, addr: u64, buf: &mut [u8]) -> Result<(), Error> {
-        let (base, bytes) = self.memory.get(&thread.index()).ok_or(Error::BadAddress)?;
-        let start = addr.checked_sub(*base).ok_or(Error::BadAddress)? as usize;
-        let source = bytes.get(start..start + buf.len()).ok_or(Error::BadAddress)?;
-        buf.copy_from_slice(source);
-        Ok(())
-    }
-    fn console_write(&mut self, bytes: &[u8]) {
-        self.console.push_str(std::str::from_utf8(bytes).unwrap());
-    }
-    fn set_result(&mut self, thread: ThreadId, result: Result<u64, Error>) {
-        self.results.insert(thread.index(), result);
-    }
-    fn release(&mut self, thread: ThreadId) {
-        self.released.push(thread);
-    }
-}
+use crate::mock::Mock;
 
 fn call(kernel: &mut Kernel, mock: &mut Mock, call: Syscall) {
-    let (number, args) = call.encode();
-    kernel.syscall(mock, number, args);
+    mock.call(kernel, call);
 }
 
 /// Runs `ticks` timer ticks and returns the thread that ran in each.
@@ -223,7 +193,7 @@ fn malformed_calls_return_errors_and_change_nothing() {
         (SyscallNumber::Sleep.into(), [u64::MAX, 0, 0, 0, 0, 0], Error::InvalidArgument),
     ];
     for (number, args, error) in cases {
-        kernel.syscall(&mut mock, number, args);
+        mock.raw(&mut kernel, number, args);
         assert_eq!(mock.results[&a.index()], Err(error), "syscall {number} {args:?}");
         assert_eq!(kernel.current(), Some(a));
         assert_eq!(kernel.thread_count(), 1);

@@ -1,0 +1,198 @@
+//! The layout of IPC: capability rights, object kinds, the message-info word, the per-thread
+//! IPC buffer and the boot-info page.
+
+use crate::Error;
+
+/// The capability-space slots a process has (slot numbers `0..CSPACE_SLOTS`).
+pub const CSPACE_SLOTS: u64 = 128;
+/// Message words that travel in registers (`arg2`…`arg5` in, `val2`…`val5` out).
+pub const REGISTER_WORDS: usize = 4;
+/// The most words one message carries: words `REGISTER_WORDS..` travel through the IPC buffer.
+pub const MAX_MESSAGE_WORDS: usize = 64;
+/// The most capabilities one message carries.
+pub const MAX_MESSAGE_CAPS: usize = 3;
+/// The largest label a message can carry (48 bits).
+pub const MAX_LABEL: u64 = (1 << 48) - 1;
+
+/// Where every thread's IPC buffer is mapped (one read-write page).
+pub const IPC_BUFFER_ADDR: u64 = 0x0000_7fff_ffff_8000;
+/// Where every boot process finds its [`BootInfo`] (one read-only page).
+pub const BOOT_INFO_ADDR: u64 = 0x0000_7fff_ffff_a000;
+
+/// Kernel memory charged to a Memory capability for each endpoint.
+pub const ENDPOINT_COST: u64 = 64;
+/// Kernel memory charged for a Memory object itself, on top of the budget it is given.
+pub const MEMORY_COST: u64 = 64;
+
+bitflags::bitflags! {
+    /// What a capability allows. Derived capabilities can only have fewer rights.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct Rights: u64 {
+        /// Receive on an endpoint; read a Memory object's figures.
+        const READ = 1 << 0;
+        /// Send or call on an endpoint; create objects from a Memory object.
+        const WRITE = 1 << 1;
+        /// Send capabilities in messages through this endpoint capability.
+        const GRANT = 1 << 2;
+        /// Let the server send capabilities back in the reply to a `call` made through this
+        /// endpoint capability.
+        const GRANT_REPLY = 1 << 3;
+    }
+}
+
+impl Rights {
+    /// Decodes rights from a raw word; unknown bits are an error, never ignored.
+    pub fn decode(raw: u64) -> Result<Rights, Error> {
+        Rights::from_bits(raw).ok_or(Error::InvalidArgument)
+    }
+}
+
+numbered! {
+    /// The kinds of kernel object a capability can name.
+    pub enum ObjectKind {
+        /// A capability space (a process's table of slots).
+        CSpace = 1,
+        /// A budget of kernel memory from which objects are made.
+        Memory = 2,
+        /// A rendezvous point for synchronous messages.
+        Endpoint = 3,
+    }
+}
+
+/// The message-info word: a label the receiver interprets, how many message words follow,
+/// and how many capabilities travel with them.
+///
+/// Bits 0–6 hold the word count (at most [`MAX_MESSAGE_WORDS`]), bits 7–8 the capability
+/// count, bits 9–15 are zero, bits 16–63 hold the label.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct MessageInfo {
+    /// What the message means, by the protocol's convention (48 bits).
+    pub label: u64,
+    /// How many message words it carries (`0..=MAX_MESSAGE_WORDS`).
+    pub length: u8,
+    /// How many capabilities it carries (`0..=MAX_MESSAGE_CAPS`); on receipt, how many arrived.
+    pub caps: u8,
+}
+
+impl MessageInfo {
+    /// A message with `label` and `length` words and no capabilities.
+    pub const fn new(label: u64, length: u8) -> MessageInfo {
+        MessageInfo { label, length, caps: 0 }
+    }
+
+    /// Decodes and range-checks a raw info word.
+    pub fn decode(raw: u64) -> Result<MessageInfo, Error> {
+        let length = (raw & 0x7f) as u8;
+        if usize::from(length) > MAX_MESSAGE_WORDS {
+            return Err(Error::MessageTooLong);
+        }
+        if raw & 0xfe00 != 0 {
+            return Err(Error::InvalidArgument);
+        }
+        Ok(MessageInfo { label: raw >> 16, length, caps: ((raw >> 7) & 0x3) as u8 })
+    }
+
+    /// The raw word. Fields out of range are cut to their bit width.
+    pub const fn encode(self) -> u64 {
+        (self.label & MAX_LABEL) << 16 | (self.caps as u64 & 0x3) << 7 | (self.length as u64 & 0x7f)
+    }
+}
+
+/// The per-thread IPC buffer, at [`IPC_BUFFER_ADDR`], in 64-bit words.
+///
+/// Word `i` of a message (`REGISTER_WORDS <= i < length`) is at `words[i]`; words below
+/// `REGISTER_WORDS` travel in registers and their buffer words are not used. A sender lists
+/// the slots of the capabilities it sends in `send_caps`; a receiver names, before it
+/// receives, the empty slots where incoming capabilities land in `receive_slots`.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct IpcBuffer {
+    /// Message words (indices below `REGISTER_WORDS` unused).
+    pub words: [u64; MAX_MESSAGE_WORDS],
+    /// Slots of the capabilities to send, in order.
+    pub send_caps: [u64; MAX_MESSAGE_CAPS],
+    /// Slots where received capabilities land, in order.
+    pub receive_slots: [u64; MAX_MESSAGE_CAPS],
+}
+
+impl IpcBuffer {
+    /// Word offset of `send_caps` in the buffer.
+    pub const SEND_CAPS: usize = MAX_MESSAGE_WORDS;
+    /// Word offset of `receive_slots` in the buffer.
+    pub const RECEIVE_SLOTS: usize = MAX_MESSAGE_WORDS + MAX_MESSAGE_CAPS;
+    /// The buffer's size in words.
+    pub const WORDS: usize = MAX_MESSAGE_WORDS + 2 * MAX_MESSAGE_CAPS;
+}
+
+/// The boot-info page every boot process finds at [`BOOT_INFO_ADDR`]: which slots hold its
+/// initial capabilities.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BootInfo {
+    /// [`BootInfo::MAGIC`], so a program can tell the page is there.
+    pub magic: u64,
+    /// The slot of the capability to the process's own capability space.
+    pub cspace_slot: u64,
+    /// The slot of its Memory capability (shared among boot processes: all free kernel memory).
+    pub memory_slot: u64,
+    /// How many endpoint capabilities it was given.
+    pub endpoint_count: u64,
+    /// Their slots, in the order the boot scenario lists them.
+    pub endpoints: [u64; BootInfo::MAX_ENDPOINTS],
+    /// The first slot that is empty; every slot from here to `CSPACE_SLOTS` is free.
+    pub first_free_slot: u64,
+}
+
+impl BootInfo {
+    /// The value of `magic`: "TRYSTBI1" in ASCII.
+    pub const MAGIC: u64 = u64::from_be_bytes(*b"TRYSTBI1");
+    /// The most endpoints a boot process is given.
+    pub const MAX_ENDPOINTS: usize = 8;
+    /// The slot every boot process finds its own capability space in.
+    pub const CSPACE_SLOT: u64 = 0;
+    /// The slot every boot process finds its Memory capability in.
+    pub const MEMORY_SLOT: u64 = 1;
+    /// The slot of the first endpoint; the others follow.
+    pub const FIRST_ENDPOINT_SLOT: u64 = 2;
+
+    /// The page's contents as words, in field order (how the kernel writes it).
+    pub fn to_words(&self) -> [u64; 5 + BootInfo::MAX_ENDPOINTS] {
+        let mut words = [0; 5 + BootInfo::MAX_ENDPOINTS];
+        words[..4].copy_from_slice(&[self.magic, self.cspace_slot, self.memory_slot, self.endpoint_count]);
+        words[4..4 + BootInfo::MAX_ENDPOINTS].copy_from_slice(&self.endpoints);
+        words[4 + BootInfo::MAX_ENDPOINTS] = self.first_free_slot;
+        words
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn message_info_round_trips_and_rejects_bad_words() {
+        let info = MessageInfo { label: MAX_LABEL, length: 64, caps: 3 };
+        assert_eq!(MessageInfo::decode(info.encode()), Ok(info));
+        assert_eq!(MessageInfo::decode(65), Err(Error::MessageTooLong));
+        assert_eq!(MessageInfo::decode(127), Err(Error::MessageTooLong));
+        assert_eq!(MessageInfo::decode(1 << 9), Err(Error::InvalidArgument));
+        assert_eq!(MessageInfo::decode(7 << 16 | 2 << 7 | 5), Ok(MessageInfo { label: 7, length: 5, caps: 2 }));
+    }
+
+    #[test]
+    fn layouts_are_pinned() {
+        assert_eq!(core::mem::size_of::<IpcBuffer>(), IpcBuffer::WORDS * 8);
+        assert_eq!(core::mem::offset_of!(IpcBuffer, send_caps), IpcBuffer::SEND_CAPS * 8);
+        assert_eq!(core::mem::offset_of!(IpcBuffer, receive_slots), IpcBuffer::RECEIVE_SLOTS * 8);
+        assert_eq!(core::mem::size_of::<BootInfo>(), 8 * (5 + BootInfo::MAX_ENDPOINTS));
+        assert_eq!(Rights::all().bits(), 0xf);
+        assert_eq!((CSPACE_SLOTS, REGISTER_WORDS, MAX_MESSAGE_WORDS, MAX_MESSAGE_CAPS), (128, 4, 64, 3));
+        assert_eq!((IPC_BUFFER_ADDR, BOOT_INFO_ADDR), (0x7fff_ffff_8000, 0x7fff_ffff_a000));
+        assert_eq!((ENDPOINT_COST, MEMORY_COST), (64, 64));
+        let pinned = [(ObjectKind::CSpace, 1), (ObjectKind::Memory, 2), (ObjectKind::Endpoint, 3)];
+        assert_eq!(pinned.len(), ObjectKind::ALL.len());
+        for (kind, number) in pinned {
+            assert_eq!(u64::from(kind), number);
+        }
+    }
+}

@@ -1,0 +1,329 @@
+//! Capability operations (`cap_copy`, `cap_mint`, `cap_move`, `cap_delete`, `cap_revoke`),
+//! object creation from Memory capabilities, and what happens when an object's last
+//! capability goes: endpoints wake their waiters, Memory objects refund their parent.
+
+use crate::abi::{Error, ObjectKind, Rights, ENDPOINT_COST, MEMORY_COST};
+use crate::cspace::{CSpaceId, Capability, Object, SlotRef};
+use crate::machine::Machine;
+use crate::objects::{Endpoint, EndpointId, Memory, MemoryId, WaitQueue};
+use crate::thread::{ThreadState, MAX_THREADS};
+
+use super::Kernel;
+
+impl Kernel {
+    /// `cap_copy` (`rights: None`) and `cap_mint`: a capability derived from the one at
+    /// `source`, in the empty slot `dest`, with `rights` (which must be a subset of the
+    /// source's) and `badge` (`0` keeps the source's; only an unbadged endpoint capability can
+    /// be given one).
+    pub fn mint(&mut self, source: SlotRef, dest: SlotRef, rights: Option<Rights>, badge: u64) -> Result<(), Error> {
+        let cap = self.caps.get(source)?;
+        self.caps.check_empty(dest)?;
+        let rights = rights.unwrap_or(cap.rights);
+        if !cap.rights.contains(rights) {
+            return Err(Error::MissingRights);
+        }
+        let badge = match (badge, cap.object) {
+            (0, _) => cap.badge,
+            (badge, Object::Endpoint(_)) if cap.badge == 0 => badge,
+            _ => return Err(Error::InvalidArgument),
+        };
+        self.caps.insert_derived(source, dest, Capability { rights, badge, ..cap });
+        self.retain(cap.object);
+        Ok(())
+    }
+
+    /// `cap_move`: the capability at `source` moves to the empty slot `dest`, keeping its
+    /// place in the derivation tree. Moving a capability onto itself does nothing.
+    pub(super) fn move_cap(&mut self, source: SlotRef, dest: SlotRef) -> Result<(), Error> {
+        self.caps.get(source)?;
+        if source == dest {
+            return Ok(());
+        }
+        self.caps.check_empty(dest)?;
+        self.caps.move_cap(source, dest);
+        Ok(())
+    }
+
+    /// `cap_delete`: empties the slot. Capabilities derived from it stay (derived from its
+    /// parent now); if it was the object's last capability, the object is destroyed.
+    pub fn delete<M: Machine>(&mut self, machine: &mut M, at: SlotRef) -> Result<(), Error> {
+        let cap = self.caps.remove(at).ok_or(Error::EmptySlot)?;
+        self.release(machine, cap);
+        Ok(())
+    }
+
+    /// `cap_revoke`: deletes every capability derived from the one at `at`, in every
+    /// capability space; the capability itself stays.
+    pub(super) fn revoke<M: Machine>(&mut self, machine: &mut M, at: SlotRef) -> Result<(), Error> {
+        self.caps.get(at)?;
+        while let Some(derived) = self.caps.first_derived(at) {
+            // `derived` is occupied, so this cannot fail.
+            let _ = self.delete(machine, derived);
+        }
+        Ok(())
+    }
+
+    /// `create`: a new object of `kind`, charged to the Memory capability at `memory` (which
+    /// needs Write); its original capability, with every right, goes in the empty slot `dest`.
+    pub fn create(&mut self, memory: SlotRef, kind: ObjectKind, dest: SlotRef, budget: u64) -> Result<(), Error> {
+        let cap = self.caps.get(memory)?;
+        let Object::Memory(parent) = cap.object else { return Err(Error::WrongType) };
+        if !cap.rights.contains(Rights::WRITE) {
+            return Err(Error::MissingRights);
+        }
+        self.caps.check_empty(dest)?;
+        let cost = match kind {
+            ObjectKind::Endpoint => ENDPOINT_COST,
+            ObjectKind::Memory => MEMORY_COST.checked_add(budget).ok_or(Error::OutOfMemory)?,
+            // Capability spaces are made with their threads, for now.
+            ObjectKind::CSpace => return Err(Error::InvalidArgument),
+        };
+        let available = self.memories.get(parent).map_or(0, |m| m.budget - m.used);
+        if cost > available {
+            return Err(Error::OutOfMemory);
+        }
+        let object = match kind {
+            ObjectKind::Memory => {
+                let memory = Memory { budget, used: 0, caps: 1, charges: 0, parent: Some(parent) };
+                Object::Memory(self.memories.insert(memory).ok_or(Error::TableFull)?)
+            }
+            _ => {
+                let endpoint =
+                    Endpoint { senders: WaitQueue::EMPTY, receivers: WaitQueue::EMPTY, caps: 1, memory: parent };
+                Object::Endpoint(self.endpoints.insert(endpoint).ok_or(Error::TableFull)?)
+            }
+        };
+        if let Some(m) = self.memories.get_mut(parent) {
+            m.used += cost;
+            m.charges += 1;
+        }
+        self.caps.insert_original(dest, Capability { object, rights: Rights::all(), badge: 0 });
+        Ok(())
+    }
+
+    /// `memory_info`: the budget and use of the Memory object at `memory` (needs Read).
+    pub(super) fn memory_info(&self, memory: SlotRef) -> Result<(u64, u64), Error> {
+        let cap = self.caps.get(memory)?;
+        let Object::Memory(id) = cap.object else { return Err(Error::WrongType) };
+        if !cap.rights.contains(Rights::READ) {
+            return Err(Error::MissingRights);
+        }
+        self.memories.get(id).map(|m| (m.budget, m.used)).ok_or(Error::EmptySlot)
+    }
+
+    /// Gives `thread` a new boot Memory object with `budget` bytes, its capability in the
+    /// empty slot `at`. Boot memory is charged to nobody: it is the RAM the kernel hands out.
+    pub fn boot_memory(&mut self, at: SlotRef, budget: u64) -> Result<(), Error> {
+        self.caps.check_empty(at)?;
+        let memory = Memory { budget, used: 0, caps: 1, charges: 0, parent: None };
+        let id = self.memories.insert(memory).ok_or(Error::TableFull)?;
+        self.caps.insert_original(at, Capability { object: Object::Memory(id), rights: Rights::all(), badge: 0 });
+        Ok(())
+    }
+
+    /// One more capability refers to `object`.
+    pub(super) fn retain(&mut self, object: Object) {
+        match object {
+            Object::CSpace(_) => {}
+            Object::Endpoint(id) => {
+                if let Some(ep) = self.endpoints.get_mut(id) {
+                    ep.caps += 1;
+                }
+            }
+            Object::Memory(id) => {
+                if let Some(m) = self.memories.get_mut(id) {
+                    m.caps += 1;
+                }
+            }
+        }
+    }
+
+    /// A capability to `cap.object` is gone: the object dies with its last capability.
+    fn release<M: Machine>(&mut self, machine: &mut M, cap: Capability) {
+        match cap.object {
+            // A capability space lives as long as its thread.
+            Object::CSpace(_) => {}
+            Object::Endpoint(id) => {
+                let Some(ep) = self.endpoints.get_mut(id) else { return };
+                ep.caps -= 1;
+                if ep.caps == 0 {
+                    self.destroy_endpoint(machine, id);
+                } else {
+                    self.cancel_badged_sends(machine, id, cap.badge);
+                }
+            }
+            Object::Memory(id) => {
+                if let Some(m) = self.memories.get_mut(id) {
+                    m.caps -= 1;
+                }
+                self.free_memory_if_unused(id);
+            }
+        }
+    }
+
+    /// The endpoint's last capability is gone: everyone queued on it wakes with `PeerGone`,
+    /// and its memory is refunded.
+    fn destroy_endpoint<M: Machine>(&mut self, machine: &mut M, id: EndpointId) {
+        let Some(mut ep) = self.endpoints.remove(id) else { return };
+        for queue in [&mut ep.senders, &mut ep.receivers] {
+            while let Some(index) = queue.dequeue(&mut self.waiting) {
+                if let Some(thread) = self.threads.handle_at(index) {
+                    self.wake(machine, thread, Err(Error::PeerGone));
+                }
+            }
+        }
+        self.uncharge(ep.memory, ENDPOINT_COST);
+    }
+
+    /// When the last capability with `badge` to endpoint `id` is gone, senders queued with
+    /// that badge wake with `PeerGone`: nobody waits on a right that no longer exists.
+    fn cancel_badged_sends<M: Machine>(&mut self, machine: &mut M, id: EndpointId, badge: u64) {
+        let Some(ep) = self.endpoints.get(id) else { return };
+        let mut stranded = [None; MAX_THREADS];
+        let mut count = 0;
+        for index in ep.senders.iter(&self.waiting) {
+            let Some(thread) = self.threads.handle_at(index) else { continue };
+            if matches!(self.threads.get(thread).map(|t| t.state),
+                Some(ThreadState::Sending { sender, .. }) if sender.badge == badge)
+            {
+                stranded[count] = Some(thread);
+                count += 1;
+            }
+        }
+        if count == 0 || self.caps.all().any(|(_, c)| c.object == Object::Endpoint(id) && c.badge == badge) {
+            return;
+        }
+        for thread in stranded.into_iter().flatten() {
+            if let Some(ep) = self.endpoints.get_mut(id) {
+                ep.senders.remove(&mut self.waiting, thread.raw_index());
+            }
+            self.wake(machine, thread, Err(Error::PeerGone));
+        }
+    }
+
+    /// Returns `cost` bytes to Memory object `id`, which may then be freed.
+    fn uncharge(&mut self, id: MemoryId, cost: u64) {
+        if let Some(m) = self.memories.get_mut(id) {
+            m.used -= cost;
+            m.charges -= 1;
+        }
+        self.free_memory_if_unused(id);
+    }
+
+    /// Frees Memory objects with no capability and nothing charged to them, refunding each
+    /// one's parent (which may then go too).
+    fn free_memory_if_unused(&mut self, mut id: MemoryId) {
+        while let Some(m) = self.memories.get(id) {
+            if m.caps > 0 || m.charges > 0 {
+                return;
+            }
+            let (budget, parent) = (m.budget, m.parent);
+            self.memories.remove(id);
+            let Some(parent) = parent else { return };
+            if let Some(p) = self.memories.get_mut(parent) {
+                p.used -= MEMORY_COST + budget;
+                p.charges -= 1;
+            }
+            id = parent;
+        }
+    }
+
+    /// Deletes every capability in `cspace` and every capability elsewhere that names it, then
+    /// the space itself (a thread is going away).
+    pub(super) fn delete_space<M: Machine>(&mut self, machine: &mut M, cspace: CSpaceId) {
+        loop {
+            let own = self.caps.occupied(cspace).next().map(|(slot, _)| SlotRef { cspace, slot });
+            let naming = || self.caps.all().find(|&(_, c)| c.object == Object::CSpace(cspace)).map(|(at, _)| at);
+            let Some(at) = own.or_else(naming) else { break };
+            let _ = self.delete(machine, at);
+        }
+        self.caps.destroy_space(cspace);
+    }
+
+    /// Checks that every capability names a live object, that each object's count of
+    /// capabilities and each Memory object's charges are right, that queued threads are in
+    /// the state their queue says, and the derivation lists. For the tests.
+    pub fn check_invariants(&self) -> Result<(), &'static str> {
+        self.caps.check_invariants()?;
+        let mut endpoint_caps = [0u32; crate::objects::MAX_ENDPOINTS];
+        let mut memory_caps = [0u32; crate::objects::MAX_MEMORIES];
+        for (_, cap) in self.caps.all() {
+            match cap.object {
+                Object::CSpace(id) => {
+                    if !self.threads.iter().any(|(_, t)| t.cspace == id) {
+                        return Err("a capability names a dead capability space");
+                    }
+                }
+                Object::Endpoint(id) => {
+                    self.endpoints.get(id).ok_or("a capability names a dead endpoint")?;
+                    endpoint_caps[id.index()] += 1;
+                }
+                Object::Memory(id) => {
+                    self.memories.get(id).ok_or("a capability names a dead Memory object")?;
+                    memory_caps[id.index()] += 1;
+                }
+            }
+        }
+        let mut charged = [(0u64, 0u32); crate::objects::MAX_MEMORIES];
+        for (id, ep) in self.endpoints.iter() {
+            if ep.caps != endpoint_caps[id.index()] || ep.caps == 0 {
+                return Err("endpoint capability count is wrong");
+            }
+            self.memories.get(ep.memory).ok_or("an endpoint is charged to a dead Memory object")?;
+            charged[ep.memory.index()].0 += ENDPOINT_COST;
+            charged[ep.memory.index()].1 += 1;
+            for (queue, sending) in [(ep.senders, true), (ep.receivers, false)] {
+                for index in queue.iter(&self.waiting) {
+                    let thread = self.threads.handle_at(index).ok_or("a dead thread is queued")?;
+                    let ok = match self.threads.get(thread).map(|t| t.state) {
+                        Some(ThreadState::Sending { endpoint, .. }) => sending && endpoint == id,
+                        Some(ThreadState::Receiving { endpoint }) => !sending && endpoint == id,
+                        _ => false,
+                    };
+                    if !ok {
+                        return Err("a queued thread is not blocked on that queue");
+                    }
+                }
+            }
+        }
+        for (id, m) in self.memories.iter() {
+            if m.caps != memory_caps[id.index()] {
+                return Err("Memory capability count is wrong");
+            }
+            if m.caps == 0 && m.charges == 0 {
+                return Err("an unused Memory object was not freed");
+            }
+            if m.used > m.budget {
+                return Err("a Memory object is overdrawn");
+            }
+            if let Some(parent) = m.parent {
+                self.memories.get(parent).ok_or("a Memory object's parent is dead")?;
+                charged[parent.index()].0 += MEMORY_COST + m.budget;
+                charged[parent.index()].1 += 1;
+            }
+        }
+        for (id, m) in self.memories.iter() {
+            if (m.used, m.charges) != charged[id.index()] {
+                return Err("Memory accounting is unbalanced");
+            }
+        }
+        for (id, thread) in self.threads.iter() {
+            let queued_on = |endpoint: EndpointId, senders: bool| {
+                self.endpoints.get(endpoint).is_some_and(|ep| {
+                    let queue = if senders { ep.senders } else { ep.receivers };
+                    queue.iter(&self.waiting).any(|i| i == id.raw_index())
+                })
+            };
+            match thread.state {
+                ThreadState::Sending { endpoint, .. } if !queued_on(endpoint, true) => {
+                    return Err("a sending thread is not queued")
+                }
+                ThreadState::Receiving { endpoint } if !queued_on(endpoint, false) => {
+                    return Err("a receiving thread is not queued")
+                }
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+}

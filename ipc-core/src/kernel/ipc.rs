@@ -1,0 +1,260 @@
+//! Synchronous rendezvous IPC: `send`, `nb_send`, `call`, `recv`, `nb_recv`, `reply` and
+//! `reply_recv`, each validating everything before it changes anything.
+//!
+//! A message never waits in the kernel: a sender that finds no receiver blocks with its
+//! message in its own registers and IPC buffer, and the receiver that takes it copies it
+//! straight from there. Register words travel as values; words beyond them are copied once,
+//! buffer to buffer; capabilities are copied as children of the sender's.
+
+use crate::abi::{
+    Error, IpcBuffer, Message, MessageInfo, Rights, SendKind, Slot, MAX_MESSAGE_CAPS, REGISTER_WORDS,
+};
+use crate::cspace::{Object, SlotRef};
+use crate::machine::Machine;
+use crate::objects::EndpointId;
+use crate::thread::{ReplyRight, Sender, ThreadId, ThreadState};
+
+use super::Kernel;
+
+impl Kernel {
+    /// `send`, `nb_send` and `call` through the endpoint capability at `slot`.
+    pub(super) fn send<M: Machine>(
+        &mut self,
+        machine: &mut M,
+        caller: ThreadId,
+        slot: SlotRef,
+        message: Message,
+        kind: SendKind,
+    ) -> Result<(), Error> {
+        let cap = self.caps.get(slot)?;
+        let endpoint = endpoint_of(cap.object)?;
+        if !cap.rights.contains(Rights::WRITE) {
+            return Err(Error::MissingRights);
+        }
+        let sender = Sender {
+            badge: cap.badge,
+            grant: cap.rights.contains(Rights::GRANT),
+            call: (kind == SendKind::Call).then_some(cap.rights.contains(Rights::GRANT_REPLY)),
+        };
+        self.check_caps_to_send(machine, caller, message.info, sender.grant)?;
+        let receiver = self.endpoint_queue_head(endpoint, false);
+        if receiver.is_none() && kind == SendKind::NonBlocking {
+            return Err(Error::WouldBlock);
+        }
+        // Validated: from here on the call succeeds.
+        let Some(receiver) = receiver else {
+            self.enqueue(caller, endpoint, ThreadState::Sending { endpoint, sender });
+            return Ok(());
+        };
+        self.dequeue(endpoint, receiver, false);
+        self.transfer(machine, caller, receiver, sender, message);
+        if sender.call.is_none() {
+            machine.set_result(caller, Ok(0));
+        }
+        self.make_ready(receiver);
+        Ok(())
+    }
+
+    /// `recv` and `nb_recv` on the endpoint capability at `slot`. Receiving ends any call this
+    /// thread has not answered: that caller wakes with `PeerGone`.
+    pub(super) fn recv<M: Machine>(
+        &mut self,
+        machine: &mut M,
+        caller: ThreadId,
+        slot: SlotRef,
+        blocking: bool,
+    ) -> Result<(), Error> {
+        let endpoint = self.endpoint_with(slot, Rights::READ)?;
+        let sender = self.endpoint_queue_head(endpoint, true);
+        if sender.is_none() && !blocking {
+            return Err(Error::WouldBlock);
+        }
+        // Validated: from here on the call succeeds.
+        self.drop_reply_right(machine, caller);
+        match sender {
+            Some(sender) => self.take_from_sender(machine, endpoint, sender, caller),
+            None => self.enqueue(caller, endpoint, ThreadState::Receiving { endpoint }),
+        }
+        Ok(())
+    }
+
+    /// `reply`: answers the caller whose `call` this thread received last, consuming the
+    /// right to do so. Fails with `PeerGone` (the right consumed all the same) when that
+    /// caller has died.
+    pub(super) fn reply<M: Machine>(&mut self, machine: &mut M, caller: ThreadId, message: Message) -> Result<(), Error> {
+        let right = self.check_reply(machine, caller, message)?;
+        self.answer(machine, caller, right, message)
+    }
+
+    /// `reply_recv`: `reply`, then `recv` on `slot`, validated together up front. When the
+    /// caller being answered has died, it fails with `PeerGone` and does not receive.
+    pub(super) fn reply_recv<M: Machine>(
+        &mut self,
+        machine: &mut M,
+        caller: ThreadId,
+        slot: SlotRef,
+        message: Message,
+    ) -> Result<(), Error> {
+        self.endpoint_with(slot, Rights::READ)?;
+        let right = self.check_reply(machine, caller, message)?;
+        self.answer(machine, caller, right, message)?;
+        self.recv(machine, caller, slot, true)
+    }
+
+    /// Ends `thread`'s unanswered call, if it has one: the caller wakes with `PeerGone`.
+    pub(super) fn drop_reply_right<M: Machine>(&mut self, machine: &mut M, thread: ThreadId) {
+        let Some(right) = self.threads.get_mut(thread).and_then(|t| t.reply_to.take()) else { return };
+        if self.threads.get(right.caller).is_some_and(|c| c.state == ThreadState::AwaitingReply) {
+            self.wake(machine, right.caller, Err(Error::PeerGone));
+        }
+    }
+
+    /// Validates a reply: a reply right to use, and Grant for any capabilities it carries.
+    fn check_reply<M: Machine>(&self, machine: &mut M, caller: ThreadId, message: Message) -> Result<ReplyRight, Error> {
+        let right = self.threads.get(caller).and_then(|t| t.reply_to).ok_or(Error::NoReply)?;
+        self.check_caps_to_send(machine, caller, message.info, right.grant)?;
+        Ok(right)
+    }
+
+    /// Consumes `right` and delivers the answer; `PeerGone` when the caller no longer waits.
+    fn answer<M: Machine>(
+        &mut self,
+        machine: &mut M,
+        replier: ThreadId,
+        right: ReplyRight,
+        message: Message,
+    ) -> Result<(), Error> {
+        if let Some(t) = self.threads.get_mut(replier) {
+            t.reply_to = None;
+        }
+        if !self.threads.get(right.caller).is_some_and(|c| c.state == ThreadState::AwaitingReply) {
+            return Err(Error::PeerGone);
+        }
+        let sender = Sender { badge: 0, grant: right.grant, call: None };
+        self.transfer(machine, replier, right.caller, sender, message);
+        self.make_ready(right.caller);
+        machine.set_result(replier, Ok(0));
+        Ok(())
+    }
+
+    /// A receiver takes the message of the queued sender at table index `sender`.
+    fn take_from_sender<M: Machine>(&mut self, machine: &mut M, endpoint: EndpointId, sender: ThreadId, receiver: ThreadId) {
+        let Some(ThreadState::Sending { sender: how, .. }) = self.threads.get(sender).map(|t| t.state) else {
+            return;
+        };
+        self.dequeue(endpoint, sender, true);
+        // The arguments were validated when the sender queued and have not changed since.
+        let message = Message::from_arguments(&machine.arguments(sender)).unwrap_or_default();
+        self.transfer(machine, sender, receiver, how, message);
+        if how.call.is_none() {
+            self.wake(machine, sender, Ok(0));
+        }
+    }
+
+    /// Moves a message from `from` to `to` and sets `to`'s result: words beyond the registers
+    /// buffer to buffer, then the capabilities, then the values. For a call, `to` receives the
+    /// right to reply and `from` waits for it.
+    fn transfer<M: Machine>(&mut self, machine: &mut M, from: ThreadId, to: ThreadId, sender: Sender, message: Message) {
+        let length = usize::from(message.info.length);
+        if length > REGISTER_WORDS {
+            machine.copy_ipc_words(from, to, REGISTER_WORDS..length);
+        }
+        let caps = if message.info.caps > 0 { self.transfer_caps(machine, from, to, message.info.caps) } else { 0 };
+        let info = MessageInfo { caps, ..message.info };
+        machine.set_values(to, Message { info, words: message.words }.values(sender.badge));
+        if let Some(grant) = sender.call {
+            if let Some(t) = self.threads.get_mut(to) {
+                t.reply_to = Some(ReplyRight { caller: from, grant });
+            }
+            self.block(from, ThreadState::AwaitingReply);
+        }
+    }
+
+    /// Copies up to `count` capabilities named in `from`'s `send_caps` into the slots `to`
+    /// named in its `receive_slots`, each a child of the sender's. Stops at the first one that
+    /// cannot land (the receiver named no empty slot for it, or the sender's slot was emptied
+    /// while it waited); returns how many arrived, which the receiver sees in its info word.
+    fn transfer_caps<M: Machine>(&mut self, machine: &mut M, from: ThreadId, to: ThreadId, count: u8) -> u8 {
+        let (mut sent, mut slots) = ([0; MAX_MESSAGE_CAPS], [0; MAX_MESSAGE_CAPS]);
+        machine.read_ipc_buffer(from, IpcBuffer::SEND_CAPS, &mut sent);
+        machine.read_ipc_buffer(to, IpcBuffer::RECEIVE_SLOTS, &mut slots);
+        let mut arrived = 0;
+        for (&source, &dest) in sent.iter().zip(&slots).take(usize::from(count)) {
+            let (Ok(source), Ok(dest)) = (Slot::new(source), Slot::new(dest)) else { break };
+            let (Some(source), Some(dest)) = (self.slot_of(from, source), self.slot_of(to, dest)) else { break };
+            let Ok(cap) = self.caps.get(source) else { break };
+            if self.caps.check_empty(dest).is_err() {
+                break;
+            }
+            self.caps.insert_derived(source, dest, cap);
+            self.retain(cap.object);
+            arrived += 1;
+        }
+        arrived
+    }
+
+    /// Checks the capabilities a message carries: Grant on the capability it goes through, and
+    /// a valid, occupied slot for each.
+    fn check_caps_to_send<M: Machine>(
+        &self,
+        machine: &mut M,
+        sender: ThreadId,
+        info: MessageInfo,
+        grant: bool,
+    ) -> Result<(), Error> {
+        if info.caps == 0 {
+            return Ok(());
+        }
+        if !grant {
+            return Err(Error::GrantRequired);
+        }
+        let mut sent = [0; MAX_MESSAGE_CAPS];
+        machine.read_ipc_buffer(sender, IpcBuffer::SEND_CAPS, &mut sent);
+        for &slot in &sent[..usize::from(info.caps)] {
+            let at = self.slot_of(sender, Slot::new(slot)?).ok_or(Error::EmptySlot)?;
+            self.caps.get(at)?;
+        }
+        Ok(())
+    }
+
+    /// The endpoint the capability at `slot` names, if it has `rights`.
+    fn endpoint_with(&self, slot: SlotRef, rights: Rights) -> Result<EndpointId, Error> {
+        let cap = self.caps.get(slot)?;
+        let endpoint = endpoint_of(cap.object)?;
+        if !cap.rights.contains(rights) {
+            return Err(Error::MissingRights);
+        }
+        Ok(endpoint)
+    }
+
+    /// The first thread queued on `endpoint` as a sender (or as a receiver).
+    fn endpoint_queue_head(&self, endpoint: EndpointId, senders: bool) -> Option<ThreadId> {
+        let ep = self.endpoints.get(endpoint)?;
+        let queue = if senders { ep.senders } else { ep.receivers };
+        self.threads.handle_at(queue.head()?)
+    }
+
+    /// Blocks the current thread `thread` in `state`, queued on `endpoint`.
+    fn enqueue(&mut self, thread: ThreadId, endpoint: EndpointId, state: ThreadState) {
+        let Some(priority) = self.threads.get(thread).map(|t| t.priority) else { return };
+        let Some(ep) = self.endpoints.get_mut(endpoint) else { return };
+        let queue = if matches!(state, ThreadState::Sending { .. }) { &mut ep.senders } else { &mut ep.receivers };
+        queue.enqueue(&mut self.waiting, thread.raw_index(), priority);
+        self.block(thread, state);
+    }
+
+    /// Takes `thread` off `endpoint`'s sender (or receiver) queue.
+    fn dequeue(&mut self, endpoint: EndpointId, thread: ThreadId, sender: bool) {
+        let Some(ep) = self.endpoints.get_mut(endpoint) else { return };
+        let queue = if sender { &mut ep.senders } else { &mut ep.receivers };
+        queue.remove(&mut self.waiting, thread.raw_index());
+    }
+}
+
+/// The endpoint `object` is, or `WrongType`.
+fn endpoint_of(object: Object) -> Result<EndpointId, Error> {
+    match object {
+        Object::Endpoint(endpoint) => Ok(endpoint),
+        _ => Err(Error::WrongType),
+    }
+}

@@ -1,0 +1,186 @@
+//! IPC and capability scenarios on the mock machine: each one a small story with an exact
+//! expected outcome.
+
+use crate::abi::{
+    BootInfo, Error, IpcBuffer, Message, MessageInfo, ObjectKind, Rights, SendKind, Slot, Syscall, ENDPOINT_COST,
+    MEMORY_COST,
+};
+use crate::mock::Mock;
+use crate::{Kernel, ThreadId};
+
+const MEMORY: u64 = BootInfo::MEMORY_SLOT;
+const EP: u64 = 2;
+
+fn slot(n: u64) -> Slot {
+    Slot::new(n).unwrap()
+}
+
+/// Threads (name, priority), a boot Memory capability of `budget` in every thread's slot 1
+/// (one object, copied) and one endpoint with every right in every thread's slot 2.
+fn world(threads: &[(&str, u8)], budget: u64) -> (Box<Kernel>, Mock, Vec<ThreadId>) {
+    let mut kernel = Box::new(Kernel::new());
+    let ids: Vec<ThreadId> = threads.iter().map(|&(name, p)| kernel.spawn(name, p).unwrap()).collect();
+    let first = |kernel: &Kernel, n| kernel.slot_of(ids[0], slot(n)).unwrap();
+    let (memory, endpoint) = (first(&kernel, MEMORY), first(&kernel, EP));
+    kernel.boot_memory(memory, budget).unwrap();
+    kernel.create(memory, ObjectKind::Endpoint, endpoint, 0).unwrap();
+    for &id in &ids[1..] {
+        for n in [MEMORY, EP] {
+            let to = kernel.slot_of(id, slot(n)).unwrap();
+            kernel.mint(first(&kernel, n), to, None, 0).unwrap();
+        }
+    }
+    kernel.check_invariants().unwrap();
+    (kernel, Mock::default(), ids)
+}
+
+fn msg(label: u64, words: [u64; 4]) -> Message {
+    Message { info: MessageInfo::new(label, 4), words }
+}
+
+fn send(kind: SendKind, ep: u64, message: Message) -> Syscall {
+    Syscall::Send { endpoint: slot(ep), message, kind }
+}
+
+fn recv(ep: u64) -> Syscall {
+    Syscall::Recv { endpoint: slot(ep), blocking: true }
+}
+
+/// Runs the scheduler and checks who runs.
+fn runs(kernel: &mut Kernel, expected: ThreadId) {
+    assert_eq!(kernel.schedule(), Some(expected));
+}
+
+#[test]
+fn call_then_reply_delivers_both_ways() {
+    let (mut k, mut m, t) = world(&[("server", 5), ("client", 5)], 4096);
+    let (server, client) = (t[0], t[1]);
+    runs(&mut k, server);
+    m.call(&mut k, recv(EP));
+    runs(&mut k, client);
+    m.call(&mut k, send(SendKind::Call, EP, msg(7, [1, 2, 3, 4])));
+    assert_eq!(m.values[&server.index()], [0, MessageInfo::new(7, 4).encode(), 1, 2, 3, 4]);
+    runs(&mut k, server);
+    m.call(&mut k, Syscall::Reply { message: msg(8, [5, 6, 7, 8]) });
+    assert_eq!(m.results[&server.index()], Ok(0));
+    assert_eq!(m.values[&client.index()], [0, MessageInfo::new(8, 4).encode(), 5, 6, 7, 8]);
+    m.call(&mut k, Syscall::Reply { message: msg(8, [0; 4]) });
+    assert_eq!(m.results[&server.index()], Err(Error::NoReply), "the reply right is one-shot");
+    k.check_invariants().unwrap();
+}
+
+#[test]
+fn senders_are_served_by_priority_then_arrival() {
+    let (mut k, mut m, t) = world(&[("a", 3), ("b", 3), ("c", 3), ("server", 1)], 4096);
+    for (i, &sender) in t[..3].iter().enumerate() {
+        runs(&mut k, sender);
+        m.call(&mut k, send(SendKind::Send, EP, msg(i as u64, [0; 4])));
+    }
+    runs(&mut k, t[3]);
+    let mut order = Vec::new();
+    for _ in 0..3 {
+        m.call(&mut k, recv(EP));
+        order.push(Message::from_values(m.values[&t[3].index()]).1.info.label);
+        k.schedule();
+        while k.current() != Some(t[3]) {
+            m.call(&mut k, Syscall::Exit { status: 0 });
+            k.schedule();
+        }
+    }
+    assert_eq!(order, [0, 1, 2]);
+}
+
+#[test]
+fn long_message_and_capability_travel_through_the_buffer() {
+    let (mut k, mut m, t) = world(&[("server", 5), ("client", 5)], 4096);
+    let (server, client) = (t[0], t[1]);
+    m.buffer(server)[IpcBuffer::RECEIVE_SLOTS] = 9;
+    runs(&mut k, server);
+    m.call(&mut k, recv(EP));
+    for i in 4..64 {
+        m.buffer(client)[i] = 1000 + i as u64;
+    }
+    m.buffer(client)[IpcBuffer::SEND_CAPS] = MEMORY;
+    runs(&mut k, client);
+    let info = MessageInfo { label: 1, length: 64, caps: 1 };
+    m.call(&mut k, send(SendKind::Send, EP, Message { info, words: [1, 2, 3, 4] }));
+    assert_eq!(m.results[&client.index()], Ok(0));
+    assert_eq!(Message::from_values(m.values[&server.index()]).1.info, info);
+    assert_eq!(m.buffer(server)[63], 1063);
+    runs(&mut k, client);
+    m.call(&mut k, Syscall::CapIdentify { slot: slot(9) });
+    k.check_invariants().unwrap();
+    let stats = k.stats();
+    assert_eq!(stats.capabilities, 2 + 2 + 2 + 1);
+}
+
+#[test]
+fn grant_is_needed_to_send_capabilities() {
+    let (mut k, mut m, t) = world(&[("client", 5)], 4096);
+    runs(&mut k, t[0]);
+    m.call(&mut k, Syscall::CapMint { source: slot(EP), dest: slot(3), rights: Some(Rights::WRITE), badge: 0 });
+    m.buffer(t[0])[IpcBuffer::SEND_CAPS] = MEMORY;
+    let info = MessageInfo { label: 1, length: 0, caps: 1 };
+    m.call(&mut k, send(SendKind::NonBlocking, 3, Message { info, words: [0; 4] }));
+    assert_eq!(m.results[&t[0].index()], Err(Error::GrantRequired));
+    m.call(&mut k, send(SendKind::NonBlocking, EP, Message { info, words: [0; 4] }));
+    assert_eq!(m.results[&t[0].index()], Err(Error::WouldBlock));
+}
+
+#[test]
+fn revoke_wakes_a_blocked_receiver_when_the_endpoint_dies() {
+    let (mut k, mut m, t) = world(&[("owner", 5), ("waiter", 5)], 4096);
+    let (owner, waiter) = (t[0], t[1]);
+    runs(&mut k, owner);
+    m.call(&mut k, Syscall::Create { memory: slot(MEMORY), kind: ObjectKind::Endpoint, dest: slot(10), budget: 0 });
+    m.call(&mut k, Syscall::CapMint { source: slot(10), dest: slot(11), rights: Some(Rights::READ), badge: 0 });
+    m.call(&mut k, Syscall::MemoryInfo { memory: slot(MEMORY) });
+    assert_eq!(m.values[&owner.index()][1], 2 * ENDPOINT_COST);
+    m.call(&mut k, Syscall::Yield);
+    runs(&mut k, waiter);
+    // The waiter blocks on the shared endpoint; the owner deletes it.
+    m.call(&mut k, recv(EP));
+    runs(&mut k, owner);
+    m.call(&mut k, Syscall::CapRevoke { slot: slot(10) });
+    m.call(&mut k, Syscall::CapIdentify { slot: slot(11) });
+    assert_eq!(m.results[&owner.index()], Err(Error::EmptySlot));
+    m.call(&mut k, Syscall::CapDelete { slot: slot(10) });
+    m.call(&mut k, Syscall::MemoryInfo { memory: slot(MEMORY) });
+    assert_eq!(m.values[&owner.index()][1], ENDPOINT_COST);
+    // Revoking the original removes the waiter's copy; deleting it then ends the endpoint.
+    m.call(&mut k, Syscall::CapRevoke { slot: slot(EP) });
+    assert!(!m.results.contains_key(&waiter.index()), "still blocked");
+    m.call(&mut k, Syscall::CapDelete { slot: slot(EP) });
+    assert_eq!(m.results[&waiter.index()], Err(Error::PeerGone));
+    m.call(&mut k, Syscall::MemoryInfo { memory: slot(MEMORY) });
+    assert_eq!(m.values[&owner.index()][1], 0, "every charge refunded");
+    k.check_invariants().unwrap();
+}
+
+#[test]
+fn child_memory_budgets_run_out_and_refund() {
+    let (mut k, mut m, t) = world(&[("a", 5)], 4096);
+    runs(&mut k, t[0]);
+    let budget = 3 * ENDPOINT_COST;
+    m.call(&mut k, Syscall::Create { memory: slot(MEMORY), kind: ObjectKind::Memory, dest: slot(20), budget });
+    assert_eq!(m.results[&t[0].index()], Ok(0));
+    for n in 21..24 {
+        m.call(&mut k, Syscall::Create { memory: slot(20), kind: ObjectKind::Endpoint, dest: slot(n), budget: 0 });
+        assert_eq!(m.results[&t[0].index()], Ok(0));
+    }
+    m.call(&mut k, Syscall::Create { memory: slot(20), kind: ObjectKind::Endpoint, dest: slot(24), budget: 0 });
+    assert_eq!(m.results[&t[0].index()], Err(Error::OutOfMemory));
+    m.call(&mut k, Syscall::CapDelete { slot: slot(21) });
+    m.call(&mut k, Syscall::Create { memory: slot(20), kind: ObjectKind::Endpoint, dest: slot(24), budget: 0 });
+    assert_eq!(m.results[&t[0].index()], Ok(0));
+    // Deleting the Memory capability leaves it alive while objects are charged to it.
+    m.call(&mut k, Syscall::CapDelete { slot: slot(20) });
+    k.check_invariants().unwrap();
+    for n in 22..25 {
+        m.call(&mut k, Syscall::CapDelete { slot: slot(n) });
+    }
+    m.call(&mut k, Syscall::MemoryInfo { memory: slot(MEMORY) });
+    assert_eq!(m.values[&t[0].index()][1], ENDPOINT_COST, "only the boot endpoint is charged");
+    assert_eq!(k.stats().memories, 1);
+    k.check_invariants().unwrap();
+}

@@ -1,0 +1,177 @@
+//! The kernel objects capabilities name besides capability spaces: endpoints, with their
+//! queues of waiting threads, and Memory objects, the budgets every object is charged to.
+
+use crate::arena::Handle;
+use crate::thread::{Priority, MAX_THREADS};
+
+/// How many endpoints can exist at once.
+pub const MAX_ENDPOINTS: usize = 256;
+/// How many Memory objects can exist at once.
+pub const MAX_MEMORIES: usize = 64;
+
+/// Names an endpoint.
+pub type EndpointId = Handle<Endpoint>;
+/// Names a Memory object.
+pub type MemoryId = Handle<Memory>;
+
+/// A rendezvous point. At most one of its queues is non-empty: a sender that finds a
+/// receiver waiting (or the other way round) never queues.
+#[derive(Clone, Debug)]
+pub struct Endpoint {
+    /// Threads blocked in `send`/`call` on it.
+    pub senders: WaitQueue,
+    /// Threads blocked in `recv`/`reply_recv` on it.
+    pub receivers: WaitQueue,
+    /// Capabilities that refer to it; the endpoint dies with the last.
+    pub caps: u32,
+    /// Who pays for it.
+    pub memory: MemoryId,
+}
+
+/// A budget of kernel memory. Objects made from it are charged to it; a child Memory object
+/// is charged its own size plus its whole budget. It lives while capabilities refer to it or
+/// objects are charged to it, and then refunds its parent.
+#[derive(Clone, Debug)]
+pub struct Memory {
+    /// Bytes it may hand out.
+    pub budget: u64,
+    /// Bytes charged to it by live objects.
+    pub used: u64,
+    /// Capabilities that refer to it.
+    pub caps: u32,
+    /// Live objects charged to it.
+    pub charges: u32,
+    /// The Memory object it was made from (`None` for the boot memory).
+    pub parent: Option<MemoryId>,
+}
+
+/// A queue of blocked threads, served by priority and first come, first served within a
+/// priority. Threads are named by table index; the links live in [`WaitLinks`], since a
+/// thread waits in at most one queue at a time.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct WaitQueue {
+    head: Option<u16>,
+    tail: Option<u16>,
+}
+
+/// The links of every thread's place in a [`WaitQueue`].
+#[derive(Clone)]
+pub struct WaitLinks {
+    next: [Option<u16>; MAX_THREADS],
+    prev: [Option<u16>; MAX_THREADS],
+    priority: [Priority; MAX_THREADS],
+}
+
+impl Default for WaitLinks {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl WaitLinks {
+    /// No thread waits anywhere.
+    pub const fn new() -> Self {
+        WaitLinks { next: [None; MAX_THREADS], prev: [None; MAX_THREADS], priority: [0; MAX_THREADS] }
+    }
+}
+
+impl WaitQueue {
+    /// An empty queue.
+    pub const EMPTY: WaitQueue = WaitQueue { head: None, tail: None };
+
+    /// The thread that would be served first.
+    pub fn head(&self) -> Option<u16> {
+        self.head
+    }
+
+    /// Whether no thread waits.
+    pub fn is_empty(&self) -> bool {
+        self.head.is_none()
+    }
+
+    /// Queues `index` behind every thread of its priority or higher. Walks from the tail, so
+    /// it is O(1) when all waiters have the same priority.
+    pub fn enqueue(&mut self, links: &mut WaitLinks, index: u16, priority: Priority) {
+        let i = usize::from(index);
+        links.priority[i] = priority;
+        let mut after = self.tail;
+        while let Some(a) = after {
+            if links.priority[usize::from(a)] >= priority {
+                break;
+            }
+            after = links.prev[usize::from(a)];
+        }
+        let before = match after {
+            Some(a) => links.next[usize::from(a)].replace(index),
+            None => self.head.replace(index),
+        };
+        links.prev[i] = after;
+        links.next[i] = before;
+        match before {
+            Some(b) => links.prev[usize::from(b)] = Some(index),
+            None => self.tail = Some(index),
+        }
+    }
+
+    /// Takes the first thread off the queue.
+    pub fn dequeue(&mut self, links: &mut WaitLinks) -> Option<u16> {
+        let head = self.head?;
+        self.remove(links, head);
+        Some(head)
+    }
+
+    /// Takes `index`, which must be in this queue, off it.
+    pub fn remove(&mut self, links: &mut WaitLinks, index: u16) {
+        let i = usize::from(index);
+        let (prev, next) = (links.prev[i].take(), links.next[i].take());
+        match prev {
+            Some(p) => links.next[usize::from(p)] = next,
+            None => self.head = next,
+        }
+        match next {
+            Some(n) => links.prev[usize::from(n)] = prev,
+            None => self.tail = prev,
+        }
+    }
+
+    /// The waiting threads, first served first.
+    pub fn iter<'a>(&self, links: &'a WaitLinks) -> impl Iterator<Item = u16> + 'a {
+        core::iter::successors(self.head, |&i| links.next[usize::from(i)])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// The queue serves like a stable sort by descending priority, whatever the order of
+        /// arrivals and removals.
+        #[test]
+        fn wait_queue_serves_by_priority_then_arrival(
+            ops in proptest::collection::vec((0u16..16, 0u8..4, any::<bool>()), 1..80)
+        ) {
+            let (mut queue, mut links) = (WaitQueue::EMPTY, WaitLinks::new());
+            let mut model: Vec<(u16, u8)> = Vec::new();
+            for (index, priority, remove) in ops {
+                if let Some(at) = model.iter().position(|&(i, _)| i == index) {
+                    if remove {
+                        queue.remove(&mut links, index);
+                        model.remove(at);
+                    }
+                } else if !remove {
+                    queue.enqueue(&mut links, index, priority);
+                    let at = model.iter().position(|&(_, p)| p < priority).unwrap_or(model.len());
+                    model.insert(at, (index, priority));
+                }
+                let order: Vec<u16> = queue.iter(&links).collect();
+                prop_assert_eq!(order, model.iter().map(|&(i, _)| i).collect::<Vec<_>>());
+            }
+            while let Some(index) = queue.dequeue(&mut links) {
+                prop_assert_eq!(index, model.remove(0).0);
+            }
+            prop_assert!(model.is_empty() && queue.is_empty());
+        }
+    }
+}
