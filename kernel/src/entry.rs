@@ -3,25 +3,28 @@
 
 use core::sync::atomic::{AtomicU64, Ordering};
 
-use ipc_core::abi::{Error, FaultKind};
+use core::ops::Range;
+
+use ipc_core::abi::{Error, FaultKind, ARG_SLOTS, VALUE_SLOTS};
 use ipc_core::{Access, Fault, Kernel, Machine, ThreadId, MAX_THREADS};
 use x86_64::registers::control::Cr2;
 
 use crate::memory::FRAMES;
-use crate::process;
 use crate::space::AddressSpace;
 use crate::timer::{self, PIC_BASE, TIMER_VECTOR};
 use crate::trap::{self, CpuLocal, UserContext, CONTEXTS, SYSCALL_VECTOR};
 
-static KERNEL: CpuLocal<Kernel> = CpuLocal::new(Kernel::new());
-static SPACES: CpuLocal<[Option<AddressSpace>; MAX_THREADS]> = CpuLocal::new([const { None }; MAX_THREADS]);
+pub static KERNEL: CpuLocal<Kernel> = CpuLocal::new(Kernel::new());
+pub static SPACES: CpuLocal<[Option<AddressSpace>; MAX_THREADS]> = CpuLocal::new([const { None }; MAX_THREADS]);
+/// Physical address of each thread's IPC buffer page (0: none).
+pub static IPC_BUFFERS: CpuLocal<[u64; MAX_THREADS]> = CpuLocal::new([0; MAX_THREADS]);
 /// Timer ticks that arrived while the kernel idled, not yet given to ipc-core.
 static PENDING_TICKS: AtomicU64 = AtomicU64::new(0);
 /// Free frames before the first process was made: when all are gone, all must be back.
-static FREE_FRAMES_BEFORE: AtomicU64 = AtomicU64::new(u64::MAX);
+pub static FREE_FRAMES_BEFORE: AtomicU64 = AtomicU64::new(u64::MAX);
 
 /// The hardware under ipc-core's [`Machine`] trait.
-struct Hardware;
+pub struct Hardware;
 
 impl Machine for Hardware {
     fn read_user(&mut self, thread: ThreadId, addr: u64, buf: &mut [u8]) -> Result<(), Error> {
@@ -48,27 +51,38 @@ impl Machine for Hardware {
         });
     }
 
+    fn set_values(&mut self, thread: ThreadId, values: [u64; VALUE_SLOTS]) {
+        CONTEXTS.with(|contexts| {
+            let c = &mut contexts[thread.index()];
+            c.rax = 0;
+            [c.rdi, c.rsi, c.rdx, c.r10, c.r8, c.r9] = values;
+        });
+    }
+
+    fn arguments(&self, thread: ThreadId) -> [u64; ARG_SLOTS] {
+        CONTEXTS.with(|contexts| {
+            let c = &contexts[thread.index()];
+            [c.rdi, c.rsi, c.rdx, c.r10, c.r8, c.r9]
+        })
+    }
+
+    fn read_ipc_buffer(&mut self, thread: ThreadId, offset: usize, words: &mut [u64]) {
+        let frame = IPC_BUFFERS.with(|buffers| buffers[thread.index()]);
+        AddressSpace::read_words(frame, offset, words);
+    }
+
+    fn copy_ipc_words(&mut self, from: ThreadId, to: ThreadId, range: Range<usize>) {
+        let (from, to) = IPC_BUFFERS.with(|buffers| (buffers[from.index()], buffers[to.index()]));
+        AddressSpace::copy_words(from, to, range);
+    }
+
     fn release(&mut self, thread: ThreadId) {
+        IPC_BUFFERS.with(|buffers| buffers[thread.index()] = 0);
         if let Some(space) = SPACES.with(|spaces| spaces[thread.index()].take()) {
             space.destroy(&mut FRAMES.lock());
         }
         CONTEXTS.with(|contexts| contexts[thread.index()] = UserContext::ZERO);
     }
-}
-
-/// Starts a program from its ELF image as a new process.
-pub fn start_program(name: &str, image: &[u8], priority: u8, argument: u64) {
-    if FREE_FRAMES_BEFORE.load(Ordering::Relaxed) == u64::MAX {
-        FREE_FRAMES_BEFORE.store(FRAMES.lock().free_count() as u64, Ordering::Relaxed);
-    }
-    let loaded = process::load(image, argument, &mut FRAMES.lock())
-        .unwrap_or_else(|error| panic!("cannot load boot program {name}: {error:?}"));
-    let thread = KERNEL
-        .with(|kernel| kernel.spawn(name, priority))
-        .unwrap_or_else(|error| panic!("cannot start boot program {name}: {error:?}"));
-    CONTEXTS.with(|contexts| contexts[thread.index()] = loaded.context);
-    SPACES.with(|spaces| spaces[thread.index()] = Some(loaded.space));
-    kprintln!("tryst: started process {} ({name}) at priority {priority}", thread.number());
 }
 
 /// Entered from the stubs (on the kernel stack, interrupts off) after a thread's registers
@@ -153,6 +167,13 @@ pub fn run_next() -> ! {
             let free = FRAMES.lock().free_count();
             let before = FREE_FRAMES_BEFORE.load(Ordering::Relaxed);
             kprintln!("tryst: all processes have finished; {free} frames free, {before} before they started");
+            let left = KERNEL.with(|kernel| kernel.stats());
+            kprintln!(
+                "tryst: kernel objects left: {} endpoints, {} memory objects, {} capabilities",
+                left.endpoints,
+                left.memories,
+                left.capabilities
+            );
             crate::exit::success();
         }
         x86_64::instructions::interrupts::enable_and_hlt();

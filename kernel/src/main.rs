@@ -15,6 +15,7 @@ mod exit;
 mod memory;
 mod process;
 mod pvh;
+mod launch;
 mod scenarios;
 mod space;
 mod timer;
@@ -59,12 +60,7 @@ extern "C" fn kernel_entry(start_info: u64) -> ! {
         },
         SelfTest::Panic => panic!("deliberate panic, as scenario {} asks", scenario.name),
     }
-    for launch in scenario.launches {
-        let Some(image) = scenarios::program(launch.program) else {
-            panic!("scenario {} names unknown program {}", scenario.name, launch.program);
-        };
-        entry::start_program(launch.program, image, launch.priority, launch.argument);
-    }
+    launch::launch(scenario);
     // Under `-icount shift=0` the TSC counts guest instructions since reset.
     // SAFETY: rdtsc only reads the time-stamp counter.
     let tsc = unsafe { core::arch::x86_64::_rdtsc() };

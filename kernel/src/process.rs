@@ -4,7 +4,7 @@
 use elf::abi::{EM_X86_64, ET_EXEC, PF_W, PF_X, PT_LOAD};
 use elf::endian::LittleEndian;
 use elf::ElfBytes;
-use ipc_core::abi::USER_END;
+use ipc_core::abi::{BOOT_INFO_ADDR, IPC_BUFFER_ADDR, USER_END};
 use ipc_core::frames::{FrameAllocator, FRAME_SIZE};
 
 use crate::space::{AddressSpace, MapError, PageRights};
@@ -38,13 +38,27 @@ impl From<MapError> for LoadError {
 pub struct Loaded {
     pub space: AddressSpace,
     pub context: UserContext,
+    /// Physical address of its IPC buffer page (read-write, at `IPC_BUFFER_ADDR`).
+    pub ipc_buffer: u64,
+    /// Physical address of its boot-info page (read-only, at `BOOT_INFO_ADDR`), still zero.
+    pub boot_info: u64,
 }
 
 /// Builds an address space from `image` and the context that enters it with `argument` in `rdi`.
 pub fn load(image: &[u8], argument: u64, frames: &mut FrameAllocator) -> Result<Loaded, LoadError> {
     let mut space = AddressSpace::new(frames)?;
-    match load_into(&mut space, image, frames) {
-        Ok(entry) => Ok(Loaded { space, context: UserContext::new(entry, USER_STACK_TOP - 8, argument) }),
+    let pages = load_into(&mut space, image, frames).and_then(|entry| {
+        let ipc_buffer = space.map_new_page(frames, IPC_BUFFER_ADDR, PageRights::ReadWrite)?;
+        let boot_info = space.map_new_page(frames, BOOT_INFO_ADDR, PageRights::ReadOnly)?;
+        Ok((entry, ipc_buffer, boot_info))
+    });
+    match pages {
+        Ok((entry, ipc_buffer, boot_info)) => Ok(Loaded {
+            space,
+            context: UserContext::new(entry, USER_STACK_TOP - 8, argument),
+            ipc_buffer,
+            boot_info,
+        }),
         Err(error) => {
             space.destroy(frames);
             Err(error)

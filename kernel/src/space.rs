@@ -140,6 +140,32 @@ impl AddressSpace {
         };
     }
 
+    /// Reads `words.len()` words starting `offset` words into the page at physical `frame`
+    /// (an IPC buffer). The range must lie inside the page.
+    pub fn read_words(frame: u64, offset: usize, words: &mut [u64]) {
+        assert!((offset + words.len()) * 8 <= FRAME_SIZE as usize, "word range outside the page");
+        // SAFETY: the range lies inside one frame owned by a live address space, reached through
+        // the direct map, 8-byte aligned; `words` is kernel memory that does not overlap it.
+        unsafe {
+            core::ptr::copy_nonoverlapping((phys_to_virt(frame) as *const u64).add(offset), words.as_mut_ptr(), words.len())
+        };
+    }
+
+    /// Copies words `range` of the page at physical `from` to the same words of the page at
+    /// `to` (IPC buffer to IPC buffer: one copy, whatever address space is active).
+    pub fn copy_words(from: u64, to: u64, range: core::ops::Range<usize>) {
+        assert!(range.end * 8 <= FRAME_SIZE as usize && from != to, "bad IPC word copy");
+        // SAFETY: both ranges lie inside distinct frames owned by live address spaces, reached
+        // through the direct map, 8-byte aligned; distinct frames do not overlap.
+        unsafe {
+            core::ptr::copy_nonoverlapping(
+                (phys_to_virt(from) as *const u64).add(range.start),
+                (phys_to_virt(to) as *mut u64).add(range.start),
+                range.len(),
+            )
+        };
+    }
+
     /// Makes this address space the active one.
     pub fn activate(&self) {
         let (current, _) = Cr3::read();

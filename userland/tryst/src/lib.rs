@@ -16,22 +16,24 @@
 #![deny(unsafe_op_in_unsafe_fn)]
 #![warn(missing_docs)]
 
+pub mod caps;
+pub mod ipc;
 pub mod print;
 pub mod raw;
 
 pub use tryst_abi as abi;
-pub use tryst_abi::Error;
+pub use tryst_abi::{BootInfo, Error, Message, ObjectKind, Rights, Slot};
 
 use tryst_abi::{status_to_result, Syscall, UserBuffer};
 
-/// Makes a decoded system call and returns `val0`.
-fn call(call: Syscall) -> Result<u64, Error> {
+/// Makes a decoded system call and returns its value slots.
+fn call(call: Syscall) -> Result<[u64; tryst_abi::VALUE_SLOTS], Error> {
     let (number, args) = call.encode();
     // SAFETY: `Syscall` values are built from safe references (see each wrapper), so any
     // buffer they name is initialized memory of this process.
-    let (status, value) = unsafe { raw::syscall(number, args) };
+    let (status, values) = unsafe { raw::syscall(number, args) };
     match status_to_result(status) {
-        Ok(()) => Ok(value),
+        Ok(()) => Ok(values),
         Err(Ok(error)) => Err(error),
         Err(Err(unknown)) => panic!("the kernel returned status {unknown}, which this library does not know"),
     }
@@ -41,7 +43,7 @@ fn call(call: Syscall) -> Result<u64, Error> {
 /// returns how many bytes were written.
 pub fn debug_write(bytes: &[u8]) -> Result<usize, Error> {
     let buf = UserBuffer { addr: bytes.as_ptr() as u64, len: bytes.len() as u64 };
-    call(Syscall::DebugWrite { buf }).map(|written| written as usize)
+    call(Syscall::DebugWrite { buf }).map(|v| v[0] as usize)
 }
 
 /// Gives the rest of this time slice to other ready threads of the same priority.
@@ -59,13 +61,18 @@ pub fn exit(status: u32) -> ! {
 /// Blocks for at least `ticks` timer ticks ([`abi::TICK_HZ`] per second); returns the tick
 /// count at wake-up. Fails with [`Error::InvalidArgument`] above [`abi::SLEEP_MAX_TICKS`].
 pub fn sleep(ticks: u64) -> Result<u64, Error> {
-    call(Syscall::Sleep { ticks })
+    call(Syscall::Sleep { ticks }).map(|v| v[0])
 }
 
 /// Timer ticks since boot.
 pub fn now() -> u64 {
     // A zero-tick sleep only reads the clock and cannot fail.
-    call(Syscall::Sleep { ticks: 0 }).unwrap_or(0)
+    call(Syscall::Sleep { ticks: 0 }).map_or(0, |v| v[0])
+}
+
+/// This process's boot-info page: the slots of its initial capabilities.
+pub fn boot_info() -> BootInfo {
+    raw::boot_info()
 }
 
 /// Declares the program's `main(argument: u64) -> u32`: the runtime calls it with the

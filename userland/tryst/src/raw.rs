@@ -1,34 +1,58 @@
-//! The raw machine instructions the library needs: `syscall` and `rdtsc`. The only `unsafe`
-//! in the user library.
+//! The raw machine instructions and fixed pages the library needs: `syscall`, `rdtsc`, the
+//! IPC buffer and the boot-info page. The only `unsafe` in the user library.
+
+use tryst_abi::{BootInfo, IpcBuffer, BOOT_INFO_ADDR, IPC_BUFFER_ADDR, VALUE_SLOTS};
 
 /// Makes system call `number` with `args` in the argument slots; returns the status slot and
-/// the first value slot.
+/// the value slots.
 ///
 /// # Safety
 /// The kernel validates everything it is given, so no call can harm the kernel or another
 /// process; but a call can end or block this process, and a buffer argument must describe
 /// memory that Rust considers initialized when the kernel reads it.
-pub unsafe fn syscall(number: u64, args: [u64; 6]) -> (u64, u64) {
+pub unsafe fn syscall(number: u64, args: [u64; 6]) -> (u64, [u64; VALUE_SLOTS]) {
     let status: u64;
-    let value: u64;
-    // SAFETY: `syscall` clobbers rcx and r11 and returns status in rax and val0 in rdi; the
-    // other value slots (rsi, rdx, r10, r8, r9) may change too, so all are marked clobbered.
+    let mut v = [0u64; VALUE_SLOTS];
+    // SAFETY: `syscall` clobbers rcx and r11 and returns the status in rax and the values in
+    // the argument registers (rdi, rsi, rdx, r10, r8, r9).
     unsafe {
         core::arch::asm!(
             "syscall",
             inlateout("rax") number => status,
-            inlateout("rdi") args[0] => value,
-            inlateout("rsi") args[1] => _,
-            inlateout("rdx") args[2] => _,
-            inlateout("r10") args[3] => _,
-            inlateout("r8") args[4] => _,
-            inlateout("r9") args[5] => _,
+            inlateout("rdi") args[0] => v[0],
+            inlateout("rsi") args[1] => v[1],
+            inlateout("rdx") args[2] => v[2],
+            inlateout("r10") args[3] => v[3],
+            inlateout("r8") args[4] => v[4],
+            inlateout("r9") args[5] => v[5],
             lateout("rcx") _,
             lateout("r11") _,
             options(nostack),
         );
     }
-    (status, value)
+    (status, v)
+}
+
+/// Reads word `index` of this thread's IPC buffer (`index < IpcBuffer::WORDS`).
+pub fn ipc_word(index: usize) -> u64 {
+    assert!(index < IpcBuffer::WORDS);
+    // SAFETY: the kernel maps this thread's IPC buffer read-write at IPC_BUFFER_ADDR before the
+    // program starts and never unmaps it; the index is inside it. Volatile: the kernel writes it.
+    unsafe { core::ptr::read_volatile((IPC_BUFFER_ADDR as *const u64).add(index)) }
+}
+
+/// Writes word `index` of this thread's IPC buffer (`index < IpcBuffer::WORDS`).
+pub fn set_ipc_word(index: usize, value: u64) {
+    assert!(index < IpcBuffer::WORDS);
+    // SAFETY: as in `ipc_word`; the page is this thread's alone and holds plain words.
+    unsafe { core::ptr::write_volatile((IPC_BUFFER_ADDR as *mut u64).add(index), value) }
+}
+
+/// A copy of this process's boot-info page.
+pub fn boot_info() -> BootInfo {
+    // SAFETY: the kernel maps the boot-info page read-only at BOOT_INFO_ADDR before the program
+    // starts and fills it with a `BootInfo`, which is plain words.
+    unsafe { core::ptr::read_volatile(BOOT_INFO_ADDR as *const BootInfo) }
 }
 
 /// Reads the time-stamp counter, serialized so that earlier instructions have finished and

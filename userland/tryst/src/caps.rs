@@ -1,0 +1,94 @@
+//! Capabilities and kernel objects: copy, mint, move, delete, revoke, identify, and making
+//! objects from a Memory capability.
+
+use tryst_abi::{ObjectKind, Rights, Slot, Syscall};
+
+use crate::{call, Error};
+
+/// What a slot holds, as `cap_identify` reports it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CapInfo {
+    /// The kind of object (`None` for a kind this library does not know).
+    pub kind: Option<ObjectKind>,
+    /// What the capability allows.
+    pub rights: Rights,
+    /// Its badge (0: none).
+    pub badge: u64,
+}
+
+/// Live kernel objects, as `kernel_stats` reports them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct KernelStats {
+    /// Threads (one per process for now).
+    pub threads: u64,
+    /// Endpoints.
+    pub endpoints: u64,
+    /// Memory objects.
+    pub memories: u64,
+    /// Occupied capability slots, in all capability spaces.
+    pub capabilities: u64,
+    /// Capability spaces.
+    pub cspaces: u64,
+}
+
+/// A slot number, checked against the capability-space size.
+pub fn slot(number: u64) -> Result<Slot, Error> {
+    Slot::new(number)
+}
+
+/// `cap_copy`: a copy of `source` in the empty slot `dest`, derived from it.
+pub fn copy(source: Slot, dest: Slot) -> Result<(), Error> {
+    call(Syscall::CapMint { source, dest, rights: None, badge: 0 }).map(drop)
+}
+
+/// `cap_mint`: a copy with `rights` (a subset of the source's) and, for an unbadged endpoint
+/// capability, `badge` (0 keeps the source's).
+pub fn mint(source: Slot, dest: Slot, rights: Rights, badge: u64) -> Result<(), Error> {
+    call(Syscall::CapMint { source, dest, rights: Some(rights), badge }).map(drop)
+}
+
+/// `cap_move`: moves `source` to the empty slot `dest`.
+pub fn move_cap(source: Slot, dest: Slot) -> Result<(), Error> {
+    call(Syscall::CapMove { source, dest }).map(drop)
+}
+
+/// `cap_delete`: empties `slot`; an object dies with its last capability.
+pub fn delete(slot: Slot) -> Result<(), Error> {
+    call(Syscall::CapDelete { slot }).map(drop)
+}
+
+/// `cap_revoke`: deletes every capability derived from `slot`, in every process.
+pub fn revoke(slot: Slot) -> Result<(), Error> {
+    call(Syscall::CapRevoke { slot }).map(drop)
+}
+
+/// `cap_identify`: what `slot` holds.
+pub fn identify(slot: Slot) -> Result<CapInfo, Error> {
+    call(Syscall::CapIdentify { slot }).map(|v| CapInfo {
+        kind: ObjectKind::try_from(v[0]).ok(),
+        rights: Rights::from_bits_truncate(v[1]),
+        badge: v[2],
+    })
+}
+
+/// Makes an endpoint charged to the Memory capability `memory`, its capability in `dest`.
+pub fn create_endpoint(memory: Slot, dest: Slot) -> Result<(), Error> {
+    call(Syscall::Create { memory, kind: ObjectKind::Endpoint, dest, budget: 0 }).map(drop)
+}
+
+/// Makes a child Memory object with `budget` bytes, charged to `memory`, its capability in `dest`.
+pub fn create_memory(memory: Slot, dest: Slot, budget: u64) -> Result<(), Error> {
+    call(Syscall::Create { memory, kind: ObjectKind::Memory, dest, budget }).map(drop)
+}
+
+/// A Memory object's `(budget, used)` in bytes.
+pub fn memory_info(memory: Slot) -> Result<(u64, u64), Error> {
+    call(Syscall::MemoryInfo { memory }).map(|v| (v[0], v[1]))
+}
+
+/// How many kernel objects of each kind exist.
+pub fn kernel_stats() -> KernelStats {
+    // kernel_stats takes no arguments and cannot fail.
+    let v = call(Syscall::KernelStats).unwrap_or_default();
+    KernelStats { threads: v[0], endpoints: v[1], memories: v[2], capabilities: v[3], cspaces: v[4] }
+}
