@@ -10,6 +10,7 @@
 use crate::abi::{Error, ObjectKind, Rights, Slot, CSPACE_SLOTS};
 use crate::arena::{Arena, Handle};
 use crate::objects::{EndpointId, MemoryId};
+use crate::thread::ThreadId;
 
 /// How many capability spaces can exist at once (one per process for now).
 pub const MAX_CSPACES: usize = 64;
@@ -27,6 +28,9 @@ pub enum Object {
     Memory(MemoryId),
     /// An IPC endpoint.
     Endpoint(EndpointId),
+    /// A thread. The capability does not keep it alive: when the thread ends, every
+    /// capability naming it is deleted.
+    Thread(ThreadId),
 }
 
 impl Object {
@@ -36,6 +40,7 @@ impl Object {
             Object::CSpace(_) => ObjectKind::CSpace,
             Object::Memory(_) => ObjectKind::Memory,
             Object::Endpoint(_) => ObjectKind::Endpoint,
+            Object::Thread(_) => ObjectKind::Thread,
         }
     }
 }

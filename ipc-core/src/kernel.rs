@@ -224,6 +224,19 @@ impl Kernel {
                 let s = self.stats();
                 machine.set_values(caller, [s.threads, s.endpoints, s.memories, s.capabilities, s.cspaces, 0]);
             }
+            Syscall::ThreadDestroy { thread } => match self.caps.get(at(thread)) {
+                Ok(Capability { object: Object::Thread(target), rights, .. }) if rights.contains(Rights::WRITE) => {
+                    if target != caller {
+                        machine.set_result(caller, Ok(0));
+                    }
+                    let by = caller.number();
+                    self.report(machine, target, format_args!("destroyed by process {by}"));
+                    self.destroy(machine, target);
+                }
+                Ok(Capability { object: Object::Thread(_), .. }) => machine.set_result(caller, Err(Error::MissingRights)),
+                Ok(_) => machine.set_result(caller, Err(Error::WrongType)),
+                Err(error) => machine.set_result(caller, Err(error)),
+            },
         }
     }
 
@@ -341,7 +354,7 @@ impl Kernel {
             ThreadState::Running | ThreadState::Sleeping { .. } | ThreadState::AwaitingReply => {}
         }
         self.drop_reply_right(machine, thread);
-        self.delete_space(machine, cspace);
+        self.delete_space(machine, thread, cspace);
         if self.current == Some(thread) {
             self.current = None;
         }

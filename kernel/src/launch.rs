@@ -1,10 +1,10 @@
 //! Boot-time processes: loads each program a scenario names, gives it a capability space with
 //! its initial capabilities (its own space, the boot Memory capability, the scenario's
-//! endpoints) and writes its boot-info page (layout: `tryst_abi::BootInfo`).
+//! endpoints, its own thread) and writes its boot-info page (layout: `tryst_abi::BootInfo`).
 
 use core::sync::atomic::Ordering;
 
-use ipc_core::abi::{BootInfo, ObjectKind, Slot, CSPACE_SLOTS};
+use ipc_core::abi::{BootInfo, ObjectKind, Slot};
 use ipc_core::frames::FRAME_SIZE;
 use ipc_core::cspace::SlotRef;
 use ipc_core::{Kernel, ThreadId, MAX_THREADS};
@@ -39,6 +39,9 @@ pub fn launch(scenario: &Scenario) {
     let Some(first) = threads().next() else { return };
     let budget = FRAMES.lock().free_count() as u64 * FRAME_SIZE;
     KERNEL.with(|kernel| {
+        for thread in threads() {
+            kernel.give_thread_cap(thread, at(kernel, thread, BootInfo::THREAD_SLOT)).expect("boot thread cap");
+        }
         let memory = at(kernel, first, BootInfo::MEMORY_SLOT);
         // The first process holds the original boot Memory capability, the others copies.
         kernel.boot_memory(memory, budget).expect("boot memory");
@@ -49,7 +52,7 @@ pub fn launch(scenario: &Scenario) {
         // the scenario grants it to, and then the spare capability is deleted: the
         // processes' capabilities are all the endpoint has.
         for endpoint in 0..scenario.endpoint_count() {
-            let spare = at(kernel, first, CSPACE_SLOTS - 1);
+            let spare = at(kernel, first, BootInfo::THREAD_SLOT - 1);
             kernel.create(memory, ObjectKind::Endpoint, spare, 0).expect("boot endpoint");
             for (launch, thread) in scenario.launches.iter().zip(threads()) {
                 for (n, grant) in launch.caps.iter().enumerate() {
@@ -82,6 +85,7 @@ fn write_boot_info(page: u64, endpoints: usize) {
         endpoint_count: endpoints as u64,
         endpoints: [0; BootInfo::MAX_ENDPOINTS],
         first_free_slot: BootInfo::FIRST_ENDPOINT_SLOT + endpoints as u64,
+        thread_slot: BootInfo::THREAD_SLOT,
     };
     for (n, slot) in info.endpoints.iter_mut().take(endpoints).enumerate() {
         *slot = BootInfo::FIRST_ENDPOINT_SLOT + n as u64;

@@ -56,6 +56,8 @@ numbered! {
         Memory = 2,
         /// A rendezvous point for synchronous messages.
         Endpoint = 3,
+        /// A thread (for now: a boot process's one thread). Write lets the holder destroy it.
+        Thread = 4,
     }
 }
 
@@ -139,8 +141,10 @@ pub struct BootInfo {
     pub endpoint_count: u64,
     /// Their slots, in the order the boot scenario lists them.
     pub endpoints: [u64; BootInfo::MAX_ENDPOINTS],
-    /// The first slot that is empty; every slot from here to `CSPACE_SLOTS` is free.
+    /// The first slot that is empty; every slot from here up to `thread_slot` is free.
     pub first_free_slot: u64,
+    /// The slot of a Thread capability to the process's own thread.
+    pub thread_slot: u64,
 }
 
 impl BootInfo {
@@ -154,15 +158,21 @@ impl BootInfo {
     pub const MEMORY_SLOT: u64 = 1;
     /// The slot of the first endpoint; the others follow.
     pub const FIRST_ENDPOINT_SLOT: u64 = 2;
+    /// The slot every boot process finds a Thread capability to itself in (the last slot).
+    pub const THREAD_SLOT: u64 = CSPACE_SLOTS - 1;
 
     /// The page's contents as words, in field order (how the kernel writes it).
-    pub fn to_words(&self) -> [u64; 5 + BootInfo::MAX_ENDPOINTS] {
-        let mut words = [0; 5 + BootInfo::MAX_ENDPOINTS];
+    pub fn to_words(&self) -> [u64; BootInfo::WORDS] {
+        let mut words = [0; BootInfo::WORDS];
         words[..4].copy_from_slice(&[self.magic, self.cspace_slot, self.memory_slot, self.endpoint_count]);
         words[4..4 + BootInfo::MAX_ENDPOINTS].copy_from_slice(&self.endpoints);
         words[4 + BootInfo::MAX_ENDPOINTS] = self.first_free_slot;
+        words[5 + BootInfo::MAX_ENDPOINTS] = self.thread_slot;
         words
     }
+
+    /// The page's size in words.
+    pub const WORDS: usize = 6 + BootInfo::MAX_ENDPOINTS;
 }
 
 #[cfg(test)]
@@ -184,12 +194,12 @@ mod tests {
         assert_eq!(core::mem::size_of::<IpcBuffer>(), IpcBuffer::WORDS * 8);
         assert_eq!(core::mem::offset_of!(IpcBuffer, send_caps), IpcBuffer::SEND_CAPS * 8);
         assert_eq!(core::mem::offset_of!(IpcBuffer, receive_slots), IpcBuffer::RECEIVE_SLOTS * 8);
-        assert_eq!(core::mem::size_of::<BootInfo>(), 8 * (5 + BootInfo::MAX_ENDPOINTS));
+        assert_eq!(core::mem::size_of::<BootInfo>(), 8 * BootInfo::WORDS);
         assert_eq!(Rights::all().bits(), 0xf);
         assert_eq!((CSPACE_SLOTS, REGISTER_WORDS, MAX_MESSAGE_WORDS, MAX_MESSAGE_CAPS), (128, 4, 64, 3));
         assert_eq!((IPC_BUFFER_ADDR, BOOT_INFO_ADDR), (0x7fff_ffff_8000, 0x7fff_ffff_a000));
         assert_eq!((ENDPOINT_COST, MEMORY_COST), (64, 64));
-        let pinned = [(ObjectKind::CSpace, 1), (ObjectKind::Memory, 2), (ObjectKind::Endpoint, 3)];
+        let pinned = [(ObjectKind::CSpace, 1), (ObjectKind::Memory, 2), (ObjectKind::Endpoint, 3), (ObjectKind::Thread, 4)];
         assert_eq!(pinned.len(), ObjectKind::ALL.len());
         for (kind, number) in pinned {
             assert_eq!(u64::from(kind), number);

@@ -101,6 +101,8 @@ numbered! {
         MemoryInfo = 18,
         /// `kernel_stats() -> (threads, endpoints, memories, capabilities)`: live object counts.
         KernelStats = 19,
+        /// `thread_destroy(thread)`: end the thread a Thread capability names (needs Write).
+        ThreadDestroy = 20,
     }
 }
 
@@ -238,6 +240,8 @@ pub enum Syscall {
     MemoryInfo { memory: Slot },
     /// Count the kernel's live objects.
     KernelStats,
+    /// End the thread the capability in `thread` names.
+    ThreadDestroy { thread: Slot },
 }
 
 /// How a message is sent.
@@ -396,6 +400,7 @@ impl Syscall {
             }
             SyscallNumber::MemoryInfo => Syscall::MemoryInfo { memory: Slot::new(args[0])? },
             SyscallNumber::KernelStats => Syscall::KernelStats,
+            SyscallNumber::ThreadDestroy => Syscall::ThreadDestroy { thread: Slot::new(args[0])? },
         })
     }
 
@@ -481,6 +486,10 @@ impl Syscall {
                 SyscallNumber::MemoryInfo
             }
             Syscall::KernelStats => SyscallNumber::KernelStats,
+            Syscall::ThreadDestroy { thread } => {
+                args[0] = thread.into();
+                SyscallNumber::ThreadDestroy
+            }
         };
         (number.into(), args)
     }
@@ -531,6 +540,7 @@ mod tests {
             (SyscallNumber::Create, 17),
             (SyscallNumber::MemoryInfo, 18),
             (SyscallNumber::KernelStats, 19),
+            (SyscallNumber::ThreadDestroy, 20),
         ];
         assert_eq!(pinned.len(), SyscallNumber::ALL.len(), "a new syscall needs a pinned number");
         for &(call, number) in pinned {
@@ -643,7 +653,7 @@ mod tests {
     fn decode_rejects_bad_arguments() {
         let decode =
             |number: SyscallNumber, a0: u64, a1: u64| Syscall::decode(number.into(), [a0, a1, 0, 0, 0, 0]);
-        assert_eq!(Syscall::decode(20, [0; 6]), Err(Error::UnknownSyscall));
+        assert_eq!(Syscall::decode(21, [0; 6]), Err(Error::UnknownSyscall));
         assert_eq!(decode(SyscallNumber::Send, CSPACE_SLOTS, 0), Err(Error::InvalidSlot));
         assert_eq!(decode(SyscallNumber::Call, 2, 65), Err(Error::MessageTooLong));
         assert_eq!(decode(SyscallNumber::Reply, 0, 1 << 9), Err(Error::InvalidArgument));

@@ -6,7 +6,7 @@ use crate::abi::{Error, ObjectKind, Rights, ENDPOINT_COST, MEMORY_COST};
 use crate::cspace::{CSpaceId, Capability, Object, SlotRef};
 use crate::machine::Machine;
 use crate::objects::{Endpoint, EndpointId, Memory, MemoryId, WaitQueue};
-use crate::thread::{ThreadState, MAX_THREADS};
+use crate::thread::{ThreadId, ThreadState, MAX_THREADS};
 
 use super::Kernel;
 
@@ -75,8 +75,8 @@ impl Kernel {
         let cost = match kind {
             ObjectKind::Endpoint => ENDPOINT_COST,
             ObjectKind::Memory => MEMORY_COST.checked_add(budget).ok_or(Error::OutOfMemory)?,
-            // Capability spaces are made with their threads, for now.
-            ObjectKind::CSpace => return Err(Error::InvalidArgument),
+            // Threads and their capability spaces are made at boot, for now.
+            ObjectKind::CSpace | ObjectKind::Thread => return Err(Error::InvalidArgument),
         };
         let available = self.memories.get(parent).map_or(0, |m| m.budget - m.used);
         if cost > available {
@@ -124,7 +124,7 @@ impl Kernel {
     /// One more capability refers to `object`.
     pub(super) fn retain(&mut self, object: Object) {
         match object {
-            Object::CSpace(_) => {}
+            Object::CSpace(_) | Object::Thread(_) => {}
             Object::Endpoint(id) => {
                 if let Some(ep) = self.endpoints.get_mut(id) {
                     ep.caps += 1;
@@ -141,8 +141,8 @@ impl Kernel {
     /// A capability to `cap.object` is gone: the object dies with its last capability.
     fn release<M: Machine>(&mut self, machine: &mut M, cap: Capability) {
         match cap.object {
-            // A capability space lives as long as its thread.
-            Object::CSpace(_) => {}
+            // A capability space lives as long as its thread; a thread until it ends.
+            Object::CSpace(_) | Object::Thread(_) => {}
             Object::Endpoint(id) => {
                 let Some(ep) = self.endpoints.get_mut(id) else { return };
                 ep.caps -= 1;
@@ -228,16 +228,25 @@ impl Kernel {
         }
     }
 
-    /// Deletes every capability in `cspace` and every capability elsewhere that names it, then
-    /// the space itself (a thread is going away).
-    pub(super) fn delete_space<M: Machine>(&mut self, machine: &mut M, cspace: CSpaceId) {
+    /// Thread `thread` is going away: deletes every capability in its space, and every
+    /// capability anywhere that names the space or the thread, then the space itself.
+    pub(super) fn delete_space<M: Machine>(&mut self, machine: &mut M, thread: ThreadId, cspace: CSpaceId) {
+        let names_it = |c: Capability| c.object == Object::CSpace(cspace) || c.object == Object::Thread(thread);
         loop {
             let own = self.caps.occupied(cspace).next().map(|(slot, _)| SlotRef { cspace, slot });
-            let naming = || self.caps.all().find(|&(_, c)| c.object == Object::CSpace(cspace)).map(|(at, _)| at);
+            let naming = || self.caps.all().find(|&(_, c)| names_it(c)).map(|(at, _)| at);
             let Some(at) = own.or_else(naming) else { break };
             let _ = self.delete(machine, at);
         }
         self.caps.destroy_space(cspace);
+    }
+
+    /// Puts a Thread capability to `thread`, with every right, in the empty slot `at`.
+    pub fn give_thread_cap(&mut self, thread: ThreadId, at: SlotRef) -> Result<(), Error> {
+        self.threads.get(thread).ok_or(Error::InvalidArgument)?;
+        self.caps.check_empty(at)?;
+        self.caps.insert_original(at, Capability { object: Object::Thread(thread), rights: Rights::all(), badge: 0 });
+        Ok(())
     }
 
     /// Checks that every capability names a live object, that each object's count of
@@ -253,6 +262,9 @@ impl Kernel {
                     if !self.threads.iter().any(|(_, t)| t.cspace == id) {
                         return Err("a capability names a dead capability space");
                     }
+                }
+                Object::Thread(id) => {
+                    self.threads.get(id).ok_or("a capability names a dead thread")?;
                 }
                 Object::Endpoint(id) => {
                     self.endpoints.get(id).ok_or("a capability names a dead endpoint")?;

@@ -184,3 +184,41 @@ fn child_memory_budgets_run_out_and_refund() {
     assert_eq!(k.stats().memories, 1);
     k.check_invariants().unwrap();
 }
+
+#[test]
+fn destroying_a_caller_makes_the_reply_fail_and_a_server_death_wakes_its_caller() {
+    let (mut k, mut m, t) = world(&[("server", 5), ("client", 5), ("killer", 5)], 4096);
+    let (server, client, killer) = (t[0], t[1], t[2]);
+    let client_thread = k.slot_of(killer, slot(30)).unwrap();
+    k.give_thread_cap(client, client_thread).unwrap();
+    runs(&mut k, server);
+    m.call(&mut k, recv(EP));
+    runs(&mut k, client);
+    m.call(&mut k, send(SendKind::Call, EP, msg(1, [0; 4])));
+    runs(&mut k, killer);
+    m.call(&mut k, Syscall::ThreadDestroy { thread: slot(30) });
+    assert_eq!(m.results[&killer.index()], Ok(0));
+    assert!(k.thread(client).is_none());
+    m.call(&mut k, Syscall::CapIdentify { slot: slot(30) });
+    assert_eq!(m.results[&killer.index()], Err(Error::EmptySlot), "capabilities to a dead thread go with it");
+    m.call(&mut k, Syscall::Exit { status: 0 });
+    runs(&mut k, server);
+    m.call(&mut k, Syscall::Reply { message: msg(2, [0; 4]) });
+    assert_eq!(m.results[&server.index()], Err(Error::PeerGone));
+    k.check_invariants().unwrap();
+}
+
+#[test]
+fn a_server_that_exits_holding_a_reply_right_wakes_its_caller() {
+    let (mut k, mut m, t) = world(&[("server", 5), ("client", 5)], 4096);
+    let (server, client) = (t[0], t[1]);
+    runs(&mut k, server);
+    m.call(&mut k, recv(EP));
+    runs(&mut k, client);
+    m.call(&mut k, send(SendKind::Call, EP, msg(1, [0; 4])));
+    runs(&mut k, server);
+    m.call(&mut k, Syscall::Exit { status: 0 });
+    assert_eq!(m.results[&client.index()], Err(Error::PeerGone));
+    runs(&mut k, client);
+    k.check_invariants().unwrap();
+}

@@ -86,6 +86,13 @@ pub fn memory_info(memory: Slot) -> Result<(u64, u64), Error> {
     call(Syscall::MemoryInfo { memory }).map(|v| (v[0], v[1]))
 }
 
+/// `thread_destroy`: ends the thread the Thread capability in `thread` names (needs Write).
+/// Whatever it was blocked in is cancelled as if it had exited; a call it was answering
+/// fails for its caller with `PeerGone`.
+pub fn destroy_thread(thread: Slot) -> Result<(), Error> {
+    call(Syscall::ThreadDestroy { thread }).map(drop)
+}
+
 /// How many kernel objects of each kind exist.
 pub fn kernel_stats() -> KernelStats {
     // kernel_stats takes no arguments and cannot fail.
