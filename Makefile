@@ -54,7 +54,7 @@ bench: kernel
 	@qemu-system-x86_64 $(QEMU_FLAGS) $(BENCH_TIMING) -serial file:target/bench.log -monitor none \
 		-append "scenario=bench"; status=$$?; [ $$status -eq 33 ] || { cat target/bench.log; exit 1; }
 	@sed -n 's/\r$$//; s/^bench: //p' target/bench.log
-	@sed -n 's/\r$$//; s/^json: //p' target/bench.log > target/bench.json
+	@sed -n 's/\r$$//; s/^json: {/{"mode": "$(BENCH_MODE)", /p' target/bench.log > target/bench.json
 	@echo "JSON: target/bench.json"
 
 gdb: kernel

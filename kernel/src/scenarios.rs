@@ -145,7 +145,14 @@ pub const SCENARIOS: &[Scenario] = &[
     ),
     scenario("bad_syscall_args", &[launch("badcalls", 5, 0)]),
     scenario("exit_status", &[launch("exit_status", 5, 0)]),
-    scenario("bench", &[launch("bench", 5, 0)]),
+    scenario(
+        "bench",
+        &[
+            launch_with("bench", 5, 0, &[full(0), full(1)]),
+            launch_with("bench_server", 6, 0, &[full(0)]),
+            launch_with("bench_server", 6, 1, &[full(1)]),
+        ],
+    ),
 ];
 
 impl Scenario {

@@ -1,0 +1,43 @@
+//! The other side of the IPC benchmarks. With argument 0 it answers every call on its first
+//! endpoint with the request itself (deleting any capability that came with it); with
+//! argument 1 it just receives. A message labelled `STOP` ends it.
+#![no_std]
+#![no_main]
+
+use tryst::ipc;
+use tryst::{caps, println, Message, Slot};
+
+tryst::entry!(main);
+
+/// The label that ends the server.
+const STOP: u64 = 0xdead;
+/// Where a capability sent to the echo server lands (and is deleted again).
+const CAP_SLOT: u64 = 40;
+
+fn main(sink: u64) -> u32 {
+    let endpoint = Slot::new(tryst::boot_info().endpoints[0]).expect("boot endpoint slot");
+    let landing = Slot::new(CAP_SLOT).expect("valid slot");
+    ipc::set_receive_slots(&[landing]);
+    let mut received = ipc::recv(endpoint);
+    loop {
+        let message = match received {
+            Ok((_, message)) if message.info.label == STOP => return 0,
+            Ok((_, message)) => message,
+            Err(error) => {
+                println!("bench_server: receive failed: {error:?}");
+                return 1;
+            }
+        };
+        if sink == 1 {
+            received = ipc::recv(endpoint);
+            continue;
+        }
+        if message.info.caps > 0 {
+            let _ = caps::delete(landing);
+        }
+        // The words beyond the registers are still in this thread's IPC buffer, where the
+        // reply takes them from: echoing them costs no copy here.
+        let reply = Message { info: tryst::abi::MessageInfo::new(message.info.label, message.info.length), ..message };
+        received = ipc::reply_recv(endpoint, reply);
+    }
+}
