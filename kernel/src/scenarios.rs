@@ -101,6 +101,10 @@ pub const SCENARIOS: &[Scenario] = &[
             launch("hello", 4, 2),
             launch("fault", 4, NULL_READ),
             launch("worker", 2, 0),
+            // An echo server and two clients with differently badged endpoint capabilities.
+            launch_with("echo_server", 3, 200, &[full(0)]),
+            launch_with("echo_client", 3, 100 | 1 << 32, &[badged(0, 0xa)]),
+            launch_with("echo_client", 3, 100 | 1 << 16 | 2 << 32, &[badged(0, 0xb)]),
         ],
     ),
     Scenario {
