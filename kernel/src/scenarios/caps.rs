@@ -1,6 +1,75 @@
 //! Scenarios of capabilities and kernel objects: invalid slots, rights, Grant, revocation,
-//! memory budgets, transfers and endpoint deletion.
+//! memory budgets, transfers and endpoint deletion. Each runs `caps_*` programs (see their
+//! module docs for what they check); a program's argument picks its role, and the process
+//! that must act first gets the higher priority, so every run goes the same way.
 
-use super::Scenario;
+use ipc_core::abi::Rights;
 
-pub const SCENARIOS: &[Scenario] = &[];
+use super::{badged, full, launch_with, scenario, Grant, Scenario};
+
+/// A capability to scenario endpoint `endpoint` with exactly `rights` and `badge`.
+const fn grant(endpoint: u8, rights: Rights, badge: u64) -> Grant {
+    Grant { endpoint, rights, badge }
+}
+
+// Roles, passed as the programs' argument.
+const CHECKER: u64 = 0;
+const PEER: u64 = 1;
+const SERVER: u64 = 0;
+const CLIENT: u64 = 1;
+const OWNER: u64 = 0;
+const HOLDER: u64 = 1;
+const RECEIVER: u64 = 1;
+const CALLER: u64 = 2;
+
+pub const SCENARIOS: &[Scenario] = &[
+    scenario("invalid_cap_rejected", &[launch_with("caps_invalid", 5, 0, &[full(0)])]),
+    scenario(
+        "rights_enforced",
+        &[
+            launch_with("caps_rights", 5, CHECKER, &[full(0)]),
+            // Write-only, badge 55 (caps_rights.rs PEER_BADGE).
+            launch_with("caps_rights", 4, PEER, &[grant(0, Rights::WRITE, 55)]),
+        ],
+    ),
+    scenario(
+        "grant_right_required",
+        &[
+            launch_with("caps_grant", 5, SERVER, &[full(0)]),
+            launch_with(
+                "caps_grant",
+                4,
+                CLIENT,
+                &[
+                    grant(0, Rights::WRITE.union(Rights::GRANT_REPLY), 1),
+                    grant(0, Rights::WRITE.union(Rights::GRANT), 2),
+                    grant(0, Rights::WRITE.union(Rights::GRANT).union(Rights::GRANT_REPLY), 3),
+                ],
+            ),
+        ],
+    ),
+    scenario(
+        "revoke_removes_derived",
+        &[
+            launch_with("caps_revoke", 5, OWNER, &[full(0)]),
+            launch_with("caps_revoke", 4, HOLDER, &[full(0)]),
+        ],
+    ),
+    scenario("memory_budget_exhausted", &[launch_with("caps_budget", 5, 0, &[])]),
+    scenario(
+        "cap_transfer_grant",
+        &[
+            launch_with("caps_transfer", 5, SERVER, &[full(0)]),
+            // Badge 5 (caps_transfer.rs CLIENT_BADGE).
+            launch_with("caps_transfer", 4, CLIENT, &[badged(0, 5)]),
+        ],
+    ),
+    scenario(
+        "endpoint_deleted_wakes_waiters",
+        &[
+            launch_with("caps_wake", 5, OWNER, &[full(0), full(1)]),
+            launch_with("caps_wake", 4, RECEIVER, &[full(0)]),
+            launch_with("caps_wake", 4, CALLER, &[full(1)]),
+        ],
+    ),
+];

@@ -18,8 +18,9 @@ fn raw(number: u64, a0: u64, a1: u64) -> u64 {
 
 fn main(_: u64) -> u32 {
     let write = SyscallNumber::DebugWrite as u64;
+    let unknown = SyscallNumber::ALL.len() as u64;
     let cases: [(&str, u64, Error); 11] = [
-        ("unknown syscall 4", raw(4, 0, 0), Error::UnknownSyscall),
+        ("unknown syscall (one past the last)", raw(unknown, 0, 0), Error::UnknownSyscall),
         ("unknown syscall u64::MAX", raw(u64::MAX, 0, 0), Error::UnknownSyscall),
         ("debug_write too long", raw(write, 0x40_0000, DEBUG_WRITE_MAX + 1), Error::InvalidArgument),
         ("debug_write from kernel space", raw(write, 0xffff_ffff_8010_0000, 8), Error::BadAddress),
