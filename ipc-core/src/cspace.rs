@@ -4,8 +4,10 @@
 //! The derivation tree is kept as one doubly linked list per original capability, in
 //! depth-first order, each entry with its depth (seL4 calls this the mapping database). The
 //! capabilities derived from `c` are exactly the entries right after `c` that are deeper than
-//! it, so copy, move and delete are O(1) and revoke walks only what it deletes. Deleting a
-//! capability leaves its descendants in place: they count as derived from its parent.
+//! it, so copy and move are O(1) and revoke walks only what it deletes. Deleting a capability
+//! leaves its descendants in place but one level up, so that they count as derived from its
+//! parent (left deeper, they would pass for descendants of the entry before them, a sibling
+//! of the deleted one): delete walks what was derived from the capability it deletes.
 
 use crate::abi::{Error, ObjectKind, Rights, Slot, CSPACE_SLOTS};
 use crate::arena::{Arena, Handle};
@@ -184,11 +186,20 @@ impl Capabilities {
     }
 
     /// Empties `at` and returns what it held. Whatever was derived from it stays, now counted
-    /// as derived from its parent.
+    /// as derived from its parent: one level up.
     pub fn remove(&mut self, at: SlotRef) -> Option<Capability> {
         let link = self.link(at)?;
         let entry = core::mem::replace(self.entry_at_mut(link), Entry::EMPTY);
         entry.cap?;
+        let mut after = entry.next;
+        while let Some(next) = after {
+            let descendant = self.entry_at_mut(next);
+            if descendant.depth <= entry.depth {
+                break;
+            }
+            descendant.depth -= 1;
+            after = descendant.next;
+        }
         if let Some(prev) = entry.prev {
             self.entry_at_mut(prev).next = entry.next;
         }
@@ -220,13 +231,17 @@ impl Capabilities {
     }
 
     /// Checks the derivation lists: links are mutual, point at occupied slots, every list
-    /// starts at depth 0 or deeper, and the occupied-slot count is right. For the tests.
+    /// starts at depth 0 and goes at most one level deeper from one entry to the next, and the
+    /// occupied-slot count is right. For the tests.
     pub fn check_invariants(&self) -> Result<(), &'static str> {
         let mut count = 0;
         for (at, _) in self.all() {
             count += 1;
             let link = self.link(at).ok_or("a slot in a live space has no link")?;
             let entry = self.entry_at(link);
+            if entry.prev.is_none() && entry.depth != 0 {
+                return Err("a derivation list starts below depth 0");
+            }
             if let Some(prev) = entry.prev {
                 let before = self.try_entry_at(prev).ok_or("prev link into a dead space")?;
                 if before.cap.is_none() || before.next != Some(link) {
@@ -237,6 +252,9 @@ impl Capabilities {
                 let after = self.try_entry_at(next).ok_or("next link into a dead space")?;
                 if after.cap.is_none() || after.prev != Some(link) {
                     return Err("next link not mutual or into an empty slot");
+                }
+                if after.depth > entry.depth + 1 {
+                    return Err("a derivation list skips a depth");
                 }
             }
         }
