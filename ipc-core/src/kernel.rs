@@ -145,7 +145,8 @@ impl Kernel {
         // `current` always names a live thread.
         let Some(cspace) = self.threads.get(caller).map(|t| t.cspace) else { return };
         let at = |slot: Slot| SlotRef { cspace, slot };
-        let done = |machine: &mut M, result: Result<(), Error>| machine.set_result(caller, result.map(|()| 0));
+        let done =
+            |machine: &mut M, result: Result<(), Error>| machine.set_result(caller, result.map(|()| 0));
         match call {
             Syscall::DebugWrite { buf } => {
                 // Copy all of it before writing any of it, so a bad page writes nothing.
@@ -222,10 +223,13 @@ impl Kernel {
             },
             Syscall::KernelStats => {
                 let s = self.stats();
-                machine.set_values(caller, [s.threads, s.endpoints, s.memories, s.capabilities, s.cspaces, 0]);
+                machine
+                    .set_values(caller, [s.threads, s.endpoints, s.memories, s.capabilities, s.cspaces, 0]);
             }
             Syscall::ThreadDestroy { thread } => match self.caps.get(at(thread)) {
-                Ok(Capability { object: Object::Thread(target), rights, .. }) if rights.contains(Rights::WRITE) => {
+                Ok(Capability { object: Object::Thread(target), rights, .. })
+                    if rights.contains(Rights::WRITE) =>
+                {
                     if target != caller {
                         machine.set_result(caller, Ok(0));
                     }
@@ -233,7 +237,9 @@ impl Kernel {
                     self.report(machine, target, format_args!("destroyed by process {by}"));
                     self.destroy(machine, target);
                 }
-                Ok(Capability { object: Object::Thread(_), .. }) => machine.set_result(caller, Err(Error::MissingRights)),
+                Ok(Capability { object: Object::Thread(_), .. }) => {
+                    machine.set_result(caller, Err(Error::MissingRights))
+                }
                 Ok(_) => machine.set_result(caller, Err(Error::WrongType)),
                 Err(error) => machine.set_result(caller, Err(error)),
             },
@@ -372,8 +378,8 @@ impl Kernel {
 }
 
 #[cfg(test)]
-mod tests;
-#[cfg(test)]
 mod ipc_tests;
 #[cfg(test)]
 mod model;
+#[cfg(test)]
+mod tests;

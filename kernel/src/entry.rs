@@ -15,7 +15,8 @@ use crate::timer::{self, PIC_BASE, TIMER_VECTOR};
 use crate::trap::{self, CpuLocal, UserContext, CONTEXTS, SYSCALL_VECTOR};
 
 pub static KERNEL: CpuLocal<Kernel> = CpuLocal::new(Kernel::new());
-pub static SPACES: CpuLocal<[Option<AddressSpace>; MAX_THREADS]> = CpuLocal::new([const { None }; MAX_THREADS]);
+pub static SPACES: CpuLocal<[Option<AddressSpace>; MAX_THREADS]> =
+    CpuLocal::new([const { None }; MAX_THREADS]);
 /// Physical address of each thread's IPC buffer page (0: none).
 pub static IPC_BUFFERS: CpuLocal<[u64; MAX_THREADS]> = CpuLocal::new([0; MAX_THREADS]);
 /// Timer ticks that arrived while the kernel idled, not yet given to ipc-core.

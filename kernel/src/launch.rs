@@ -5,8 +5,8 @@
 use core::sync::atomic::Ordering;
 
 use ipc_core::abi::{BootInfo, ObjectKind, Slot};
-use ipc_core::frames::FRAME_SIZE;
 use ipc_core::cspace::SlotRef;
+use ipc_core::frames::FRAME_SIZE;
 use ipc_core::{Kernel, ThreadId, MAX_THREADS};
 
 use crate::entry::{Hardware, FREE_FRAMES_BEFORE, IPC_BUFFERS, KERNEL, SPACES};
@@ -33,20 +33,29 @@ pub fn launch(scenario: &Scenario) {
         SPACES.with(|spaces| spaces[thread.index()] = Some(loaded.space));
         IPC_BUFFERS.with(|buffers| buffers[thread.index()] = loaded.ipc_buffer);
         *started = Some((thread, loaded.boot_info));
-        kprintln!("tryst: started process {} ({}) at priority {}", thread.number(), launch.program, launch.priority);
+        kprintln!(
+            "tryst: started process {} ({}) at priority {}",
+            thread.number(),
+            launch.program,
+            launch.priority
+        );
     }
     let threads = || started.iter().flatten().map(|&(thread, _)| thread);
     let Some(first) = threads().next() else { return };
     let budget = FRAMES.lock().free_count() as u64 * FRAME_SIZE;
     KERNEL.with(|kernel| {
         for thread in threads() {
-            kernel.give_thread_cap(thread, at(kernel, thread, BootInfo::THREAD_SLOT)).expect("boot thread cap");
+            kernel
+                .give_thread_cap(thread, at(kernel, thread, BootInfo::THREAD_SLOT))
+                .expect("boot thread cap");
         }
         let memory = at(kernel, first, BootInfo::MEMORY_SLOT);
         // The first process holds the original boot Memory capability, the others copies.
         kernel.boot_memory(memory, budget).expect("boot memory");
         for thread in threads().skip(1) {
-            kernel.mint(memory, at(kernel, thread, BootInfo::MEMORY_SLOT), None, 0).expect("boot memory copy");
+            kernel
+                .mint(memory, at(kernel, thread, BootInfo::MEMORY_SLOT), None, 0)
+                .expect("boot memory copy");
         }
         // Each endpoint is made in a spare slot of the first process, minted into every slot
         // the scenario grants it to, and then the spare capability is deleted: the
@@ -58,7 +67,9 @@ pub fn launch(scenario: &Scenario) {
                 for (n, grant) in launch.caps.iter().enumerate() {
                     if grant.endpoint == endpoint {
                         let dest = at(kernel, thread, BootInfo::FIRST_ENDPOINT_SLOT + n as u64);
-                        kernel.mint(spare, dest, Some(grant.rights), grant.badge).expect("boot endpoint grant");
+                        kernel
+                            .mint(spare, dest, Some(grant.rights), grant.badge)
+                            .expect("boot endpoint grant");
                     }
                 }
             }

@@ -68,7 +68,12 @@ pub(crate) const fn launch(program: &'static str, priority: u8, argument: u64) -
     Launch { program, priority, argument, caps: &[] }
 }
 
-pub(crate) const fn launch_with(program: &'static str, priority: u8, argument: u64, caps: &'static [Grant]) -> Launch {
+pub(crate) const fn launch_with(
+    program: &'static str,
+    priority: u8,
+    argument: u64,
+    caps: &'static [Grant],
+) -> Launch {
     Launch { program, priority, argument, caps }
 }
 

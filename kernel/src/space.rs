@@ -147,7 +147,11 @@ impl AddressSpace {
         // SAFETY: the range lies inside one frame owned by a live address space, reached through
         // the direct map, 8-byte aligned; `words` is kernel memory that does not overlap it.
         unsafe {
-            core::ptr::copy_nonoverlapping((phys_to_virt(frame) as *const u64).add(offset), words.as_mut_ptr(), words.len())
+            core::ptr::copy_nonoverlapping(
+                (phys_to_virt(frame) as *const u64).add(offset),
+                words.as_mut_ptr(),
+                words.len(),
+            )
         };
     }
 

@@ -186,7 +186,10 @@ mod tests {
         assert_eq!(MessageInfo::decode(65), Err(Error::MessageTooLong));
         assert_eq!(MessageInfo::decode(127), Err(Error::MessageTooLong));
         assert_eq!(MessageInfo::decode(1 << 9), Err(Error::InvalidArgument));
-        assert_eq!(MessageInfo::decode(7 << 16 | 2 << 7 | 5), Ok(MessageInfo { label: 7, length: 5, caps: 2 }));
+        assert_eq!(
+            MessageInfo::decode(7 << 16 | 2 << 7 | 5),
+            Ok(MessageInfo { label: 7, length: 5, caps: 2 })
+        );
     }
 
     #[test]
@@ -199,7 +202,12 @@ mod tests {
         assert_eq!((CSPACE_SLOTS, REGISTER_WORDS, MAX_MESSAGE_WORDS, MAX_MESSAGE_CAPS), (128, 4, 64, 3));
         assert_eq!((IPC_BUFFER_ADDR, BOOT_INFO_ADDR), (0x7fff_ffff_8000, 0x7fff_ffff_a000));
         assert_eq!((ENDPOINT_COST, MEMORY_COST), (64, 64));
-        let pinned = [(ObjectKind::CSpace, 1), (ObjectKind::Memory, 2), (ObjectKind::Endpoint, 3), (ObjectKind::Thread, 4)];
+        let pinned = [
+            (ObjectKind::CSpace, 1),
+            (ObjectKind::Memory, 2),
+            (ObjectKind::Endpoint, 3),
+            (ObjectKind::Thread, 4),
+        ];
         assert_eq!(pinned.len(), ObjectKind::ALL.len());
         for (kind, number) in pinned {
             assert_eq!(u64::from(kind), number);

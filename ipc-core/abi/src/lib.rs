@@ -367,7 +367,11 @@ impl Syscall {
                     SyscallNumber::NbSend => SendKind::NonBlocking,
                     _ => SendKind::Call,
                 };
-                Syscall::Send { endpoint: Slot::new(args[0])?, message: Message::from_arguments(&args)?, kind }
+                Syscall::Send {
+                    endpoint: Slot::new(args[0])?,
+                    message: Message::from_arguments(&args)?,
+                    kind,
+                }
             }
             SyscallNumber::Recv => Syscall::Recv { endpoint: Slot::new(args[0])?, blocking: true },
             SyscallNumber::NbRecv => Syscall::Recv { endpoint: Slot::new(args[0])?, blocking: false },
@@ -387,7 +391,9 @@ impl Syscall {
                 rights: Some(Rights::decode(args[2])?),
                 badge: args[3],
             },
-            SyscallNumber::CapMove => Syscall::CapMove { source: Slot::new(args[0])?, dest: Slot::new(args[1])? },
+            SyscallNumber::CapMove => {
+                Syscall::CapMove { source: Slot::new(args[0])?, dest: Slot::new(args[1])? }
+            }
             SyscallNumber::CapDelete => Syscall::CapDelete { slot: Slot::new(args[0])? },
             SyscallNumber::CapRevoke => Syscall::CapRevoke { slot: Slot::new(args[0])? },
             SyscallNumber::CapIdentify => Syscall::CapIdentify { slot: Slot::new(args[0])? },
@@ -396,7 +402,12 @@ impl Syscall {
                 if kind != ObjectKind::Memory && args[3] != 0 {
                     return Err(Error::InvalidArgument);
                 }
-                Syscall::Create { memory: Slot::new(args[0])?, kind, dest: Slot::new(args[2])?, budget: args[3] }
+                Syscall::Create {
+                    memory: Slot::new(args[0])?,
+                    kind,
+                    dest: Slot::new(args[2])?,
+                    budget: args[3],
+                }
             }
             SyscallNumber::MemoryInfo => Syscall::MemoryInfo { memory: Slot::new(args[0])? },
             SyscallNumber::KernelStats => Syscall::KernelStats,
@@ -628,7 +639,12 @@ mod tests {
             Syscall::Recv { endpoint: Slot::new(127).unwrap(), blocking: false },
             Syscall::Reply { message: Message::default() },
             Syscall::ReplyRecv { endpoint: Slot::new(2).unwrap(), message: Message::default() },
-            Syscall::CapMint { source: Slot::new(1).unwrap(), dest: Slot::new(2).unwrap(), rights: None, badge: 0 },
+            Syscall::CapMint {
+                source: Slot::new(1).unwrap(),
+                dest: Slot::new(2).unwrap(),
+                rights: None,
+                badge: 0,
+            },
             Syscall::CapMint {
                 source: Slot::new(1).unwrap(),
                 dest: Slot::new(2).unwrap(),
@@ -658,9 +674,15 @@ mod tests {
         assert_eq!(decode(SyscallNumber::Call, 2, 65), Err(Error::MessageTooLong));
         assert_eq!(decode(SyscallNumber::Reply, 0, 1 << 9), Err(Error::InvalidArgument));
         assert_eq!(decode(SyscallNumber::CapCopy, 1, CSPACE_SLOTS), Err(Error::InvalidSlot));
-        assert_eq!(Syscall::decode(SyscallNumber::CapMint.into(), [1, 2, 16, 0, 0, 0]), Err(Error::InvalidArgument));
+        assert_eq!(
+            Syscall::decode(SyscallNumber::CapMint.into(), [1, 2, 16, 0, 0, 0]),
+            Err(Error::InvalidArgument)
+        );
         assert_eq!(decode(SyscallNumber::Create, 1, 99), Err(Error::InvalidArgument));
-        assert_eq!(Syscall::decode(SyscallNumber::Create.into(), [1, 3, 2, 64, 0, 0]), Err(Error::InvalidArgument));
+        assert_eq!(
+            Syscall::decode(SyscallNumber::Create.into(), [1, 3, 2, 64, 0, 0]),
+            Err(Error::InvalidArgument)
+        );
         assert_eq!(Syscall::decode(u64::MAX, [0; 6]), Err(Error::UnknownSyscall));
         assert_eq!(decode(SyscallNumber::DebugWrite, 0x1000, 4097), Err(Error::InvalidArgument));
         assert_eq!(decode(SyscallNumber::DebugWrite, u64::MAX - 2, 8), Err(Error::BadAddress));

@@ -15,7 +15,13 @@ impl Kernel {
     /// `source`, in the empty slot `dest`, with `rights` (which must be a subset of the
     /// source's) and `badge` (`0` keeps the source's; only an unbadged endpoint capability can
     /// be given one).
-    pub fn mint(&mut self, source: SlotRef, dest: SlotRef, rights: Option<Rights>, badge: u64) -> Result<(), Error> {
+    pub fn mint(
+        &mut self,
+        source: SlotRef,
+        dest: SlotRef,
+        rights: Option<Rights>,
+        badge: u64,
+    ) -> Result<(), Error> {
         let cap = self.caps.get(source)?;
         self.caps.check_empty(dest)?;
         let rights = rights.unwrap_or(cap.rights);
@@ -65,7 +71,13 @@ impl Kernel {
 
     /// `create`: a new object of `kind`, charged to the Memory capability at `memory` (which
     /// needs Write); its original capability, with every right, goes in the empty slot `dest`.
-    pub fn create(&mut self, memory: SlotRef, kind: ObjectKind, dest: SlotRef, budget: u64) -> Result<(), Error> {
+    pub fn create(
+        &mut self,
+        memory: SlotRef,
+        kind: ObjectKind,
+        dest: SlotRef,
+        budget: u64,
+    ) -> Result<(), Error> {
         let cap = self.caps.get(memory)?;
         let Object::Memory(parent) = cap.object else { return Err(Error::WrongType) };
         if !cap.rights.contains(Rights::WRITE) {
@@ -88,8 +100,12 @@ impl Kernel {
                 Object::Memory(self.memories.insert(memory).ok_or(Error::TableFull)?)
             }
             _ => {
-                let endpoint =
-                    Endpoint { senders: WaitQueue::EMPTY, receivers: WaitQueue::EMPTY, caps: 1, memory: parent };
+                let endpoint = Endpoint {
+                    senders: WaitQueue::EMPTY,
+                    receivers: WaitQueue::EMPTY,
+                    caps: 1,
+                    memory: parent,
+                };
                 Object::Endpoint(self.endpoints.insert(endpoint).ok_or(Error::TableFull)?)
             }
         };
@@ -117,7 +133,8 @@ impl Kernel {
         self.caps.check_empty(at)?;
         let memory = Memory { budget, used: 0, caps: 1, charges: 0, parent: None };
         let id = self.memories.insert(memory).ok_or(Error::TableFull)?;
-        self.caps.insert_original(at, Capability { object: Object::Memory(id), rights: Rights::all(), badge: 0 });
+        self.caps
+            .insert_original(at, Capability { object: Object::Memory(id), rights: Rights::all(), badge: 0 });
         Ok(())
     }
 
@@ -231,7 +248,8 @@ impl Kernel {
     /// Thread `thread` is going away: deletes every capability in its space, and every
     /// capability anywhere that names the space or the thread, then the space itself.
     pub(super) fn delete_space<M: Machine>(&mut self, machine: &mut M, thread: ThreadId, cspace: CSpaceId) {
-        let names_it = |c: Capability| c.object == Object::CSpace(cspace) || c.object == Object::Thread(thread);
+        let names_it =
+            |c: Capability| c.object == Object::CSpace(cspace) || c.object == Object::Thread(thread);
         loop {
             let own = self.caps.occupied(cspace).next().map(|(slot, _)| SlotRef { cspace, slot });
             let naming = || self.caps.all().find(|&(_, c)| names_it(c)).map(|(at, _)| at);
@@ -245,7 +263,10 @@ impl Kernel {
     pub fn give_thread_cap(&mut self, thread: ThreadId, at: SlotRef) -> Result<(), Error> {
         self.threads.get(thread).ok_or(Error::InvalidArgument)?;
         self.caps.check_empty(at)?;
-        self.caps.insert_original(at, Capability { object: Object::Thread(thread), rights: Rights::all(), badge: 0 });
+        self.caps.insert_original(
+            at,
+            Capability { object: Object::Thread(thread), rights: Rights::all(), badge: 0 },
+        );
         Ok(())
     }
 

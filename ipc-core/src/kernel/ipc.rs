@@ -81,7 +81,12 @@ impl Kernel {
     /// `reply`: answers the caller whose `call` this thread received last, consuming the
     /// right to do so. Fails with `PeerGone` (the right consumed all the same) when that
     /// caller has died.
-    pub(super) fn reply<M: Machine>(&mut self, machine: &mut M, caller: ThreadId, message: Message) -> Result<(), Error> {
+    pub(super) fn reply<M: Machine>(
+        &mut self,
+        machine: &mut M,
+        caller: ThreadId,
+        message: Message,
+    ) -> Result<(), Error> {
         let right = self.check_reply(machine, caller, message)?;
         self.answer(machine, caller, right, message)
     }
@@ -110,7 +115,12 @@ impl Kernel {
     }
 
     /// Validates a reply: a reply right to use, and Grant for any capabilities it carries.
-    fn check_reply<M: Machine>(&self, machine: &mut M, caller: ThreadId, message: Message) -> Result<ReplyRight, Error> {
+    fn check_reply<M: Machine>(
+        &self,
+        machine: &mut M,
+        caller: ThreadId,
+        message: Message,
+    ) -> Result<ReplyRight, Error> {
         let right = self.threads.get(caller).and_then(|t| t.reply_to).ok_or(Error::NoReply)?;
         self.check_caps_to_send(machine, caller, message.info, right.grant)?;
         Ok(right)
@@ -138,7 +148,13 @@ impl Kernel {
     }
 
     /// A receiver takes the message of the queued sender at table index `sender`.
-    fn take_from_sender<M: Machine>(&mut self, machine: &mut M, endpoint: EndpointId, sender: ThreadId, receiver: ThreadId) {
+    fn take_from_sender<M: Machine>(
+        &mut self,
+        machine: &mut M,
+        endpoint: EndpointId,
+        sender: ThreadId,
+        receiver: ThreadId,
+    ) {
         let Some(ThreadState::Sending { sender: how, .. }) = self.threads.get(sender).map(|t| t.state) else {
             return;
         };
@@ -154,12 +170,20 @@ impl Kernel {
     /// Moves a message from `from` to `to` and sets `to`'s result: words beyond the registers
     /// buffer to buffer, then the capabilities, then the values. For a call, `to` receives the
     /// right to reply and `from` waits for it.
-    fn transfer<M: Machine>(&mut self, machine: &mut M, from: ThreadId, to: ThreadId, sender: Sender, message: Message) {
+    fn transfer<M: Machine>(
+        &mut self,
+        machine: &mut M,
+        from: ThreadId,
+        to: ThreadId,
+        sender: Sender,
+        message: Message,
+    ) {
         let length = usize::from(message.info.length);
         if length > REGISTER_WORDS {
             machine.copy_ipc_words(from, to, REGISTER_WORDS..length);
         }
-        let caps = if message.info.caps > 0 { self.transfer_caps(machine, from, to, message.info.caps) } else { 0 };
+        let caps =
+            if message.info.caps > 0 { self.transfer_caps(machine, from, to, message.info.caps) } else { 0 };
         let info = MessageInfo { caps, ..message.info };
         machine.set_values(to, Message { info, words: message.words }.values(sender.badge));
         if let Some(grant) = sender.call {
@@ -181,7 +205,9 @@ impl Kernel {
         let mut arrived = 0;
         for (&source, &dest) in sent.iter().zip(&slots).take(usize::from(count)) {
             let (Ok(source), Ok(dest)) = (Slot::new(source), Slot::new(dest)) else { break };
-            let (Some(source), Some(dest)) = (self.slot_of(from, source), self.slot_of(to, dest)) else { break };
+            let (Some(source), Some(dest)) = (self.slot_of(from, source), self.slot_of(to, dest)) else {
+                break;
+            };
             let Ok(cap) = self.caps.get(source) else { break };
             if self.caps.check_empty(dest).is_err() {
                 break;
@@ -238,7 +264,8 @@ impl Kernel {
     fn enqueue(&mut self, thread: ThreadId, endpoint: EndpointId, state: ThreadState) {
         let Some(priority) = self.threads.get(thread).map(|t| t.priority) else { return };
         let Some(ep) = self.endpoints.get_mut(endpoint) else { return };
-        let queue = if matches!(state, ThreadState::Sending { .. }) { &mut ep.senders } else { &mut ep.receivers };
+        let queue =
+            if matches!(state, ThreadState::Sending { .. }) { &mut ep.senders } else { &mut ep.receivers };
         queue.enqueue(&mut self.waiting, thread.raw_index(), priority);
         self.block(thread, state);
     }

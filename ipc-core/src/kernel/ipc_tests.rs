@@ -2,8 +2,8 @@
 //! expected outcome.
 
 use crate::abi::{
-    BootInfo, Error, IpcBuffer, Message, MessageInfo, ObjectKind, Rights, SendKind, Slot, Syscall, ENDPOINT_COST,
-    MEMORY_COST,
+    BootInfo, Error, IpcBuffer, Message, MessageInfo, ObjectKind, Rights, SendKind, Slot, Syscall,
+    ENDPOINT_COST,
 };
 use crate::mock::Mock;
 use crate::{Kernel, ThreadId};
@@ -118,7 +118,10 @@ fn long_message_and_capability_travel_through_the_buffer() {
 fn grant_is_needed_to_send_capabilities() {
     let (mut k, mut m, t) = world(&[("client", 5)], 4096);
     runs(&mut k, t[0]);
-    m.call(&mut k, Syscall::CapMint { source: slot(EP), dest: slot(3), rights: Some(Rights::WRITE), badge: 0 });
+    m.call(
+        &mut k,
+        Syscall::CapMint { source: slot(EP), dest: slot(3), rights: Some(Rights::WRITE), badge: 0 },
+    );
     m.buffer(t[0])[IpcBuffer::SEND_CAPS] = MEMORY;
     let info = MessageInfo { label: 1, length: 0, caps: 1 };
     m.call(&mut k, send(SendKind::NonBlocking, 3, Message { info, words: [0; 4] }));
@@ -132,8 +135,14 @@ fn revoke_wakes_a_blocked_receiver_when_the_endpoint_dies() {
     let (mut k, mut m, t) = world(&[("owner", 5), ("waiter", 5)], 4096);
     let (owner, waiter) = (t[0], t[1]);
     runs(&mut k, owner);
-    m.call(&mut k, Syscall::Create { memory: slot(MEMORY), kind: ObjectKind::Endpoint, dest: slot(10), budget: 0 });
-    m.call(&mut k, Syscall::CapMint { source: slot(10), dest: slot(11), rights: Some(Rights::READ), badge: 0 });
+    m.call(
+        &mut k,
+        Syscall::Create { memory: slot(MEMORY), kind: ObjectKind::Endpoint, dest: slot(10), budget: 0 },
+    );
+    m.call(
+        &mut k,
+        Syscall::CapMint { source: slot(10), dest: slot(11), rights: Some(Rights::READ), badge: 0 },
+    );
     m.call(&mut k, Syscall::MemoryInfo { memory: slot(MEMORY) });
     assert_eq!(m.values[&owner.index()][1], 2 * ENDPOINT_COST);
     m.call(&mut k, Syscall::Yield);
@@ -162,16 +171,28 @@ fn child_memory_budgets_run_out_and_refund() {
     let (mut k, mut m, t) = world(&[("a", 5)], 4096);
     runs(&mut k, t[0]);
     let budget = 3 * ENDPOINT_COST;
-    m.call(&mut k, Syscall::Create { memory: slot(MEMORY), kind: ObjectKind::Memory, dest: slot(20), budget });
+    m.call(
+        &mut k,
+        Syscall::Create { memory: slot(MEMORY), kind: ObjectKind::Memory, dest: slot(20), budget },
+    );
     assert_eq!(m.results[&t[0].index()], Ok(0));
     for n in 21..24 {
-        m.call(&mut k, Syscall::Create { memory: slot(20), kind: ObjectKind::Endpoint, dest: slot(n), budget: 0 });
+        m.call(
+            &mut k,
+            Syscall::Create { memory: slot(20), kind: ObjectKind::Endpoint, dest: slot(n), budget: 0 },
+        );
         assert_eq!(m.results[&t[0].index()], Ok(0));
     }
-    m.call(&mut k, Syscall::Create { memory: slot(20), kind: ObjectKind::Endpoint, dest: slot(24), budget: 0 });
+    m.call(
+        &mut k,
+        Syscall::Create { memory: slot(20), kind: ObjectKind::Endpoint, dest: slot(24), budget: 0 },
+    );
     assert_eq!(m.results[&t[0].index()], Err(Error::OutOfMemory));
     m.call(&mut k, Syscall::CapDelete { slot: slot(21) });
-    m.call(&mut k, Syscall::Create { memory: slot(20), kind: ObjectKind::Endpoint, dest: slot(24), budget: 0 });
+    m.call(
+        &mut k,
+        Syscall::Create { memory: slot(20), kind: ObjectKind::Endpoint, dest: slot(24), budget: 0 },
+    );
     assert_eq!(m.results[&t[0].index()], Ok(0));
     // Deleting the Memory capability leaves it alive while objects are charged to it.
     m.call(&mut k, Syscall::CapDelete { slot: slot(20) });

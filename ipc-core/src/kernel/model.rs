@@ -1199,7 +1199,8 @@ impl World {
 // Picks come from a plain (choice, number) pair rather than nested unions: the unoptimized
 // test profile spends much of its time building and copying union value trees.
 
-/// Mostly `wanted(n)`; one time in `1 + others.len() + 8`… each of `others`, or any slot.
+/// `wanted(n)` eight times out of `9 + others.len()`; otherwise each of `others`, or any slot
+/// whatever it holds, equally often.
 fn pick(wanted: fn(u8) -> Pick, others: &'static [fn(u8) -> Pick]) -> impl Strategy<Value = Pick> {
     let choices = 8 + others.len() as u8 + 1;
     (0..choices, any::<u8>()).prop_map(move |(choice, n)| match choice {
@@ -1219,7 +1220,8 @@ fn empty() -> impl Strategy<Value = Pick> {
     pick(Pick::Empty, &[])
 }
 
-/// A slot that should hold a capability to a Memory object (or an endpoint, or a thread).
+/// Slots that should hold a capability to a Memory object, an endpoint or a thread; now and
+/// then any full slot (wrong type) or any slot.
 fn memory() -> impl Strategy<Value = Pick> {
     pick(|n| Pick::Holding(ObjectKind::Memory, n), &[Pick::Full])
 }

@@ -6,7 +6,8 @@
 //! [`word`] reads received words back from it.
 
 use tryst_abi::{
-    IpcBuffer, Message, MessageInfo, SendKind, Slot, Syscall, MAX_MESSAGE_CAPS, MAX_MESSAGE_WORDS, REGISTER_WORDS,
+    IpcBuffer, Message, MessageInfo, SendKind, Slot, Syscall, MAX_MESSAGE_CAPS, MAX_MESSAGE_WORDS,
+    REGISTER_WORDS,
 };
 
 use crate::{raw, Error};

@@ -37,7 +37,10 @@ fn main(sink: u64) -> u32 {
         }
         // The words beyond the registers are still in this thread's IPC buffer, where the
         // reply takes them from: echoing them costs no copy here.
-        let reply = Message { info: tryst::abi::MessageInfo::new(message.info.label, message.info.length), ..message };
+        let reply = Message {
+            info: tryst::abi::MessageInfo::new(message.info.label, message.info.length),
+            ..message
+        };
         received = ipc::reply_recv(endpoint, reply);
     }
 }

@@ -32,7 +32,11 @@ fn main(argument: u64) -> u32 {
         }
         for (i, &sent) in words[..length].iter().enumerate() {
             if word(&answer, i) != sent + 1 {
-                println!("echo_client {me}: call {n}: word {i} is {:#x}, not {:#x}", word(&answer, i), sent + 1);
+                println!(
+                    "echo_client {me}: call {n}: word {i} is {:#x}, not {:#x}",
+                    word(&answer, i),
+                    sent + 1
+                );
                 return 1;
             }
         }
@@ -42,6 +46,9 @@ fn main(argument: u64) -> u32 {
             return 1;
         }
     }
-    println!("echo_client {me}: {calls} calls of {length} words answered correctly; server saw badge {}", badge_seen.unwrap_or(0));
+    println!(
+        "echo_client {me}: {calls} calls of {length} words answered correctly; server saw badge {}",
+        badge_seen.unwrap_or(0)
+    );
     0
 }
