@@ -14,15 +14,10 @@ use tryst::caps;
 use tryst::ipc::{self, MessageExt};
 use tryst::{println, Error, Message, Rights, Slot};
 
-tryst::entry!(main);
+mod ipc_stress_protocol;
+use ipc_stress_protocol::{GIFT_BUDGET, GOOD, PLAIN, WITH_ENDPOINT, WITH_MEMORY, WITH_MINTED};
 
-// The stress protocol, shared with ipc_stress_server and ipc_stress_monitor.
-const PLAIN: u64 = 1;
-const WITH_ENDPOINT: u64 = 2;
-const WITH_MINTED: u64 = 3;
-const WITH_MEMORY: u64 = 4;
-const GOOD: u64 = 0;
-const GIFT_BUDGET: u64 = 4096;
+tryst::entry!(main);
 
 /// How often a call carries a capability: odd, so that both servers get some.
 const CAP_EVERY: u64 = 7;

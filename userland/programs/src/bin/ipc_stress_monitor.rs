@@ -14,12 +14,10 @@ use tryst::caps::{self, KernelStats};
 use tryst::ipc::{self, MessageExt};
 use tryst::{println, Error, Message, Slot};
 
-tryst::entry!(main);
+mod ipc_stress_protocol;
+use ipc_stress_protocol::{CLIENTS, GOOD, QUIT};
 
-// The stress protocol, shared with ipc_stress_client and ipc_stress_server.
-const QUIT: u64 = 9;
-const GOOD: u64 = 0;
-const CLIENTS: usize = 3;
+tryst::entry!(main);
 
 /// What the kernel and the boot Memory object say at one moment.
 #[derive(Clone, Copy, PartialEq, Eq)]

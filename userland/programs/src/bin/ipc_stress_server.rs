@@ -17,19 +17,12 @@ use tryst::caps::{self, CapInfo};
 use tryst::ipc::{self, MessageExt};
 use tryst::{println, Message, ObjectKind, Rights, Slot};
 
-tryst::entry!(main);
+mod ipc_stress_protocol;
+use ipc_stress_protocol::{
+    BAD, CLIENTS, GIFT_BUDGET, GOOD, MONITOR_BADGE, PLAIN, QUIT, WITH_ENDPOINT, WITH_MEMORY, WITH_MINTED,
+};
 
-// The stress protocol, shared with ipc_stress_client and ipc_stress_monitor.
-const PLAIN: u64 = 1;
-const WITH_ENDPOINT: u64 = 2;
-const WITH_MINTED: u64 = 3;
-const WITH_MEMORY: u64 = 4;
-const QUIT: u64 = 9;
-const GOOD: u64 = 0;
-const BAD: u64 = 1;
-const CLIENTS: usize = 3;
-const MONITOR_BADGE: u64 = 99;
-const GIFT_BUDGET: u64 = 4096;
+tryst::entry!(main);
 
 /// Problems printed in full; later ones are only counted.
 const SHOWN: u64 = 5;
