@@ -347,16 +347,8 @@ impl Kernel {
         let (state, cspace) = (t.state, t.cspace);
         match state {
             ThreadState::Ready => self.ready.remove(thread.raw_index()),
-            ThreadState::Sending { endpoint, .. } => {
-                if let Some(ep) = self.endpoints.get_mut(endpoint) {
-                    ep.senders.remove(&mut self.waiting, thread.raw_index());
-                }
-            }
-            ThreadState::Receiving { endpoint } => {
-                if let Some(ep) = self.endpoints.get_mut(endpoint) {
-                    ep.receivers.remove(&mut self.waiting, thread.raw_index());
-                }
-            }
+            ThreadState::Sending { endpoint, .. } => self.dequeue(endpoint, thread, true),
+            ThreadState::Receiving { endpoint } => self.dequeue(endpoint, thread, false),
             ThreadState::Running | ThreadState::Sleeping { .. } | ThreadState::AwaitingReply => {}
         }
         self.drop_reply_right(machine, thread);

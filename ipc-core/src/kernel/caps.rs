@@ -211,9 +211,7 @@ impl Kernel {
             return;
         }
         for thread in stranded.into_iter().flatten() {
-            if let Some(ep) = self.endpoints.get_mut(id) {
-                ep.senders.remove(&mut self.waiting, thread.raw_index());
-            }
+            self.dequeue(id, thread, true);
             self.wake(machine, thread, Err(Error::PeerGone));
         }
     }

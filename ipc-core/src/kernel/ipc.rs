@@ -109,9 +109,15 @@ impl Kernel {
     /// Ends `thread`'s unanswered call, if it has one: the caller wakes with `PeerGone`.
     pub(super) fn drop_reply_right<M: Machine>(&mut self, machine: &mut M, thread: ThreadId) {
         let Some(right) = self.threads.get_mut(thread).and_then(|t| t.reply_to.take()) else { return };
-        if self.threads.get(right.caller).is_some_and(|c| c.state == ThreadState::AwaitingReply) {
+        if self.awaits_reply(right.caller) {
             self.wake(machine, right.caller, Err(Error::PeerGone));
         }
+    }
+
+    /// Whether `caller` is alive and waiting for the answer to a call. A reply right names
+    /// its caller by generation-checked id, so a dead caller never matches its successor.
+    fn awaits_reply(&self, caller: ThreadId) -> bool {
+        self.threads.get(caller).is_some_and(|c| c.state == ThreadState::AwaitingReply)
     }
 
     /// Validates a reply: a reply right to use, and Grant for any capabilities it carries.
@@ -137,7 +143,7 @@ impl Kernel {
         if let Some(t) = self.threads.get_mut(replier) {
             t.reply_to = None;
         }
-        if !self.threads.get(right.caller).is_some_and(|c| c.state == ThreadState::AwaitingReply) {
+        if !self.awaits_reply(right.caller) {
             return Err(Error::PeerGone);
         }
         let sender = Sender { badge: 0, grant: right.grant, call: None };
@@ -271,7 +277,7 @@ impl Kernel {
     }
 
     /// Takes `thread` off `endpoint`'s sender (or receiver) queue.
-    fn dequeue(&mut self, endpoint: EndpointId, thread: ThreadId, sender: bool) {
+    pub(super) fn dequeue(&mut self, endpoint: EndpointId, thread: ThreadId, sender: bool) {
         let Some(ep) = self.endpoints.get_mut(endpoint) else { return };
         let queue = if sender { &mut ep.senders } else { &mut ep.receivers };
         queue.remove(&mut self.waiting, thread.raw_index());
