@@ -12,6 +12,7 @@
 use crate::abi::{Error, ObjectKind, Rights, Slot, CSPACE_SLOTS};
 use crate::arena::{Arena, Handle};
 use crate::objects::{EndpointId, MemoryId};
+use crate::pages::{FrameId, Mapping, SpaceId};
 use crate::thread::ThreadId;
 
 /// How many capability spaces can exist at once (one per process for now).
@@ -33,6 +34,10 @@ pub enum Object {
     /// A thread. The capability does not keep it alive: when the thread ends, every
     /// capability naming it is deleted.
     Thread(ThreadId),
+    /// A physical page.
+    Frame(FrameId),
+    /// An address space.
+    AddressSpace(SpaceId),
 }
 
 impl Object {
@@ -43,17 +48,29 @@ impl Object {
             Object::Memory(_) => ObjectKind::Memory,
             Object::Endpoint(_) => ObjectKind::Endpoint,
             Object::Thread(_) => ObjectKind::Thread,
+            Object::Frame(_) => ObjectKind::Frame,
+            Object::AddressSpace(_) => ObjectKind::AddressSpace,
         }
     }
 }
 
-/// What a slot holds: an object reference, the rights it grants, and a badge (for endpoints:
-/// the word a receiver sees; `0` is unbadged).
+/// What a slot holds: an object reference, the rights it grants, a badge (for endpoints:
+/// the word a receiver sees; `0` is unbadged), and for a Frame capability the one mapping
+/// made through it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Capability {
     pub object: Object,
     pub rights: Rights,
     pub badge: u64,
+    pub mapping: Option<Mapping>,
+}
+
+impl Capability {
+    /// An original capability to `object` with every right that kind of object has (only a
+    /// Frame can be executable), no badge and no mapping.
+    pub fn original(object: Object) -> Capability {
+        Capability { object, rights: Rights::of(object.kind()), badge: 0, mapping: None }
+    }
 }
 
 /// Where a capability lives.
@@ -155,8 +172,10 @@ impl Capabilities {
     }
 
     /// Puts `cap`, derived from the capability at `parent`, in the empty slot `at`: it goes
-    /// right after its parent in the derivation list, one level deeper.
+    /// right after its parent in the derivation list, one level deeper. A derived capability
+    /// starts with no mapping of its own.
     pub fn insert_derived(&mut self, parent: SlotRef, at: SlotRef, cap: Capability) {
+        let cap = Capability { mapping: None, ..cap };
         let (Some(parent_link), Some(link)) = (self.link(parent), self.link(at)) else { return };
         let parent_entry = self.entry_at(parent_link);
         let (depth, after) = (parent_entry.depth + 1, parent_entry.next);
@@ -208,6 +227,27 @@ impl Capabilities {
         }
         self.count -= 1;
         entry.cap
+    }
+
+    /// Records (or clears) the mapping made through the capability at `at`.
+    pub fn set_mapping(&mut self, at: SlotRef, mapping: Option<Mapping>) {
+        if let Some(Entry { cap: Some(cap), .. }) = self.entry_mut(at) {
+            cap.mapping = mapping;
+        }
+    }
+
+    /// Forgets every mapping into address space `space` (which is going away with its page
+    /// tables).
+    pub fn forget_mappings_in(&mut self, space: SpaceId) {
+        for (_, cspace) in self.spaces.iter_mut() {
+            for entry in &mut cspace.entries {
+                if let Some(cap) = &mut entry.cap {
+                    if cap.mapping.is_some_and(|m| m.space == space) {
+                        cap.mapping = None;
+                    }
+                }
+            }
+        }
     }
 
     /// The first capability derived from the one at `at` (directly or not), if any.

@@ -12,11 +12,13 @@ use crate::cspace::{Capabilities, Capability, Object, SlotRef};
 use crate::fault::Fault;
 use crate::machine::{Console, Machine};
 use crate::objects::{Endpoint, Memory, WaitLinks, MAX_ENDPOINTS, MAX_MEMORIES};
+use crate::pages::{AddressSpace, Frame, MAX_FRAMES, MAX_SPACES};
 use crate::sched::RunQueue;
 use crate::thread::{Name, Priority, Thread, ThreadId, ThreadState, ThreadTable};
 
 mod caps;
 mod ipc;
+mod pages;
 
 /// Timer ticks a thread runs before equal-priority threads get their turn.
 pub const TIME_SLICE_TICKS: u32 = 2;
@@ -36,6 +38,8 @@ pub struct Stats {
     pub memories: u64,
     pub capabilities: u64,
     pub cspaces: u64,
+    pub frames: u64,
+    pub spaces: u64,
 }
 
 /// All of the kernel's portable state.
@@ -49,6 +53,8 @@ pub struct Kernel {
     caps: Capabilities,
     endpoints: Arena<Endpoint, MAX_ENDPOINTS>,
     memories: Arena<Memory, MAX_MEMORIES>,
+    frames: Arena<Frame, MAX_FRAMES>,
+    spaces: Arena<AddressSpace, MAX_SPACES>,
     /// Links of the endpoint queues.
     waiting: WaitLinks,
 }
@@ -70,6 +76,8 @@ impl Kernel {
             caps: Capabilities::new(),
             endpoints: Arena::new(),
             memories: Arena::new(),
+            frames: Arena::new(),
+            spaces: Arena::new(),
             waiting: WaitLinks::new(),
         }
     }
@@ -85,15 +93,15 @@ impl Kernel {
             slice_left: TIME_SLICE_TICKS,
             state: ThreadState::Ready,
             cspace,
+            space: None,
             reply_to: None,
         };
         let Some(id) = self.threads.insert(thread) else {
             self.caps.destroy_space(cspace);
             return Err(SpawnError::TooManyThreads);
         };
-        let own = Capability { object: Object::CSpace(cspace), rights: Rights::all(), badge: 0 };
         let slot = Slot::new(BootInfo::CSPACE_SLOT).expect("slot 0 exists");
-        self.caps.insert_original(SlotRef { cspace, slot }, own);
+        self.caps.insert_original(SlotRef { cspace, slot }, Capability::original(Object::CSpace(cspace)));
         self.ready.push_back(id.raw_index(), priority);
         Ok(id)
     }
@@ -126,6 +134,8 @@ impl Kernel {
             memories: self.memories.len() as u64,
             capabilities: self.caps.count() as u64,
             cspaces: self.caps.space_count() as u64,
+            frames: self.frames.len() as u64,
+            spaces: self.spaces.len() as u64,
         }
     }
 
@@ -209,12 +219,13 @@ impl Kernel {
             Syscall::CapIdentify { slot } => match self.caps.get(at(slot)) {
                 Ok(cap) => {
                     let kind = u64::from(cap.object.kind());
-                    machine.set_values(caller, [kind, cap.rights.bits(), cap.badge, 0, 0, 0]);
+                    let (mapped, vaddr) = cap.mapping.map_or((0, 0), |m| (1, m.vaddr));
+                    machine.set_values(caller, [kind, cap.rights.bits(), cap.badge, mapped, vaddr, 0]);
                 }
                 Err(error) => machine.set_result(caller, Err(error)),
             },
             Syscall::Create { memory, kind, dest, budget } => {
-                let result = self.create(at(memory), kind, at(dest), budget);
+                let result = self.create(machine, at(memory), kind, at(dest), budget);
                 done(machine, result);
             }
             Syscall::MemoryInfo { memory } => match self.memory_info(at(memory)) {
@@ -223,8 +234,8 @@ impl Kernel {
             },
             Syscall::KernelStats => {
                 let s = self.stats();
-                machine
-                    .set_values(caller, [s.threads, s.endpoints, s.memories, s.capabilities, s.cspaces, 0]);
+                let counts = [s.threads, s.endpoints, s.memories, s.capabilities, s.cspaces, s.frames];
+                machine.set_values(caller, counts);
             }
             Syscall::ThreadDestroy { thread } => match self.caps.get(at(thread)) {
                 Ok(Capability { object: Object::Thread(target), rights, .. })
@@ -243,6 +254,14 @@ impl Kernel {
                 Ok(_) => machine.set_result(caller, Err(Error::WrongType)),
                 Err(error) => machine.set_result(caller, Err(error)),
             },
+            Syscall::Map { space, frame, vaddr, rights } => {
+                let result = self.map(machine, at(space), at(frame), vaddr, rights);
+                done(machine, result);
+            }
+            Syscall::Unmap { frame } => {
+                let result = self.unmap(machine, at(frame));
+                done(machine, result);
+            }
         }
     }
 
@@ -344,7 +363,7 @@ impl Kernel {
     /// (objects whose last capability they were die with them).
     fn destroy<M: Machine>(&mut self, machine: &mut M, thread: ThreadId) {
         let Some(t) = self.threads.get(thread) else { return };
-        let (state, cspace) = (t.state, t.cspace);
+        let (state, cspace, space) = (t.state, t.cspace, t.space);
         match state {
             ThreadState::Ready => self.ready.remove(thread.raw_index()),
             ThreadState::Sending { endpoint, .. } => self.dequeue(endpoint, thread, true),
@@ -353,6 +372,9 @@ impl Kernel {
         }
         self.drop_reply_right(machine, thread);
         self.delete_space(machine, thread, cspace);
+        if let Some(space) = space {
+            self.leave_address_space(machine, space);
+        }
         if self.current == Some(thread) {
             self.current = None;
         }
@@ -373,5 +395,7 @@ impl Kernel {
 mod ipc_tests;
 #[cfg(test)]
 mod model;
+#[cfg(test)]
+mod pages_tests;
 #[cfg(test)]
 mod tests;

@@ -19,6 +19,7 @@ pub mod machine;
 #[cfg(test)]
 mod mock;
 pub mod objects;
+pub mod pages;
 pub mod sched;
 pub mod thread;
 

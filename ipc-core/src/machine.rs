@@ -3,7 +3,7 @@
 
 use core::ops::Range;
 
-use crate::abi::{Error, ARG_SLOTS, VALUE_SLOTS};
+use crate::abi::{Error, Rights, ARG_SLOTS, VALUE_SLOTS};
 use crate::thread::ThreadId;
 
 /// What the semantics need from the machine underneath.
@@ -35,8 +35,40 @@ pub trait Machine {
     /// Copies words `range` of `from`'s IPC buffer to the same words of `to`'s.
     fn copy_ipc_words(&mut self, from: ThreadId, to: ThreadId, range: Range<usize>);
 
-    /// The thread is gone for good: release its address space and arch state.
+    /// The thread is gone for good: release its arch state (its address space is ipc-core's
+    /// business, see [`Machine::destroy_space`]).
     fn release(&mut self, thread: ThreadId);
+
+    /// A fresh zero-filled physical page; `None` when physical memory is exhausted.
+    fn allocate_page(&mut self) -> Option<u64>;
+
+    /// Returns a page from [`Machine::allocate_page`] that nothing maps any more.
+    fn free_page(&mut self, page: u64);
+
+    /// A new address space with an empty user half; returns the physical address of its
+    /// top-level table (its root), or `None` when physical memory is exhausted.
+    fn create_space(&mut self) -> Option<u64>;
+
+    /// Frees address space `root`: its page tables, and pages the machine itself put there
+    /// (a boot image), but not pages mapped with [`Machine::map_page`]. Nothing runs in it.
+    fn destroy_space(&mut self, root: u64);
+
+    /// Maps `page` at the page-aligned user address `vaddr` of address space `root` with
+    /// `rights` (Read, plus Write or Execute), adding at most `max_tables` page tables.
+    /// Returns how many it added. Fails, changing nothing, with [`Error::AlreadyMapped`]
+    /// when `vaddr` has a page, or [`Error::OutOfMemory`] when it needs more tables than
+    /// allowed or available.
+    fn map_page(
+        &mut self,
+        root: u64,
+        vaddr: u64,
+        page: u64,
+        rights: Rights,
+        max_tables: u32,
+    ) -> Result<u32, Error>;
+
+    /// Removes the page mapped at `vaddr` of address space `root`, keeping every TLB coherent.
+    fn unmap_page(&mut self, root: u64, vaddr: u64);
 }
 
 /// `core::fmt` over the debug console, for the kernel's one-line reports.

@@ -1,10 +1,10 @@
 //! A mock machine for the host tests: flat per-thread memory, per-thread registers and IPC
 //! buffers, and a console that is just a string.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::ops::Range;
 
-use crate::abi::{Error, IpcBuffer, Syscall, ARG_SLOTS, VALUE_SLOTS};
+use crate::abi::{Error, IpcBuffer, Rights, Syscall, ARG_SLOTS, VALUE_SLOTS};
 use crate::{Kernel, Machine, ThreadId};
 
 #[derive(Default)]
@@ -20,6 +20,32 @@ pub struct Mock {
     pub args: HashMap<usize, [u64; ARG_SLOTS]>,
     pub ipc: HashMap<usize, [u64; IpcBuffer::WORDS]>,
     pub released: Vec<ThreadId>,
+    /// Pages handed out and not yet freed (address-space roots included).
+    pub pages: HashSet<u64>,
+    /// How many pages may still be handed out (`None`: no limit).
+    pub pages_left: Option<usize>,
+    next_page: u64,
+    /// Per address-space root: its mappings and the page tables it has.
+    pub spaces: HashMap<u64, MockSpace>,
+}
+
+/// An address space on the mock machine.
+#[derive(Default)]
+pub struct MockSpace {
+    /// Page address → (physical page, rights).
+    pub mapped: BTreeMap<u64, (u64, Rights)>,
+    /// The lower-level tables present, as (level, the address bits above that level).
+    pub tables: HashSet<(u8, u64)>,
+}
+
+impl MockSpace {
+    /// The tables a mapping at `vaddr` needs that are not there yet.
+    fn missing_tables(&self, vaddr: u64) -> Vec<(u8, u64)> {
+        [(3, vaddr >> 39), (2, vaddr >> 30), (1, vaddr >> 21)]
+            .into_iter()
+            .filter(|t| !self.tables.contains(t))
+            .collect()
+    }
 }
 
 impl Mock {
@@ -36,6 +62,11 @@ impl Mock {
             self.results.remove(&current.index());
         }
         kernel.syscall(self, number, args);
+    }
+
+    /// A new empty address space, as the kernel crate makes one for a boot process.
+    pub fn create_space_for_test(&mut self) -> u64 {
+        self.create_space().expect("pages for the root")
     }
 
     /// `thread`'s IPC buffer, for writing.
@@ -77,5 +108,62 @@ impl Machine for Mock {
         self.released.push(thread);
         self.ipc.remove(&thread.index());
         self.args.remove(&thread.index());
+    }
+    fn allocate_page(&mut self) -> Option<u64> {
+        if let Some(left) = &mut self.pages_left {
+            *left = left.checked_sub(1)?;
+        }
+        self.next_page += 4096;
+        let page = 0x10_0000 + self.next_page;
+        self.pages.insert(page);
+        Some(page)
+    }
+    fn free_page(&mut self, page: u64) {
+        assert!(self.pages.remove(&page), "freeing page {page:#x}, which is not allocated");
+        assert!(
+            !self.spaces.values().any(|s| s.mapped.values().any(|&(p, _)| p == page)),
+            "freeing page {page:#x} while it is still mapped"
+        );
+        if let Some(left) = &mut self.pages_left {
+            *left += 1;
+        }
+    }
+    fn create_space(&mut self) -> Option<u64> {
+        let root = self.allocate_page()?;
+        self.spaces.insert(root, MockSpace::default());
+        Some(root)
+    }
+    fn destroy_space(&mut self, root: u64) {
+        // The mock's page tables are bookkeeping, not pages; boot spaces' roots were never
+        // allocated either.
+        self.spaces.remove(&root);
+        if self.pages.contains(&root) {
+            self.free_page(root);
+        }
+    }
+    fn map_page(
+        &mut self,
+        root: u64,
+        vaddr: u64,
+        page: u64,
+        rights: Rights,
+        max_tables: u32,
+    ) -> Result<u32, Error> {
+        assert!(self.pages.contains(&page), "mapping page {page:#x}, which is not allocated");
+        let space = self.spaces.entry(root).or_default();
+        if space.mapped.contains_key(&vaddr) {
+            return Err(Error::AlreadyMapped);
+        }
+        let missing = space.missing_tables(vaddr);
+        if missing.len() > max_tables as usize {
+            return Err(Error::OutOfMemory);
+        }
+        space.tables.extend(missing.iter().copied());
+        space.mapped.insert(vaddr, (page, rights));
+        Ok(missing.len() as u32)
+    }
+    fn unmap_page(&mut self, root: u64, vaddr: u64) {
+        let space = self.spaces.get_mut(&root).expect("unmapping in an unknown address space");
+        assert!(space.mapped.remove(&vaddr).is_some(), "unmapping {vaddr:#x}, which is not mapped");
     }
 }

@@ -3,6 +3,7 @@
 use crate::arena::{Arena, Handle};
 use crate::cspace::CSpaceId;
 use crate::objects::EndpointId;
+use crate::pages::SpaceId;
 
 /// How many threads can exist at once.
 pub const MAX_THREADS: usize = 64;
@@ -104,6 +105,8 @@ pub struct Thread {
     pub state: ThreadState,
     /// Its capability space.
     pub cspace: CSpaceId,
+    /// Its address space (`None` only in host tests that need none).
+    pub space: Option<SpaceId>,
     /// The caller it owes an answer, if any.
     pub reply_to: Option<ReplyRight>,
 }

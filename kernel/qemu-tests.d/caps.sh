@@ -148,7 +148,7 @@ check_revoke_removes_derived() {
         'own copy of the badge-11 copy: got EmptySlot, as expected' \
         'the original after the revoke: Ok(CapInfo { kind: Some(Endpoint), rights: Rights(READ | WRITE | GRANT | GRANT_REPLY), badge: 0 }), as expected' \
         'message through the original: label, badge: (3, 21), as expected' \
-        'capabilities and endpoints at the end, against the start: (8, 1), as expected' \
+        'capabilities and endpoints at the end, against the start: (10, 1), as expected' \
         'all 24 checks passed'
     caps_lines 'caps_revoke holder' \
         'capabilities received: 2, as expected' \
@@ -185,7 +185,7 @@ check_memory_budget_exhausted() {
         'a Memory from the boot Memory, budget 2^64-1: got OutOfMemory, as expected' \
         'an endpoint from the exhausted boot Memory: got OutOfMemory, as expected' \
         'Memory objects while an endpoint of the deleted child lives: 2, as expected' \
-        'kernel_stats at the end: KernelStats { threads: 1, endpoints: 0, memories: 1, capabilities: 3, cspaces: 1 }, as expected' \
+        'kernel_stats at the end: KernelStats { threads: 1, endpoints: 0, memories: 1, capabilities: 4, cspaces: 1, frames: 0 }, as expected' \
         'all 37 checks passed'
     # The boot Memory's budget is whatever RAM is free: only its use is pinned here.
     local boot='budget, used: Ok\(\(([0-9]+), '
@@ -223,7 +223,7 @@ check_endpoint_deleted_wakes_waiters() {
         'endpoints before deleting the last capabilities: 4, as expected' \
         'deleting E and F' \
         'endpoints after deleting the last capabilities: 2, as expected' \
-        'capabilities at the end, against the start: 13, as expected' \
+        'capabilities at the end, against the start: 16, as expected' \
         'all 17 checks passed'
     caps_lines 'caps_wake receiver' \
         'capabilities received: 1, as expected' \

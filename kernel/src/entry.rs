@@ -5,18 +5,19 @@ use core::sync::atomic::{AtomicU64, Ordering};
 
 use core::ops::Range;
 
-use ipc_core::abi::{Error, FaultKind, ARG_SLOTS, VALUE_SLOTS};
+use ipc_core::abi::{Error, FaultKind, Rights, ARG_SLOTS, VALUE_SLOTS};
 use ipc_core::{Access, Fault, Kernel, Machine, ThreadId, MAX_THREADS};
 use x86_64::registers::control::Cr2;
 
-use crate::memory::FRAMES;
+use crate::memory::{allocate_zeroed_frame, FRAMES};
 use crate::space::AddressSpace;
 use crate::timer::{self, PIC_BASE, TIMER_VECTOR};
 use crate::trap::{self, CpuLocal, UserContext, CONTEXTS, SYSCALL_VECTOR};
 
 pub static KERNEL: CpuLocal<Kernel> = CpuLocal::new(Kernel::new());
-pub static SPACES: CpuLocal<[Option<AddressSpace>; MAX_THREADS]> =
-    CpuLocal::new([const { None }; MAX_THREADS]);
+/// The root (PML4) of the address space each thread runs in (0: none), for reading user
+/// memory; ipc-core owns the address spaces themselves.
+pub static SPACE_ROOTS: CpuLocal<[u64; MAX_THREADS]> = CpuLocal::new([0; MAX_THREADS]);
 /// Physical address of each thread's IPC buffer page (0: none).
 pub static IPC_BUFFERS: CpuLocal<[u64; MAX_THREADS]> = CpuLocal::new([0; MAX_THREADS]);
 /// Timer ticks that arrived while the kernel idled, not yet given to ipc-core.
@@ -29,10 +30,10 @@ pub struct Hardware;
 
 impl Machine for Hardware {
     fn read_user(&mut self, thread: ThreadId, addr: u64, buf: &mut [u8]) -> Result<(), Error> {
-        SPACES.with(|spaces| match &spaces[thread.index()] {
-            Some(space) => space.read(addr, buf),
-            None => Err(Error::BadAddress),
-        })
+        match SPACE_ROOTS.with(|roots| roots[thread.index()]) {
+            0 => Err(Error::BadAddress),
+            root => AddressSpace::at(root).read(addr, buf),
+        }
     }
 
     fn console_write(&mut self, bytes: &[u8]) {
@@ -79,10 +80,40 @@ impl Machine for Hardware {
 
     fn release(&mut self, thread: ThreadId) {
         IPC_BUFFERS.with(|buffers| buffers[thread.index()] = 0);
-        if let Some(space) = SPACES.with(|spaces| spaces[thread.index()].take()) {
-            space.destroy(&mut FRAMES.lock());
-        }
+        SPACE_ROOTS.with(|roots| roots[thread.index()] = 0);
         CONTEXTS.with(|contexts| contexts[thread.index()] = UserContext::ZERO);
+    }
+
+    fn allocate_page(&mut self) -> Option<u64> {
+        allocate_zeroed_frame(&mut FRAMES.lock())
+    }
+
+    fn free_page(&mut self, page: u64) {
+        // Pages come back exactly once (ipc-core frees a Frame's page with its last capability).
+        let _ = FRAMES.lock().free(page);
+    }
+
+    fn create_space(&mut self) -> Option<u64> {
+        AddressSpace::new(&mut FRAMES.lock()).ok().map(|space| space.root())
+    }
+
+    fn destroy_space(&mut self, root: u64) {
+        AddressSpace::at(root).destroy(&mut FRAMES.lock());
+    }
+
+    fn map_page(
+        &mut self,
+        root: u64,
+        vaddr: u64,
+        page: u64,
+        rights: Rights,
+        max_tables: u32,
+    ) -> Result<u32, Error> {
+        AddressSpace::at(root).map_page(&mut FRAMES.lock(), vaddr, page, rights, max_tables)
+    }
+
+    fn unmap_page(&mut self, root: u64, vaddr: u64) {
+        AddressSpace::at(root).unmap_page(vaddr);
     }
 }
 
@@ -155,10 +186,10 @@ pub extern "C" fn from_kernel(frame: &mut UserContext) {
 pub fn run_next() -> ! {
     loop {
         if let Some(thread) = KERNEL.with(|kernel| kernel.schedule()) {
-            SPACES.with(|spaces| match &spaces[thread.index()] {
-                Some(space) => space.activate(),
+            match KERNEL.with(|kernel| kernel.space_root(thread)) {
+                Some(root) => AddressSpace::at(root).activate(),
                 None => panic!("thread {} has no address space", thread.number()),
-            });
+            }
             let bad = trap::resume(thread.index());
             let fault = Fault { kind: FaultKind::GeneralProtection, ip: bad.rip, page: None };
             KERNEL.with(|kernel| kernel.fault(&mut Hardware, fault));
@@ -170,10 +201,12 @@ pub fn run_next() -> ! {
             kprintln!("tryst: all processes have finished; {free} frames free, {before} before they started");
             let left = KERNEL.with(|kernel| kernel.stats());
             kprintln!(
-                "tryst: kernel objects left: {} endpoints, {} memory objects, {} capabilities",
+                "tryst: kernel objects left: {} endpoints, {} memory objects, {} capabilities, {} frames, {} address spaces",
                 left.endpoints,
                 left.memories,
-                left.capabilities
+                left.capabilities,
+                left.frames,
+                left.spaces
             );
             crate::exit::success();
         }

@@ -9,7 +9,7 @@ use ipc_core::cspace::SlotRef;
 use ipc_core::frames::FRAME_SIZE;
 use ipc_core::{Kernel, ThreadId, MAX_THREADS};
 
-use crate::entry::{Hardware, FREE_FRAMES_BEFORE, IPC_BUFFERS, KERNEL, SPACES};
+use crate::entry::{Hardware, FREE_FRAMES_BEFORE, IPC_BUFFERS, KERNEL, SPACE_ROOTS};
 use crate::memory::FRAMES;
 use crate::process;
 use crate::scenarios::{self, Scenario};
@@ -26,11 +26,15 @@ pub fn launch(scenario: &Scenario) {
         };
         let loaded = process::load(image, launch.argument, &mut FRAMES.lock())
             .unwrap_or_else(|error| panic!("cannot load boot program {}: {error:?}", launch.program));
+        let root = loaded.space.root();
         let thread = KERNEL
             .with(|kernel| kernel.spawn(launch.program, launch.priority))
             .unwrap_or_else(|error| panic!("cannot start boot program {}: {error:?}", launch.program));
+        KERNEL
+            .with(|kernel| kernel.boot_address_space(thread, root, at(kernel, thread, BootInfo::SPACE_SLOT)))
+            .expect("boot address space");
         CONTEXTS.with(|contexts| contexts[thread.index()] = loaded.context);
-        SPACES.with(|spaces| spaces[thread.index()] = Some(loaded.space));
+        SPACE_ROOTS.with(|roots| roots[thread.index()] = root);
         IPC_BUFFERS.with(|buffers| buffers[thread.index()] = loaded.ipc_buffer);
         *started = Some((thread, loaded.boot_info));
         kprintln!(
@@ -61,8 +65,8 @@ pub fn launch(scenario: &Scenario) {
         // the scenario grants it to, and then the spare capability is deleted: the
         // processes' capabilities are all the endpoint has.
         for endpoint in 0..scenario.endpoint_count() {
-            let spare = at(kernel, first, BootInfo::THREAD_SLOT - 1);
-            kernel.create(memory, ObjectKind::Endpoint, spare, 0).expect("boot endpoint");
+            let spare = at(kernel, first, BootInfo::SPACE_SLOT - 1);
+            kernel.create(&mut Hardware, memory, ObjectKind::Endpoint, spare, 0).expect("boot endpoint");
             for (launch, thread) in scenario.launches.iter().zip(threads()) {
                 for (n, grant) in launch.caps.iter().enumerate() {
                     if grant.endpoint == endpoint {
@@ -97,6 +101,7 @@ fn write_boot_info(page: u64, endpoints: usize) {
         endpoints: [0; BootInfo::MAX_ENDPOINTS],
         first_free_slot: BootInfo::FIRST_ENDPOINT_SLOT + endpoints as u64,
         thread_slot: BootInfo::THREAD_SLOT,
+        space_slot: BootInfo::SPACE_SLOT,
     };
     for (n, slot) in info.endpoints.iter_mut().take(endpoints).enumerate() {
         *slot = BootInfo::FIRST_ENDPOINT_SLOT + n as u64;

@@ -1,7 +1,10 @@
 //! User address spaces: their page tables, mapping user pages, reading user memory (through
 //! the direct map, never through user addresses), and tearing everything down.
+//!
+//! TLB coherence: there is one CPU, no PCIDs, and user pages are never global, so loading
+//! CR3 flushes every user translation. Only changes to the active space need an `invlpg`.
 
-use ipc_core::abi::{Error, USER_END};
+use ipc_core::abi::{Error, Rights, USER_END};
 use ipc_core::frames::{FrameAllocator, FRAME_SIZE};
 use x86_64::registers::control::{Cr3, Cr3Flags};
 use x86_64::structures::paging::mapper::MapToError;
@@ -29,6 +32,10 @@ pub enum PageRights {
     ReadExecute,
 }
 
+/// Marks a page the address space owns (a boot image page, an IPC buffer): freed with the
+/// space. Pages of Frame objects are only borrowed, and stay when the space goes.
+const OWNED_BY_SPACE: PageTableFlags = PageTableFlags::BIT_9;
+
 /// One user address space: a PML4 whose lower half is private and whose upper half is the
 /// kernel's.
 pub struct AddressSpace {
@@ -36,6 +43,117 @@ pub struct AddressSpace {
 }
 
 impl AddressSpace {
+    /// The address space whose PML4 is at `root` (made by [`AddressSpace::new`]).
+    pub fn at(root: u64) -> AddressSpace {
+        AddressSpace { pml4: root }
+    }
+
+    /// The physical address of its PML4.
+    pub fn root(&self) -> u64 {
+        self.pml4
+    }
+
+    /// Whether this is the address space the CPU runs in.
+    fn is_active(&self) -> bool {
+        Cr3::read().0.start_address().as_u64() == self.pml4
+    }
+
+    /// Maps `page` at `vaddr` (page-aligned, user half) with `rights`, adding at most
+    /// `max_tables` page tables; returns how many it added. Fails, changing nothing, with
+    /// `AlreadyMapped` or `OutOfMemory` (see `Machine::map_page`).
+    pub fn map_page(
+        &mut self,
+        frames: &mut FrameAllocator,
+        vaddr: u64,
+        page: u64,
+        rights: Rights,
+        max_tables: u32,
+    ) -> Result<u32, Error> {
+        if !vaddr.is_multiple_of(FRAME_SIZE) || vaddr >= USER_END {
+            return Err(Error::BadAddress);
+        }
+        let index = |level: u32| ((vaddr >> (12 + 9 * level)) & 511) as usize;
+        // First look: which tables are missing, and is the page free?
+        let mut table = self.pml4;
+        let mut missing = 0;
+        for level in (1..=3).rev() {
+            // SAFETY: `table` is a page table of this address space, read through the direct map.
+            let entry = &unsafe { table_at(table) }[index(level)];
+            if !entry.flags().contains(PageTableFlags::PRESENT) {
+                missing = level;
+                break;
+            }
+            table = entry.addr().as_u64();
+        }
+        // SAFETY: as above; reached only when all three levels were present.
+        if missing == 0 && unsafe { table_at(table) }[index(0)].flags().contains(PageTableFlags::PRESENT) {
+            return Err(Error::AlreadyMapped);
+        }
+        if missing > max_tables {
+            return Err(Error::OutOfMemory);
+        }
+        // Take every table needed before touching anything, so that failing changes nothing.
+        let mut fresh = [0u64; 3];
+        for n in 0..missing as usize {
+            match allocate_zeroed_frame(frames) {
+                Some(frame) => fresh[n] = frame,
+                None => {
+                    for &frame in &fresh[..n] {
+                        let _ = frames.free(frame);
+                    }
+                    return Err(Error::OutOfMemory);
+                }
+            }
+        }
+        let parents = PageTableFlags::PRESENT | PageTableFlags::WRITABLE | PageTableFlags::USER_ACCESSIBLE;
+        let mut fresh = fresh[..missing as usize].iter();
+        let mut table = self.pml4;
+        for level in (1..=3).rev() {
+            // SAFETY: `table` is a page table of this address space; nothing else references it
+            // while the kernel runs (one CPU, interrupts off).
+            let entry = &mut unsafe { table_at(table) }[index(level)];
+            if !entry.flags().contains(PageTableFlags::PRESENT) {
+                let Some(&new) = fresh.next() else { break };
+                entry.set_addr(PhysAddr::new(new), parents);
+            }
+            table = entry.addr().as_u64();
+        }
+        let mut flags = PageTableFlags::PRESENT | PageTableFlags::USER_ACCESSIBLE;
+        if rights.contains(Rights::WRITE) {
+            flags |= PageTableFlags::WRITABLE;
+        }
+        if !rights.contains(Rights::EXECUTE) {
+            flags |= PageTableFlags::NO_EXECUTE;
+        }
+        // SAFETY: the last-level table of this address space, as above.
+        let last = unsafe { table_at(table) };
+        last[index(0)].set_addr(PhysAddr::new(page), flags);
+        if self.is_active() {
+            // Not-present entries may be cached too (as a "no translation" result).
+            x86_64::instructions::tlb::flush(VirtAddr::new(vaddr));
+        }
+        Ok(missing)
+    }
+
+    /// Removes the page mapped at `vaddr`, if any, and flushes it from the TLB when this
+    /// space is active (other spaces' stale entries went with their last CR3 load).
+    pub fn unmap_page(&mut self, vaddr: u64) {
+        let mut table = self.pml4;
+        for level in (1..=3).rev() {
+            // SAFETY: a page table of this address space, read through the direct map.
+            let entry = &unsafe { table_at(table) }[((vaddr >> (12 + 9 * level)) & 511) as usize];
+            if !entry.flags().contains(PageTableFlags::PRESENT) {
+                return;
+            }
+            table = entry.addr().as_u64();
+        }
+        // SAFETY: the last-level table of this address space; nothing else references it.
+        let last = unsafe { table_at(table) };
+        last[((vaddr >> 12) & 511) as usize].set_unused();
+        if self.is_active() {
+            x86_64::instructions::tlb::flush(VirtAddr::new(vaddr));
+        }
+    }
     /// A new address space with nothing mapped in the user half.
     pub fn new(frames: &mut FrameAllocator) -> Result<AddressSpace, MapError> {
         let pml4 = allocate_zeroed_frame(frames).ok_or(MapError::OutOfMemory)?;
@@ -51,8 +169,8 @@ impl AddressSpace {
         Ok(AddressSpace { pml4 })
     }
 
-    /// Maps a fresh zeroed frame at `vaddr` (page-aligned) and returns the frame's physical
-    /// address.
+    /// Maps a fresh zeroed frame, owned by this space, at `vaddr` (page-aligned) and returns
+    /// the frame's physical address.
     pub fn map_new_page(
         &mut self,
         frames: &mut FrameAllocator,
@@ -63,7 +181,7 @@ impl AddressSpace {
             return Err(MapError::NotUserAddress);
         }
         let frame = allocate_zeroed_frame(frames).ok_or(MapError::OutOfMemory)?;
-        let mut flags = PageTableFlags::PRESENT | PageTableFlags::USER_ACCESSIBLE;
+        let mut flags = PageTableFlags::PRESENT | PageTableFlags::USER_ACCESSIBLE | OWNED_BY_SPACE;
         match rights {
             PageRights::ReadOnly => flags |= PageTableFlags::NO_EXECUTE,
             PageRights::ReadWrite => flags |= PageTableFlags::WRITABLE | PageTableFlags::NO_EXECUTE,
@@ -179,17 +297,26 @@ impl AddressSpace {
         }
     }
 
-    /// Frees every page, page table and the PML4. If this address space is active, the
-    /// kernel's own tables are loaded first.
+    /// Frees every page table, the PML4 and the pages the space owns (not Frames' pages).
+    /// If this address space is active, the kernel's own tables are loaded first.
     pub fn destroy(self, frames: &mut FrameAllocator) {
-        let (current, _) = Cr3::read();
-        if current.start_address().as_u64() == self.pml4 {
+        if self.is_active() {
             let kernel = PhysFrame::containing_address(PhysAddr::new(memory::kernel_pml4()));
             // SAFETY: the kernel's tables map everything the kernel uses.
             unsafe { Cr3::write(kernel, Cr3Flags::empty()) };
         }
         free_user_tables(self.pml4, 4, frames);
     }
+}
+
+/// The page table at physical `table`.
+///
+/// # Safety
+/// `table` must be a live page table reached through the direct map, and the caller must not
+/// hold another reference to it.
+unsafe fn table_at(table: u64) -> &'static mut PageTable {
+    // SAFETY: guaranteed by the caller.
+    unsafe { &mut *(phys_to_virt(table) as *mut PageTable) }
 }
 
 /// Frees the user half below `table` (a table of `level`), then `table` itself.
@@ -205,7 +332,9 @@ fn free_user_tables(table: u64, level: u8, frames: &mut FrameAllocator) {
         }
         let target = entry.addr().as_u64();
         if level == 1 {
-            let _ = frames.free(target);
+            if entry.flags().contains(OWNED_BY_SPACE) {
+                let _ = frames.free(target);
+            }
         } else {
             free_user_tables(target, level - 1, frames);
         }

@@ -23,20 +23,30 @@ pub const BOOT_INFO_ADDR: u64 = 0x0000_7fff_ffff_a000;
 pub const ENDPOINT_COST: u64 = 64;
 /// Kernel memory charged for a Memory object itself, on top of the budget it is given.
 pub const MEMORY_COST: u64 = 64;
+/// The size of a page and of a Frame object, in bytes.
+pub const PAGE_SIZE: u64 = 4096;
+/// Memory charged for a Frame object: the page itself.
+pub const FRAME_COST: u64 = PAGE_SIZE;
+/// Memory charged for an address space (its top-level page table), and again for each page
+/// table a `map` adds to it.
+pub const PAGE_TABLE_COST: u64 = PAGE_SIZE;
 
 bitflags::bitflags! {
     /// What a capability allows. Derived capabilities can only have fewer rights.
     #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
     pub struct Rights: u64 {
-        /// Receive on an endpoint; read a Memory object's figures.
+        /// Receive on an endpoint; read a Memory object's figures; map a Frame readable.
         const READ = 1 << 0;
-        /// Send or call on an endpoint; create objects from a Memory object.
+        /// Send or call on an endpoint; create objects from a Memory object; map a Frame
+        /// writable; map into an address space.
         const WRITE = 1 << 1;
         /// Send capabilities in messages through this endpoint capability.
         const GRANT = 1 << 2;
         /// Let the server send capabilities back in the reply to a `call` made through this
         /// endpoint capability.
         const GRANT_REPLY = 1 << 3;
+        /// Map a Frame executable.
+        const EXECUTE = 1 << 4;
     }
 }
 
@@ -44,6 +54,29 @@ impl Rights {
     /// Decodes rights from a raw word; unknown bits are an error, never ignored.
     pub fn decode(raw: u64) -> Result<Rights, Error> {
         Rights::from_bits(raw).ok_or(Error::InvalidArgument)
+    }
+
+    /// Every right a capability to an object of `kind` can have: what its original
+    /// capability gets. Only a Frame can be mapped executable.
+    pub const fn of(kind: ObjectKind) -> Rights {
+        match kind {
+            ObjectKind::Frame => Rights::all(),
+            _ => Rights::all().difference(Rights::EXECUTE),
+        }
+    }
+
+    /// Decodes the rights of a mapping: Read, plus Write or Execute but never both (W^X).
+    /// x86_64 has no write-only or execute-only pages, so Read is required.
+    pub fn decode_mapping(raw: u64) -> Result<Rights, Error> {
+        let rights = Rights::decode(raw)?;
+        let page = Rights::READ | Rights::WRITE | Rights::EXECUTE;
+        if !page.contains(rights)
+            || !rights.contains(Rights::READ)
+            || rights.contains(Rights::WRITE | Rights::EXECUTE)
+        {
+            return Err(Error::InvalidArgument);
+        }
+        Ok(rights)
     }
 }
 
@@ -58,6 +91,11 @@ numbered! {
         Endpoint = 3,
         /// A thread (for now: a boot process's one thread). Write lets the holder destroy it.
         Thread = 4,
+        /// One 4 KiB page of physical memory, zero-filled when made. A Frame capability maps
+        /// the page at most once; copy the capability to map the page again.
+        Frame = 5,
+        /// A virtual address space: the user half of a set of page tables.
+        AddressSpace = 6,
     }
 }
 
@@ -141,10 +179,12 @@ pub struct BootInfo {
     pub endpoint_count: u64,
     /// Their slots, in the order the boot scenario lists them.
     pub endpoints: [u64; BootInfo::MAX_ENDPOINTS],
-    /// The first slot that is empty; every slot from here up to `thread_slot` is free.
+    /// The first slot that is empty; every slot from here up to `space_slot` is free.
     pub first_free_slot: u64,
     /// The slot of a Thread capability to the process's own thread.
     pub thread_slot: u64,
+    /// The slot of an AddressSpace capability to the process's own address space.
+    pub space_slot: u64,
 }
 
 impl BootInfo {
@@ -160,6 +200,8 @@ impl BootInfo {
     pub const FIRST_ENDPOINT_SLOT: u64 = 2;
     /// The slot every boot process finds a Thread capability to itself in (the last slot).
     pub const THREAD_SLOT: u64 = CSPACE_SLOTS - 1;
+    /// The slot every boot process finds its own address space in (below the thread's).
+    pub const SPACE_SLOT: u64 = CSPACE_SLOTS - 2;
 
     /// The page's contents as words, in field order (how the kernel writes it).
     pub fn to_words(&self) -> [u64; BootInfo::WORDS] {
@@ -168,11 +210,12 @@ impl BootInfo {
         words[4..4 + BootInfo::MAX_ENDPOINTS].copy_from_slice(&self.endpoints);
         words[4 + BootInfo::MAX_ENDPOINTS] = self.first_free_slot;
         words[5 + BootInfo::MAX_ENDPOINTS] = self.thread_slot;
+        words[6 + BootInfo::MAX_ENDPOINTS] = self.space_slot;
         words
     }
 
     /// The page's size in words.
-    pub const WORDS: usize = 6 + BootInfo::MAX_ENDPOINTS;
+    pub const WORDS: usize = 7 + BootInfo::MAX_ENDPOINTS;
 }
 
 #[cfg(test)]
@@ -198,7 +241,9 @@ mod tests {
         assert_eq!(core::mem::offset_of!(IpcBuffer, send_caps), IpcBuffer::SEND_CAPS * 8);
         assert_eq!(core::mem::offset_of!(IpcBuffer, receive_slots), IpcBuffer::RECEIVE_SLOTS * 8);
         assert_eq!(core::mem::size_of::<BootInfo>(), 8 * BootInfo::WORDS);
-        assert_eq!(Rights::all().bits(), 0xf);
+        assert_eq!(Rights::all().bits(), 0x1f);
+        assert_eq!((PAGE_SIZE, FRAME_COST, PAGE_TABLE_COST), (4096, 4096, 4096));
+        assert_eq!((BootInfo::THREAD_SLOT, BootInfo::SPACE_SLOT), (127, 126));
         assert_eq!((CSPACE_SLOTS, REGISTER_WORDS, MAX_MESSAGE_WORDS, MAX_MESSAGE_CAPS), (128, 4, 64, 3));
         assert_eq!((IPC_BUFFER_ADDR, BOOT_INFO_ADDR), (0x7fff_ffff_8000, 0x7fff_ffff_a000));
         assert_eq!((ENDPOINT_COST, MEMORY_COST), (64, 64));
@@ -207,6 +252,8 @@ mod tests {
             (ObjectKind::Memory, 2),
             (ObjectKind::Endpoint, 3),
             (ObjectKind::Thread, 4),
+            (ObjectKind::Frame, 5),
+            (ObjectKind::AddressSpace, 6),
         ];
         assert_eq!(pinned.len(), ObjectKind::ALL.len());
         for (kind, number) in pinned {

@@ -103,6 +103,10 @@ numbered! {
         KernelStats = 19,
         /// `thread_destroy(thread)`: end the thread a Thread capability names (needs Write).
         ThreadDestroy = 20,
+        /// `map(space, frame, vaddr, rights)`: map a Frame's page into an address space.
+        Map = 21,
+        /// `unmap(frame)`: undo the mapping made through this Frame capability.
+        Unmap = 22,
     }
 }
 
@@ -141,6 +145,10 @@ numbered! {
         TableFull = 14,
         /// `reply` with no caller waiting for this thread's answer.
         NoReply = 15,
+        /// `map`: the address already has a page, or the Frame capability already maps one.
+        AlreadyMapped = 16,
+        /// `unmap`: the Frame capability maps nothing.
+        NotMapped = 17,
     }
 }
 
@@ -242,6 +250,11 @@ pub enum Syscall {
     KernelStats,
     /// End the thread the capability in `thread` names.
     ThreadDestroy { thread: Slot },
+    /// Map the page of the Frame capability in `frame` at `vaddr` of the address space in
+    /// `space`, with `rights` (checked by [`Rights::decode_mapping`]).
+    Map { space: Slot, frame: Slot, vaddr: u64, rights: Rights },
+    /// Undo the mapping made through the Frame capability in `frame`.
+    Unmap { frame: Slot },
 }
 
 /// How a message is sent.
@@ -412,6 +425,19 @@ impl Syscall {
             SyscallNumber::MemoryInfo => Syscall::MemoryInfo { memory: Slot::new(args[0])? },
             SyscallNumber::KernelStats => Syscall::KernelStats,
             SyscallNumber::ThreadDestroy => Syscall::ThreadDestroy { thread: Slot::new(args[0])? },
+            SyscallNumber::Map => {
+                let (space, frame) = (Slot::new(args[0])?, Slot::new(args[1])?);
+                let (vaddr, rights) = (args[2], Rights::decode_mapping(args[3])?);
+                if !vaddr.is_multiple_of(PAGE_SIZE) {
+                    return Err(Error::InvalidArgument);
+                }
+                // Page 0 stays unmapped so that null pointers always fault.
+                if vaddr == 0 || vaddr >= USER_END {
+                    return Err(Error::BadAddress);
+                }
+                Syscall::Map { space, frame, vaddr, rights }
+            }
+            SyscallNumber::Unmap => Syscall::Unmap { frame: Slot::new(args[0])? },
         })
     }
 
@@ -501,6 +527,14 @@ impl Syscall {
                 args[0] = thread.into();
                 SyscallNumber::ThreadDestroy
             }
+            Syscall::Map { space, frame, vaddr, rights } => {
+                args[..4].copy_from_slice(&[space.into(), frame.into(), vaddr, rights.bits()]);
+                SyscallNumber::Map
+            }
+            Syscall::Unmap { frame } => {
+                args[0] = frame.into();
+                SyscallNumber::Unmap
+            }
         };
         (number.into(), args)
     }
@@ -552,6 +586,8 @@ mod tests {
             (SyscallNumber::MemoryInfo, 18),
             (SyscallNumber::KernelStats, 19),
             (SyscallNumber::ThreadDestroy, 20),
+            (SyscallNumber::Map, 21),
+            (SyscallNumber::Unmap, 22),
         ];
         assert_eq!(pinned.len(), SyscallNumber::ALL.len(), "a new syscall needs a pinned number");
         for &(call, number) in pinned {
@@ -578,6 +614,8 @@ mod tests {
             (Error::OutOfMemory, 13),
             (Error::TableFull, 14),
             (Error::NoReply, 15),
+            (Error::AlreadyMapped, 16),
+            (Error::NotMapped, 17),
         ];
         assert_eq!(pinned.len(), Error::ALL.len(), "a new error needs a pinned code");
         for &(error, code) in pinned {
@@ -658,6 +696,13 @@ mod tests {
                 budget: 4096,
             },
             Syscall::KernelStats,
+            Syscall::Map {
+                space: Slot::new(126).unwrap(),
+                frame: Slot::new(3).unwrap(),
+                vaddr: 0x4000_0000,
+                rights: Rights::READ | Rights::EXECUTE,
+            },
+            Syscall::Unmap { frame: Slot::new(3).unwrap() },
         ];
         for call in calls {
             let (number, args) = call.encode();
@@ -669,13 +714,26 @@ mod tests {
     fn decode_rejects_bad_arguments() {
         let decode =
             |number: SyscallNumber, a0: u64, a1: u64| Syscall::decode(number.into(), [a0, a1, 0, 0, 0, 0]);
-        assert_eq!(Syscall::decode(21, [0; 6]), Err(Error::UnknownSyscall));
+        assert_eq!(Syscall::decode(23, [0; 6]), Err(Error::UnknownSyscall));
+        let map = |vaddr: u64, rights: Rights| {
+            Syscall::decode(SyscallNumber::Map.into(), [126, 3, vaddr, rights.bits(), 0, 0])
+        };
+        let (r, w, x) = (Rights::READ, Rights::WRITE, Rights::EXECUTE);
+        assert!(map(0x1000, r | w).is_ok() && map(0x1000, r | x).is_ok() && map(0x1000, r).is_ok());
+        assert_eq!(map(0x1000, r | w | x), Err(Error::InvalidArgument), "never W+X");
+        assert_eq!(map(0x1000, w), Err(Error::InvalidArgument), "x86 pages are always readable");
+        assert_eq!(map(0x1000, r | Rights::GRANT), Err(Error::InvalidArgument));
+        assert_eq!(map(0x1001, r), Err(Error::InvalidArgument));
+        assert_eq!(map(0, r), Err(Error::BadAddress));
+        assert_eq!(map(USER_END, r), Err(Error::BadAddress), "non-canonical");
+        assert_eq!(map(0xffff_8000_0000_0000, r), Err(Error::BadAddress), "kernel half");
+        assert_eq!(map(USER_END - PAGE_SIZE, r).map(|_| ()), Ok(()));
         assert_eq!(decode(SyscallNumber::Send, CSPACE_SLOTS, 0), Err(Error::InvalidSlot));
         assert_eq!(decode(SyscallNumber::Call, 2, 65), Err(Error::MessageTooLong));
         assert_eq!(decode(SyscallNumber::Reply, 0, 1 << 9), Err(Error::InvalidArgument));
         assert_eq!(decode(SyscallNumber::CapCopy, 1, CSPACE_SLOTS), Err(Error::InvalidSlot));
         assert_eq!(
-            Syscall::decode(SyscallNumber::CapMint.into(), [1, 2, 16, 0, 0, 0]),
+            Syscall::decode(SyscallNumber::CapMint.into(), [1, 2, 32, 0, 0, 0]),
             Err(Error::InvalidArgument)
         );
         assert_eq!(decode(SyscallNumber::Create, 1, 99), Err(Error::InvalidArgument));

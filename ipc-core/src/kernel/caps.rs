@@ -2,10 +2,11 @@
 //! object creation from Memory capabilities, and what happens when an object's last
 //! capability goes: endpoints wake their waiters, Memory objects refund their parent.
 
-use crate::abi::{Error, ObjectKind, Rights, ENDPOINT_COST, MEMORY_COST};
+use crate::abi::{Error, ObjectKind, Rights, ENDPOINT_COST, FRAME_COST, MEMORY_COST, PAGE_TABLE_COST};
 use crate::cspace::{CSpaceId, Capability, Object, SlotRef};
 use crate::machine::Machine;
 use crate::objects::{Endpoint, EndpointId, Memory, MemoryId, WaitQueue};
+use crate::pages::{AddressSpace, Frame};
 use crate::thread::{ThreadId, ThreadState, MAX_THREADS};
 
 use super::Kernel;
@@ -59,20 +60,27 @@ impl Kernel {
     }
 
     /// `cap_revoke`: deletes every capability derived from the one at `at`, in every
-    /// capability space; the capability itself stays.
+    /// capability space; the capability itself stays. Revoking a Frame capability takes back
+    /// the page from everywhere: every mapping made through a derived capability goes with
+    /// it, and the mapping made through this one is undone too.
     pub(super) fn revoke<M: Machine>(&mut self, machine: &mut M, at: SlotRef) -> Result<(), Error> {
         self.caps.get(at)?;
         while let Some(derived) = self.caps.first_derived(at) {
             // `derived` is occupied, so this cannot fail.
             let _ = self.delete(machine, derived);
         }
+        if let Ok(Capability { object: Object::Frame(_), mapping: Some(mapping), .. }) = self.caps.get(at) {
+            self.remove_mapping(machine, mapping);
+            self.caps.set_mapping(at, None);
+        }
         Ok(())
     }
 
     /// `create`: a new object of `kind`, charged to the Memory capability at `memory` (which
     /// needs Write); its original capability, with every right, goes in the empty slot `dest`.
-    pub fn create(
+    pub fn create<M: Machine>(
         &mut self,
+        machine: &mut M,
         memory: SlotRef,
         kind: ObjectKind,
         dest: SlotRef,
@@ -87,6 +95,8 @@ impl Kernel {
         let cost = match kind {
             ObjectKind::Endpoint => ENDPOINT_COST,
             ObjectKind::Memory => MEMORY_COST.checked_add(budget).ok_or(Error::OutOfMemory)?,
+            ObjectKind::Frame => FRAME_COST,
+            ObjectKind::AddressSpace => PAGE_TABLE_COST,
             // Threads and their capability spaces are made at boot, for now.
             ObjectKind::CSpace | ObjectKind::Thread => return Err(Error::InvalidArgument),
         };
@@ -98,6 +108,27 @@ impl Kernel {
             ObjectKind::Memory => {
                 let memory = Memory { budget, used: 0, caps: 1, charges: 0, parent: Some(parent) };
                 Object::Memory(self.memories.insert(memory).ok_or(Error::TableFull)?)
+            }
+            ObjectKind::Frame => {
+                let page = machine.allocate_page().ok_or(Error::OutOfMemory)?;
+                match self.frames.insert(Frame { page, caps: 1, memory: parent }) {
+                    Some(id) => Object::Frame(id),
+                    None => {
+                        machine.free_page(page);
+                        return Err(Error::TableFull);
+                    }
+                }
+            }
+            ObjectKind::AddressSpace => {
+                let root = machine.create_space().ok_or(Error::OutOfMemory)?;
+                let space = AddressSpace { root, caps: 1, threads: 0, memory: Some(parent), tables: 0 };
+                match self.spaces.insert(space) {
+                    Some(id) => Object::AddressSpace(id),
+                    None => {
+                        machine.destroy_space(root);
+                        return Err(Error::TableFull);
+                    }
+                }
             }
             _ => {
                 let endpoint = Endpoint {
@@ -113,7 +144,7 @@ impl Kernel {
             m.used += cost;
             m.charges += 1;
         }
-        self.caps.insert_original(dest, Capability { object, rights: Rights::all(), badge: 0 });
+        self.caps.insert_original(dest, Capability::original(object));
         Ok(())
     }
 
@@ -133,8 +164,7 @@ impl Kernel {
         self.caps.check_empty(at)?;
         let memory = Memory { budget, used: 0, caps: 1, charges: 0, parent: None };
         let id = self.memories.insert(memory).ok_or(Error::TableFull)?;
-        self.caps
-            .insert_original(at, Capability { object: Object::Memory(id), rights: Rights::all(), badge: 0 });
+        self.caps.insert_original(at, Capability::original(Object::Memory(id)));
         Ok(())
     }
 
@@ -142,6 +172,16 @@ impl Kernel {
     pub(super) fn retain(&mut self, object: Object) {
         match object {
             Object::CSpace(_) | Object::Thread(_) => {}
+            Object::Frame(id) => {
+                if let Some(frame) = self.frames.get_mut(id) {
+                    frame.caps += 1;
+                }
+            }
+            Object::AddressSpace(id) => {
+                if let Some(space) = self.spaces.get_mut(id) {
+                    space.caps += 1;
+                }
+            }
             Object::Endpoint(id) => {
                 if let Some(ep) = self.endpoints.get_mut(id) {
                     ep.caps += 1;
@@ -175,6 +215,8 @@ impl Kernel {
                 }
                 self.free_memory_if_unused(id);
             }
+            Object::Frame(id) => self.release_frame(machine, id, cap),
+            Object::AddressSpace(id) => self.release_address_space(machine, id),
         }
     }
 
@@ -216,11 +258,17 @@ impl Kernel {
         }
     }
 
-    /// Returns `cost` bytes to Memory object `id`, which may then be freed.
-    fn uncharge(&mut self, id: MemoryId, cost: u64) {
+    /// Returns the `cost` bytes of one object to Memory object `id`, which may then be freed.
+    pub(super) fn uncharge(&mut self, id: MemoryId, cost: u64) {
+        self.refund(id, cost, 1);
+    }
+
+    /// Returns `bytes` charged by `charges` objects to Memory object `id`, which may then be
+    /// freed.
+    pub(super) fn refund(&mut self, id: MemoryId, bytes: u64, charges: u32) {
         if let Some(m) = self.memories.get_mut(id) {
-            m.used -= cost;
-            m.charges -= 1;
+            m.used -= bytes;
+            m.charges -= charges;
         }
         self.free_memory_if_unused(id);
     }
@@ -261,10 +309,7 @@ impl Kernel {
     pub fn give_thread_cap(&mut self, thread: ThreadId, at: SlotRef) -> Result<(), Error> {
         self.threads.get(thread).ok_or(Error::InvalidArgument)?;
         self.caps.check_empty(at)?;
-        self.caps.insert_original(
-            at,
-            Capability { object: Object::Thread(thread), rights: Rights::all(), badge: 0 },
-        );
+        self.caps.insert_original(at, Capability::original(Object::Thread(thread)));
         Ok(())
     }
 
@@ -275,6 +320,8 @@ impl Kernel {
         self.caps.check_invariants()?;
         let mut endpoint_caps = [0u32; crate::objects::MAX_ENDPOINTS];
         let mut memory_caps = [0u32; crate::objects::MAX_MEMORIES];
+        let mut frame_caps = [0u32; crate::pages::MAX_FRAMES];
+        let mut space_caps = [0u32; crate::pages::MAX_SPACES];
         for (_, cap) in self.caps.all() {
             match cap.object {
                 Object::CSpace(id) => {
@@ -293,6 +340,21 @@ impl Kernel {
                     self.memories.get(id).ok_or("a capability names a dead Memory object")?;
                     memory_caps[id.index()] += 1;
                 }
+                Object::Frame(id) => {
+                    self.frames.get(id).ok_or("a capability names a dead Frame")?;
+                    frame_caps[id.index()] += 1;
+                }
+                Object::AddressSpace(id) => {
+                    self.spaces.get(id).ok_or("a capability names a dead address space")?;
+                    space_caps[id.index()] += 1;
+                }
+            }
+            match (cap.object, cap.mapping) {
+                (_, None) => {}
+                (Object::Frame(_), Some(mapping)) => {
+                    self.spaces.get(mapping.space).ok_or("a mapping into a dead address space")?;
+                }
+                _ => return Err("a capability that is not a Frame's has a mapping"),
             }
         }
         let mut charged = [(0u64, 0u32); crate::objects::MAX_MEMORIES];
@@ -315,6 +377,28 @@ impl Kernel {
                         return Err("a queued thread is not blocked on that queue");
                     }
                 }
+            }
+        }
+        for (id, frame) in self.frames.iter() {
+            if frame.caps != frame_caps[id.index()] || frame.caps == 0 {
+                return Err("Frame capability count is wrong");
+            }
+            self.memories.get(frame.memory).ok_or("a Frame is charged to a dead Memory object")?;
+            charged[frame.memory.index()].0 += FRAME_COST;
+            charged[frame.memory.index()].1 += 1;
+        }
+        for (id, space) in self.spaces.iter() {
+            let threads = self.threads.iter().filter(|(_, t)| t.space == Some(id)).count();
+            if space.caps != space_caps[id.index()] || space.threads as usize != threads {
+                return Err("address space capability or thread count is wrong");
+            }
+            if space.caps == 0 && space.threads == 0 {
+                return Err("an unused address space was not freed");
+            }
+            if let Some(memory) = space.memory {
+                self.memories.get(memory).ok_or("an address space is charged to a dead Memory object")?;
+                charged[memory.index()].0 += u64::from(space.tables + 1) * PAGE_TABLE_COST;
+                charged[memory.index()].1 += space.tables + 1;
             }
         }
         for (id, m) in self.memories.iter() {

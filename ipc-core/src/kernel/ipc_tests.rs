@@ -23,7 +23,8 @@ fn world(threads: &[(&str, u8)], budget: u64) -> (Box<Kernel>, Mock, Vec<ThreadI
     let first = |kernel: &Kernel, n| kernel.slot_of(ids[0], slot(n)).unwrap();
     let (memory, endpoint) = (first(&kernel, MEMORY), first(&kernel, EP));
     kernel.boot_memory(memory, budget).unwrap();
-    kernel.create(memory, ObjectKind::Endpoint, endpoint, 0).unwrap();
+    let mut mock = Mock::default();
+    kernel.create(&mut mock, memory, ObjectKind::Endpoint, endpoint, 0).unwrap();
     for &id in &ids[1..] {
         for n in [MEMORY, EP] {
             let to = kernel.slot_of(id, slot(n)).unwrap();
@@ -31,7 +32,7 @@ fn world(threads: &[(&str, u8)], budget: u64) -> (Box<Kernel>, Mock, Vec<ThreadI
         }
     }
     kernel.check_invariants().unwrap();
-    (kernel, Mock::default(), ids)
+    (kernel, mock, ids)
 }
 
 fn msg(label: u64, words: [u64; 4]) -> Message {

@@ -41,6 +41,9 @@ use crate::cspace::{Object, SlotRef};
 use crate::mock::Mock;
 use crate::thread::{ThreadId, ThreadState};
 
+/// The rights of an original capability to anything but a Frame (the model makes no Frames).
+const OBJECT_RIGHTS: Rights = Rights::of(ObjectKind::Endpoint);
+
 /// Ops name only slots `0..USED_SLOTS`, so that they hit each other's capabilities often; no
 /// capability ever lands anywhere else, which is why comparing these slots (and the total
 /// count) is comparing whole capability spaces.
@@ -196,7 +199,7 @@ impl Malformed {
             Malformed::BudgetForEndpoint => {
                 (SyscallNumber::Create.into(), [MEMORY_SLOT, ObjectKind::Endpoint.into(), 7, 64, 0, 0])
             }
-            Malformed::UnknownRights => (SyscallNumber::CapMint.into(), [SHARED_SLOT, 7, 1 << 4, 0, 0, 0]),
+            Malformed::UnknownRights => (SyscallNumber::CapMint.into(), [SHARED_SLOT, 7, 1 << 5, 0, 0, 0]),
             Malformed::MessageTooLong => (SyscallNumber::Send.into(), [SHARED_SLOT, 65, 0, 0, 0, 0]),
         }
     }
@@ -406,7 +409,7 @@ impl Model {
                 buffer: [0; IpcBuffer::WORDS],
             });
             model.slots.push([None; CSPACE_SLOTS as usize]);
-            let own = Cap { object: Obj::CSpace(t), rights: Rights::all(), badge: 0, parent: None };
+            let own = Cap { object: Obj::CSpace(t), rights: OBJECT_RIGHTS, badge: 0, parent: None };
             model.place(t, BootInfo::CSPACE_SLOT, own);
         }
         model
@@ -676,6 +679,9 @@ impl Model {
             ObjectKind::Endpoint => ENDPOINT_COST,
             ObjectKind::Memory => MEMORY_COST.checked_add(budget).ok_or(Error::OutOfMemory)?,
             ObjectKind::CSpace | ObjectKind::Thread => return Err(Error::InvalidArgument),
+            ObjectKind::Frame | ObjectKind::AddressSpace => {
+                panic!("the model does not generate Frame or AddressSpace creation")
+            }
         };
         if cost > self.memories[m].budget - self.used(m) {
             return Err(Error::OutOfMemory);
@@ -687,7 +693,7 @@ impl Model {
             self.endpoints.push(EndpointModel { memory: m, alive: true });
             Obj::Endpoint(self.endpoints.len() - 1)
         };
-        self.place(t, dest, Cap { object, rights: Rights::all(), badge: 0, parent: None });
+        self.place(t, dest, Cap { object, rights: OBJECT_RIGHTS, badge: 0, parent: None });
         Ok(())
     }
 
@@ -695,14 +701,14 @@ impl Model {
         self.place(
             t,
             slot,
-            Cap { object: Obj::Thread(target), rights: Rights::all(), badge: 0, parent: None },
+            Cap { object: Obj::Thread(target), rights: OBJECT_RIGHTS, badge: 0, parent: None },
         );
     }
 
     fn boot_memory(&mut self, t: usize, slot: u64, budget: u64) {
         self.memories.push(MemoryModel { budget, parent: None, alive: true });
         let object = Obj::Memory(self.memories.len() - 1);
-        self.place(t, slot, Cap { object, rights: Rights::all(), badge: 0, parent: None });
+        self.place(t, slot, Cap { object, rights: OBJECT_RIGHTS, badge: 0, parent: None });
     }
 
     fn mint(
@@ -945,18 +951,19 @@ impl World {
         let mut model = Model::new(priorities);
         let at = |kernel: &Kernel, t: usize, n: u64| kernel.slot_of(ids[t], slot(n)).expect("a live thread");
 
+        let mut mock = Mock::default();
         kernel.boot_memory(at(&kernel, 0, MEMORY_SLOT), BOOT_BUDGET).expect("boot memory");
         model.boot_memory(0, MEMORY_SLOT, BOOT_BUDGET);
         for n in [SHARED_SLOT, BADGED_SLOT] {
             kernel
-                .create(at(&kernel, 0, MEMORY_SLOT), ObjectKind::Endpoint, at(&kernel, 0, n), 0)
+                .create(&mut mock, at(&kernel, 0, MEMORY_SLOT), ObjectKind::Endpoint, at(&kernel, 0, n), 0)
                 .expect("endpoint");
             model.create(0, MEMORY_SLOT, ObjectKind::Endpoint, n, 0).expect("endpoint");
         }
         for t in 1..ids.len() {
             let badged_rights = match t % 2 {
-                1 => Rights::all() - Rights::GRANT,
-                _ => Rights::all() - Rights::GRANT_REPLY,
+                1 => OBJECT_RIGHTS - Rights::GRANT,
+                _ => OBJECT_RIGHTS - Rights::GRANT_REPLY,
             };
             let copies = [
                 (MEMORY_SLOT, None, 0),
@@ -973,14 +980,8 @@ impl World {
             kernel.give_thread_cap(ids[target], at(&kernel, t, THREAD_SLOT)).expect("thread capability");
             model.give_thread_cap(t, THREAD_SLOT, target);
         }
-        let mut world = World {
-            kernel,
-            mock: Mock::default(),
-            ids,
-            model,
-            to_kernel: HashMap::new(),
-            to_model: HashMap::new(),
-        };
+        let mut world =
+            World { kernel, mock, ids, model, to_kernel: HashMap::new(), to_model: HashMap::new() };
         for t in 0..world.ids.len() {
             let cspace = world.kernel.thread(world.ids[t]).expect("a live thread").cspace;
             let pairs =
@@ -1183,6 +1184,8 @@ impl World {
             memories: model.memories.iter().filter(|m| m.alive).count() as u64,
             capabilities: model.live_caps().count() as u64,
             cspaces: live_threads,
+            frames: 0,
+            spaces: 0,
         };
         let stats = self.kernel.stats();
         if stats != expected {

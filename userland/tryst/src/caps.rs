@@ -29,6 +29,8 @@ pub struct KernelStats {
     pub capabilities: u64,
     /// Capability spaces.
     pub cspaces: u64,
+    /// Frames.
+    pub frames: u64,
 }
 
 /// A slot number, checked against the capability-space size.
@@ -81,6 +83,17 @@ pub fn create_memory(memory: Slot, dest: Slot, budget: u64) -> Result<(), Error>
     call(Syscall::Create { memory, kind: ObjectKind::Memory, dest, budget }).map(drop)
 }
 
+/// Makes a Frame (one zero-filled 4 KiB page) charged to `memory`, its capability in `dest`.
+pub fn create_frame(memory: Slot, dest: Slot) -> Result<(), Error> {
+    call(Syscall::Create { memory, kind: ObjectKind::Frame, dest, budget: 0 }).map(drop)
+}
+
+/// Makes an empty address space charged to `memory` (as are the page tables mapping into it
+/// later adds), its capability in `dest`.
+pub fn create_address_space(memory: Slot, dest: Slot) -> Result<(), Error> {
+    call(Syscall::Create { memory, kind: ObjectKind::AddressSpace, dest, budget: 0 }).map(drop)
+}
+
 /// A Memory object's `(budget, used)` in bytes.
 pub fn memory_info(memory: Slot) -> Result<(u64, u64), Error> {
     call(Syscall::MemoryInfo { memory }).map(|v| (v[0], v[1]))
@@ -97,5 +110,12 @@ pub fn destroy_thread(thread: Slot) -> Result<(), Error> {
 pub fn kernel_stats() -> KernelStats {
     // kernel_stats takes no arguments and cannot fail.
     let v = call(Syscall::KernelStats).unwrap_or_default();
-    KernelStats { threads: v[0], endpoints: v[1], memories: v[2], capabilities: v[3], cspaces: v[4] }
+    KernelStats {
+        threads: v[0],
+        endpoints: v[1],
+        memories: v[2],
+        capabilities: v[3],
+        cspaces: v[4],
+        frames: v[5],
+    }
 }

@@ -12,14 +12,18 @@
 //!     0
 //! }
 //! ```
-#![no_std]
+// Host unit tests (`cargo test` at the top) build this crate with std; programs never do.
+#![cfg_attr(not(test), no_std)]
 #![deny(unsafe_op_in_unsafe_fn)]
+#![warn(clippy::undocumented_unsafe_blocks)]
 #![warn(missing_docs)]
 
 pub mod caps;
 pub mod ipc;
+pub mod memory;
 pub mod print;
 pub mod raw;
+pub mod ring;
 
 pub use tryst_abi as abi;
 pub use tryst_abi::{BootInfo, Error, Message, ObjectKind, Rights, Slot};
@@ -88,6 +92,8 @@ macro_rules! entry {
     };
 }
 
+// Only on the bare-metal target: host builds (tests, doctests) link std's panic handler.
+#[cfg(target_os = "none")]
 #[panic_handler]
 fn panic(info: &core::panic::PanicInfo) -> ! {
     println!("panic: {info}");

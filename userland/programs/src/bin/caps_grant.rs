@@ -53,7 +53,7 @@ fn server() -> u32 {
     checks.equal(
         "the capability received",
         caps::identify(received),
-        Ok(CapInfo { kind: Some(ObjectKind::Endpoint), rights: Rights::all(), badge: 0 }),
+        Ok(CapInfo { kind: Some(ObjectKind::Endpoint), rights: Rights::of(ObjectKind::Endpoint), badge: 0 }),
     );
     checks.ok("mint a badged copy to send back", caps::mint(received, answer, Rights::WRITE, REPLY_BADGE));
 

@@ -175,7 +175,12 @@ fn main(_: u64) -> u32 {
         "the kernel still answers: an endpoint made, identified and deleted",
         made.is_some()
             && deleted.is_some()
-            && info == Ok(CapInfo { kind: Some(ObjectKind::Endpoint), rights: Rights::all(), badge: 0 }),
+            && info
+                == Ok(CapInfo {
+                    kind: Some(ObjectKind::Endpoint),
+                    rights: Rights::of(ObjectKind::Endpoint),
+                    badge: 0,
+                }),
     );
     checks.ok("delete the endpoint copy", caps::delete(copy));
     checks.finish()

@@ -49,7 +49,7 @@ fn owner() -> u32 {
 
     checks.ok("create an endpoint", caps::create_endpoint(slot(boot.memory_slot), original));
     for (copy, badge) in [(copy_11, 11), (copy_12, 12), (copy_13, 13)] {
-        checks.ok("mint a badged copy", caps::mint(original, copy, Rights::all(), badge));
+        checks.ok("mint a badged copy", caps::mint(original, copy, Rights::of(ObjectKind::Endpoint), badge));
     }
     checks.ok("copy the badge-11 copy", caps::copy(copy_11, copy_of_11));
     let minted = caps::kernel_stats();
@@ -80,7 +80,11 @@ fn owner() -> u32 {
     ] {
         checks.error(name, caps::identify(copy), Error::EmptySlot);
     }
-    checks.equal("the original after the revoke", caps::identify(original), endpoint_cap(Rights::all(), 0));
+    checks.equal(
+        "the original after the revoke",
+        caps::identify(original),
+        endpoint_cap(Rights::of(ObjectKind::Endpoint), 0),
+    );
 
     // The original still works: a new copy to the holder, and a message back through it.
     checks.ok("mint a badge-21 copy", caps::mint(original, fresh, Rights::WRITE, 21));
@@ -112,8 +116,16 @@ fn holder() -> u32 {
     if let Some((_, message)) = checks.ok("recv the copies", ipc::recv(boot_ep)) {
         checks.equal("capabilities received", message.info.caps, 2);
     }
-    checks.equal("first copy received", caps::identify(badge_11), endpoint_cap(Rights::all(), 11));
-    checks.equal("second copy received", caps::identify(badge_12), endpoint_cap(Rights::all(), 12));
+    checks.equal(
+        "first copy received",
+        caps::identify(badge_11),
+        endpoint_cap(Rights::of(ObjectKind::Endpoint), 11),
+    );
+    checks.equal(
+        "second copy received",
+        caps::identify(badge_12),
+        endpoint_cap(Rights::of(ObjectKind::Endpoint), 12),
+    );
     checks.note(format_args!("blocking in send through the badge-11 copy"));
     checks.error(
         "send through the badge-11 copy while it is revoked",

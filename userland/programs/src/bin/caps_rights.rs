@@ -99,10 +99,10 @@ fn checker() -> u32 {
     );
 
     // Badges: given once, to an endpoint capability, and kept by copies.
-    checks.ok("mint a badged copy", caps::mint(endpoint, badged, Rights::all(), 7));
+    checks.ok("mint a badged copy", caps::mint(endpoint, badged, Rights::of(ObjectKind::Endpoint), 7));
     checks.error(
         "badge an already badged capability",
-        caps::mint(badged, rebadged, Rights::all(), 9),
+        caps::mint(badged, rebadged, Rights::of(ObjectKind::Endpoint), 9),
         Error::InvalidArgument,
     );
     checks.ok("mint from the badged copy with badge 0", caps::mint(badged, rebadged, Rights::WRITE, 0));
@@ -113,7 +113,7 @@ fn checker() -> u32 {
     );
     checks.error(
         "badge a Memory capability",
-        caps::mint(memory, spare, Rights::all(), 3),
+        caps::mint(memory, spare, Rights::of(ObjectKind::Memory), 3),
         Error::InvalidArgument,
     );
 

@@ -80,13 +80,13 @@ impl State {
         let endpoint = Some(ObjectKind::Endpoint);
         let good = match (label, info) {
             (WITH_ENDPOINT, Ok(CapInfo { kind, rights, badge: 0 })) => {
-                kind == endpoint && rights == Rights::all()
+                kind == endpoint && rights == Rights::of(ObjectKind::Endpoint)
             }
             (WITH_MINTED, Ok(CapInfo { kind, rights, badge: b })) => {
                 kind == endpoint && rights == Rights::WRITE && b == badge
             }
             (WITH_MEMORY, Ok(CapInfo { kind: Some(ObjectKind::Memory), rights, .. })) => {
-                rights == Rights::all() && caps::memory_info(gift) == Ok((GIFT_BUDGET, 0))
+                rights == Rights::of(ObjectKind::Memory) && caps::memory_info(gift) == Ok((GIFT_BUDGET, 0))
             }
             _ => false,
         };
