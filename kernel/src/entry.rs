@@ -186,9 +186,9 @@ pub extern "C" fn from_kernel(frame: &mut UserContext) {
 pub fn run_next() -> ! {
     loop {
         if let Some(thread) = KERNEL.with(|kernel| kernel.schedule()) {
-            match KERNEL.with(|kernel| kernel.space_root(thread)) {
-                Some(root) => AddressSpace::at(root).activate(),
-                None => panic!("thread {} has no address space", thread.number()),
+            match SPACE_ROOTS.with(|roots| roots[thread.index()]) {
+                0 => panic!("thread {} has no address space", thread.number()),
+                root => AddressSpace::at(root).activate(),
             }
             let bad = trap::resume(thread.index());
             let fault = Fault { kind: FaultKind::GeneralProtection, ip: bad.rip, page: None };

@@ -14,6 +14,9 @@ pub fn program(name: &str) -> Option<&'static [u8]> {
 
 mod caps;
 mod ipc;
+mod mem;
+mod ring;
+mod shm;
 
 /// One process to start.
 pub struct Launch {
@@ -110,6 +113,9 @@ pub const SCENARIOS: &[Scenario] = &[
             launch_with("echo_server", 3, 200, &[full(0)]),
             launch_with("echo_client", 3, 100 | 1 << 32, &[badged(0, 0xa)]),
             launch_with("echo_client", 3, 100 | 1 << 16 | 2 << 32, &[badged(0, 0xb)]),
+            // 1 MiB through a ring in pages the two share, checked byte for byte.
+            launch_with("ring_consumer", 2, 0, &[full(1)]),
+            launch_with("ring_producer", 2, 0, &[full(1)]),
         ],
     ),
     Scenario {
@@ -157,9 +163,10 @@ pub const SCENARIOS: &[Scenario] = &[
     scenario(
         "bench",
         &[
-            launch_with("bench", 5, 0, &[full(0), full(1)]),
+            launch_with("bench", 5, 0, &[full(0), full(1), full(2)]),
             launch_with("bench_server", 6, 0, &[full(0)]),
             launch_with("bench_server", 6, 1, &[full(1)]),
+            launch_with("bench_ring_sink", 5, 0, &[full(2)]),
         ],
     ),
 ];
@@ -175,5 +182,6 @@ impl Scenario {
 /// The scenario called `name`.
 pub fn find(name: &str) -> Option<&'static Scenario> {
     let all = SCENARIOS.iter().chain(ipc::SCENARIOS).chain(caps::SCENARIOS);
+    let all = all.chain(shm::SCENARIOS).chain(mem::SCENARIOS).chain(ring::SCENARIOS);
     all.into_iter().find(|scenario| scenario.name == name)
 }

@@ -4,12 +4,21 @@
 //!
 //! The IPC figures are cross-address-space: `bench_server` processes answer on the first
 //! endpoint (echo, reply_recv loop) and receive on the second (sink, recv loop).
+//!
+//! The ring figures are throughput, in bytes per guest instruction (thousandths): messages
+//! of one size sent through a shared-page ring to `bench_ring_sink` (on the third
+//! endpoint, at this program's priority so that a yield on a full ring runs it) until the
+//! sink has taken them all.
 #![no_std]
 #![no_main]
 
+mod ring_common;
+
 use tryst::abi::SyscallNumber;
 use tryst::ipc::{self, MessageExt};
+use tryst::memory::{self, READ_WRITE};
 use tryst::raw::timestamp;
+use tryst::ring::Producer;
 use tryst::{caps, println, Message, Slot};
 
 tryst::entry!(main);
@@ -42,12 +51,58 @@ fn measure(overhead: u64, mut operation: impl FnMut()) -> Summary {
 const STOP: u64 = 0xdead;
 /// A spare slot for the capability the transfer benchmark sends.
 const SPARE: u64 = 40;
+/// The Frame the map benchmark maps and unmaps, and where.
+const MAP_FRAME: u64 = 41;
+const MAP_ADDR: u64 = 0x30_0000_0000;
+/// The ring's frames (slots `RING_FIRST ..`), and where the ring is mapped here.
+const RING_FIRST: u64 = 50;
+const RING_ADDR: u64 = 0x10_0000_0000;
+
+/// One ring throughput figure.
+struct Throughput {
+    message: usize,
+    bytes: u64,
+    instructions: u64,
+}
+
+impl Throughput {
+    /// Bytes per guest instruction, in thousandths.
+    fn milli_bytes_per_instruction(&self) -> u64 {
+        self.bytes * 1000 / self.instructions.max(1)
+    }
+}
+
+/// Sends `total` bytes in `message`-byte messages through the ring, then waits until the
+/// sink on `sink` has taken them all.
+fn ring_throughput(producer: &mut Producer, sink: Slot, message: usize, total: u64) -> Throughput {
+    let payload = [0x5au8; tryst::ring::MAX_MESSAGE];
+    let start = timestamp();
+    let mut sent = 0;
+    while sent < total {
+        if producer.send_with(&payload[..message], tryst::yield_now).is_err() {
+            break;
+        }
+        sent += message as u64;
+    }
+    let _ = producer.send_with(&[], tryst::yield_now);
+    let received = ipc::call(sink, Message::short(1, &[])).map_or(0, |answer| answer.words[0]);
+    Throughput { message, bytes: received, instructions: timestamp() - start }
+}
 
 fn main(_: u64) -> u32 {
     let boot = tryst::boot_info();
     let echo = Slot::new(boot.endpoints[0]).expect("echo endpoint slot");
     let sink = Slot::new(boot.endpoints[1]).expect("sink endpoint slot");
+    let ring_sink = Slot::new(boot.endpoints[2]).expect("ring sink endpoint slot");
     let spare = Slot::new(SPARE).expect("valid slot");
+    let memory = Slot::new(boot.memory_slot).expect("memory slot");
+    let (space, map_frame) =
+        (memory::own_space().expect("space slot"), Slot::new(MAP_FRAME).expect("valid slot"));
+    if let Err(error) = caps::create_frame(memory, map_frame) {
+        println!("bench: cannot make a frame to map: {error:?}");
+        return 1;
+    }
+
     // The capability the transfer benchmark sends (the server deletes its copy each time).
     if let Err(error) = caps::copy(sink, spare) {
         println!("bench: cannot copy a capability to send: {error:?}");
@@ -101,14 +156,51 @@ fn main(_: u64) -> u32 {
                 let _ = ipc::call(echo, Message::short(1, &words[..4]).with_caps(&[spare]));
             }),
         ),
+        (
+            "map+unmap one page",
+            measure(overhead, || {
+                let _ = memory::map(space, map_frame, MAP_ADDR, READ_WRITE);
+                let _ = memory::unmap(map_frame);
+            }),
+        ),
+    ];
+    // Only now, so that the sink (which yields while the ring is empty) stays out of the way
+    // of the figures above.
+    let mut producer = match ring_common::produce(memory, ring_sink, RING_FIRST, RING_ADDR) {
+        Ok(producer) => producer,
+        Err(error) => {
+            println!("bench: cannot set up the ring: {error:?}");
+            return 1;
+        }
+    };
+    let rings = [
+        ring_throughput(&mut producer, ring_sink, 64, 1 << 20),
+        ring_throughput(&mut producer, ring_sink, 4096, 4 << 20),
     ];
     for endpoint in [echo, sink] {
         let _ = ipc::send(endpoint, Message::short(STOP, &[]));
     }
+    // An empty run first: the sink takes calls only between runs.
+    let _ = producer.send_with(&[], tryst::yield_now);
+    let _ = ipc::call(ring_sink, Message::short(STOP, &[]));
     println!("bench: {SAMPLES} samples each after {WARM_UP} warm-up, timer overhead {overhead} subtracted");
     println!("bench: {:<32} {:>8} {:>8} {:>8}", "operation", "min", "median", "p99");
     for (name, s) in &results {
         println!("bench: {:<32} {:>8} {:>8} {:>8}", name, s.min, s.median, s.p99);
+    }
+    println!("bench:");
+    println!("bench: {:<32} {:>8} {:>12} {:>12}", "ring throughput", "bytes", "instructions", "bytes/instr");
+    for ring in &rings {
+        let rate = ring.milli_bytes_per_instruction();
+        let name = if ring.message == 64 { "ring, 64 B messages" } else { "ring, 4 KiB messages" };
+        println!(
+            "bench: {:<32} {:>8} {:>12} {:>8}.{:03}",
+            name,
+            ring.bytes,
+            ring.instructions,
+            rate / 1000,
+            rate % 1000
+        );
     }
     let mut first = true;
     tryst::print!("json: {{\"samples\": {SAMPLES}, \"results\": [");
@@ -120,6 +212,19 @@ fn main(_: u64) -> u32 {
             s.min,
             s.median,
             s.p99
+        );
+    }
+    tryst::print!("], \"ring_throughput\": [");
+    for (n, ring) in rings.iter().enumerate() {
+        let comma = if n == 0 { "" } else { ", " };
+        let rate = ring.milli_bytes_per_instruction();
+        tryst::print!(
+            "{comma}{{\"message_bytes\": {}, \"bytes\": {}, \"instructions\": {}, \"bytes_per_instruction\": {}.{:03}}}",
+            ring.message,
+            ring.bytes,
+            ring.instructions,
+            rate / 1000,
+            rate % 1000
         );
     }
     println!("]}}");

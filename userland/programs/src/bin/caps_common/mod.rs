@@ -123,3 +123,19 @@ impl Checks {
         }
     }
 }
+
+/// A number that prints in hexadecimal, as `{:#x}`, in check lines (addresses, words).
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct Hex(pub u64);
+
+impl Debug for Hex {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(f, "{:#x}", self.0)
+    }
+}
+
+/// `mapping(frame)` with the address in hexadecimal: `Ok(Some(0x40000000))`, `Ok(None)`, or the
+/// error.
+pub fn mapping(frame: Slot) -> Result<Option<Hex>, Error> {
+    tryst::memory::mapping(frame).map(|vaddr| vaddr.map(Hex))
+}

@@ -1,0 +1,26 @@
+# The shared-page ring channel scenario (kernel/src/scenarios/ring.rs). Sourced by
+# kernel/qemu-tests.sh, which defines expect, reject, exited and awk_check.
+
+check_ring_channel_transfer() {
+    reject 'FAILED'
+    reject '^panic: '
+    exited ring_producer 0
+    exited ring_consumer 0
+    expect '^ring_consumer: messages that differ from the producer.s stream: 0$'
+    expect '^ring_consumer: the producer.s count, size and checksum match$'
+    expect '^ring_producer: the consumer confirms count, size and checksum$'
+    # Both sides saw the same count, size and checksum, the size is at least 1 MiB, and the
+    # messages outnumber the system calls (yields) made to wait for room or data.
+    awk_check '
+        /^ring_producer: sent / { sent = $3 " " $5 " " $8; bytes = $5; messages = $3 }
+        /^ring_consumer: received / { received = $3 " " $5 " " $8 }
+        /^ring_producer: waited for room / { waits += $5 }
+        /^ring_consumer: waited for data / { waits += $5 }
+        END {
+            if (sent == "" || sent != received) print "producer sent " sent ", consumer received " received
+            if (bytes + 0 < 1048576) print "only " bytes " bytes went through the ring"
+            if (waits * 4 > messages) print waits " waits for " messages " messages: not syscall-free"
+        }'
+}
+
+SCENARIOS+=(ring_channel_transfer)
