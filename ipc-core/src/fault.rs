@@ -1,6 +1,6 @@
 //! CPU faults as the semantics see them: what happened, where, and at which instruction.
 
-use crate::abi::FaultKind;
+use crate::abi::{fault_access, FaultKind, Message, MessageInfo, FAULT_LABEL};
 
 /// The kind of memory access that caused a page fault.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -32,6 +32,23 @@ pub struct Fault {
     pub ip: u64,
     /// For page faults: the faulting address and the access that faulted.
     pub page: Option<(u64, Access)>,
+}
+
+impl Fault {
+    /// The message the fault handler receives: label [`FAULT_LABEL`], words `[kind, address,
+    /// ip, access]` (see [`fault_access`]).
+    pub fn message(&self) -> Message {
+        let (address, access) = match self.page {
+            Some((address, Access::Read)) => (address, fault_access::READ),
+            Some((address, Access::Write)) => (address, fault_access::WRITE),
+            Some((address, Access::Execute)) => (address, fault_access::EXECUTE),
+            None => (0, fault_access::NONE),
+        };
+        Message {
+            info: MessageInfo::new(FAULT_LABEL, 4),
+            words: [self.kind.into(), address, self.ip, access],
+        }
+    }
 }
 
 impl core::fmt::Display for Fault {

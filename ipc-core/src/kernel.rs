@@ -14,7 +14,7 @@ use crate::machine::{Console, Machine};
 use crate::objects::{Endpoint, Memory, WaitLinks, MAX_ENDPOINTS, MAX_MEMORIES};
 use crate::pages::{AddressSpace, Frame, MAX_FRAMES, MAX_SPACES};
 use crate::sched::RunQueue;
-use crate::thread::{Name, Priority, Thread, ThreadId, ThreadState, ThreadTable};
+use crate::thread::{Name, Priority, Sender, Thread, ThreadId, ThreadState, ThreadTable};
 
 mod caps;
 mod ipc;
@@ -95,6 +95,8 @@ impl Kernel {
             cspace,
             space: None,
             reply_to: None,
+            fault_handler: None,
+            fault: None,
         };
         let Some(id) = self.threads.insert(thread) else {
             self.caps.destroy_space(cspace);
@@ -262,15 +264,51 @@ impl Kernel {
                 let result = self.unmap(machine, at(frame));
                 done(machine, result);
             }
+            Syscall::ThreadSetFaultHandler { thread, handler } => {
+                let result = match self.caps.get(at(thread)) {
+                    Ok(Capability { object: Object::Thread(target), rights, .. }) => {
+                        if !rights.contains(Rights::WRITE) {
+                            Err(Error::MissingRights)
+                        } else if let Some(t) = self.threads.get_mut(target) {
+                            t.fault_handler = handler;
+                            Ok(())
+                        } else {
+                            Err(Error::EmptySlot)
+                        }
+                    }
+                    Ok(_) => Err(Error::WrongType),
+                    Err(error) => Err(error),
+                };
+                done(machine, result);
+            }
         }
     }
 
-    /// The current thread took a CPU fault. With no fault handler to send it to (fault
-    /// endpoints come later), the thread is stopped and reported; everyone else goes on.
+    /// The current thread took a CPU fault. If its fault-handler slot holds an endpoint
+    /// capability with Write, the thread `call`s that endpoint with the fault as the message
+    /// (see [`Fault::message`]); the handler's reply resumes it at the faulting instruction,
+    /// with its registers as they were. Otherwise the thread is stopped and reported, and
+    /// everyone else goes on.
     pub fn fault<M: Machine>(&mut self, machine: &mut M, fault: Fault) {
         let Some(thread) = self.current else { return };
-        self.report(machine, thread, format_args!("stopped: {fault}"));
-        self.destroy(machine, thread);
+        let handler = self.threads.get(thread).and_then(|t| t.fault_handler);
+        let endpoint =
+            handler.and_then(|slot| self.slot_of(thread, slot)).and_then(|at| self.caps.get(at).ok());
+        match endpoint {
+            Some(cap @ Capability { object: Object::Endpoint(endpoint), .. })
+                if cap.rights.contains(Rights::WRITE) =>
+            {
+                if let Some(t) = self.threads.get_mut(thread) {
+                    t.fault = Some(fault);
+                }
+                let sender = Sender { badge: cap.badge, grant: false, call: Some(false) };
+                self.deliver(machine, thread, endpoint, sender, fault.message());
+            }
+            _ => {
+                self.report(machine, thread, format_args!("stopped: {fault}"));
+                self.destroy(machine, thread);
+            }
+        }
     }
 
     /// One timer tick: wakes sleepers whose time has come and charges the running thread.
@@ -345,7 +383,14 @@ impl Kernel {
     }
 
     /// A blocked thread becomes ready, with `result` as what its system call returns.
+    /// A thread stopped on a fault cannot take an error as a result: when its handler or the
+    /// handler's endpoint goes, it is stopped and reported as if it had no handler.
     fn wake<M: Machine>(&mut self, machine: &mut M, thread: ThreadId, result: Result<u64, Error>) {
+        if let (Some(fault), Err(_)) = (self.threads.get(thread).and_then(|t| t.fault), result) {
+            self.report(machine, thread, format_args!("stopped: {fault} (its fault handler is gone)"));
+            self.destroy(machine, thread);
+            return;
+        }
         machine.set_result(thread, result);
         self.make_ready(thread);
     }

@@ -1,7 +1,9 @@
 //! Threads: their kernel-visible state and where they are in their life.
 
+use crate::abi::Slot;
 use crate::arena::{Arena, Handle};
 use crate::cspace::CSpaceId;
+use crate::fault::Fault;
 use crate::objects::EndpointId;
 use crate::pages::SpaceId;
 
@@ -109,6 +111,11 @@ pub struct Thread {
     pub space: Option<SpaceId>,
     /// The caller it owes an answer, if any.
     pub reply_to: Option<ReplyRight>,
+    /// The slot of its own capability space whose endpoint its faults are sent to.
+    pub fault_handler: Option<Slot>,
+    /// The fault it is stopped on while its handler deals with it (it is then sending or
+    /// awaiting the reply that resumes it).
+    pub fault: Option<Fault>,
 }
 
 #[cfg(test)]

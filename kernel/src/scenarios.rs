@@ -163,10 +163,11 @@ pub const SCENARIOS: &[Scenario] = &[
     scenario(
         "bench",
         &[
-            launch_with("bench", 5, 0, &[full(0), full(1), full(2)]),
+            launch_with("bench", 5, 0, &[full(0), full(1), full(2), full(3)]),
             launch_with("bench_server", 6, 0, &[full(0)]),
             launch_with("bench_server", 6, 1, &[full(1)]),
             launch_with("bench_ring_sink", 5, 0, &[full(2)]),
+            launch_with("bench_fault_child", 4, 0, &[full(3)]),
         ],
     ),
 ];
@@ -182,6 +183,7 @@ impl Scenario {
 /// The scenario called `name`.
 pub fn find(name: &str) -> Option<&'static Scenario> {
     let all = SCENARIOS.iter().chain(ipc::SCENARIOS).chain(caps::SCENARIOS);
-    let all = all.chain(shm::SCENARIOS).chain(mem::SCENARIOS).chain(ring::SCENARIOS);
+    let all =
+        all.chain(shm::SCENARIOS).chain(mem::SCENARIOS).chain(mem::FAULT_SCENARIOS).chain(ring::SCENARIOS);
     all.into_iter().find(|scenario| scenario.name == name)
 }

@@ -107,6 +107,8 @@ numbered! {
         Map = 21,
         /// `unmap(frame)`: undo the mapping made through this Frame capability.
         Unmap = 22,
+        /// `thread_set_fault_handler(thread, slot)`: where the thread's faults are sent.
+        ThreadSetFaultHandler = 23,
     }
 }
 
@@ -186,6 +188,23 @@ numbered! {
     }
 }
 
+/// The label of the message a fault sends to the thread's fault handler (the largest label).
+pub const FAULT_LABEL: u64 = MAX_LABEL;
+
+/// What a fault message's words say: `[kind, address, ip, access]`. `kind` is the
+/// [`FaultKind`] (the x86 vector); for a page fault `address` is the faulting address and
+/// `access` one of these (for other faults both are 0).
+pub mod fault_access {
+    /// Not a page fault.
+    pub const NONE: u64 = 0;
+    /// A data read.
+    pub const READ: u64 = 1;
+    /// A data write.
+    pub const WRITE: u64 = 2;
+    /// An instruction fetch.
+    pub const EXECUTE: u64 = 3;
+}
+
 impl FaultKind {
     /// A short human-readable name, used in the kernel's fault reports.
     pub fn name(self) -> &'static str {
@@ -255,7 +274,13 @@ pub enum Syscall {
     Map { space: Slot, frame: Slot, vaddr: u64, rights: Rights },
     /// Undo the mapping made through the Frame capability in `frame`.
     Unmap { frame: Slot },
+    /// From now on the faults of the thread in `thread` go, as messages, to the endpoint in
+    /// slot `handler` of that thread's own capability space (`None`: no handler).
+    ThreadSetFaultHandler { thread: Slot, handler: Option<Slot> },
 }
+
+/// The `thread_set_fault_handler` argument that means "no handler".
+pub const NO_FAULT_HANDLER: u64 = u64::MAX;
 
 /// How a message is sent.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -438,6 +463,13 @@ impl Syscall {
                 Syscall::Map { space, frame, vaddr, rights }
             }
             SyscallNumber::Unmap => Syscall::Unmap { frame: Slot::new(args[0])? },
+            SyscallNumber::ThreadSetFaultHandler => Syscall::ThreadSetFaultHandler {
+                thread: Slot::new(args[0])?,
+                handler: match args[1] {
+                    NO_FAULT_HANDLER => None,
+                    slot => Some(Slot::new(slot)?),
+                },
+            },
         })
     }
 
@@ -535,6 +567,11 @@ impl Syscall {
                 args[0] = frame.into();
                 SyscallNumber::Unmap
             }
+            Syscall::ThreadSetFaultHandler { thread, handler } => {
+                args[0] = thread.into();
+                args[1] = handler.map_or(NO_FAULT_HANDLER, u64::from);
+                SyscallNumber::ThreadSetFaultHandler
+            }
         };
         (number.into(), args)
     }
@@ -588,6 +625,7 @@ mod tests {
             (SyscallNumber::ThreadDestroy, 20),
             (SyscallNumber::Map, 21),
             (SyscallNumber::Unmap, 22),
+            (SyscallNumber::ThreadSetFaultHandler, 23),
         ];
         assert_eq!(pinned.len(), SyscallNumber::ALL.len(), "a new syscall needs a pinned number");
         for &(call, number) in pinned {
@@ -703,6 +741,11 @@ mod tests {
                 rights: Rights::READ | Rights::EXECUTE,
             },
             Syscall::Unmap { frame: Slot::new(3).unwrap() },
+            Syscall::ThreadSetFaultHandler {
+                thread: Slot::new(127).unwrap(),
+                handler: Some(Slot::new(2).unwrap()),
+            },
+            Syscall::ThreadSetFaultHandler { thread: Slot::new(127).unwrap(), handler: None },
         ];
         for call in calls {
             let (number, args) = call.encode();
@@ -714,7 +757,8 @@ mod tests {
     fn decode_rejects_bad_arguments() {
         let decode =
             |number: SyscallNumber, a0: u64, a1: u64| Syscall::decode(number.into(), [a0, a1, 0, 0, 0, 0]);
-        assert_eq!(Syscall::decode(23, [0; 6]), Err(Error::UnknownSyscall));
+        assert_eq!(Syscall::decode(24, [0; 6]), Err(Error::UnknownSyscall));
+        assert_eq!(decode(SyscallNumber::ThreadSetFaultHandler, 127, 128), Err(Error::InvalidSlot));
         let map = |vaddr: u64, rights: Rights| {
             Syscall::decode(SyscallNumber::Map.into(), [126, 3, vaddr, rights.bits(), 0, 0])
         };

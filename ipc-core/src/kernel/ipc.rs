@@ -37,14 +37,27 @@ impl Kernel {
             call: (kind == SendKind::Call).then_some(cap.rights.contains(Rights::GRANT_REPLY)),
         };
         self.check_caps_to_send(machine, caller, message.info, sender.grant)?;
-        let receiver = self.endpoint_queue_head(endpoint, false);
-        if receiver.is_none() && kind == SendKind::NonBlocking {
+        if kind == SendKind::NonBlocking && self.endpoint_queue_head(endpoint, false).is_none() {
             return Err(Error::WouldBlock);
         }
         // Validated: from here on the call succeeds.
-        let Some(receiver) = receiver else {
+        self.deliver(machine, caller, endpoint, sender, message);
+        Ok(())
+    }
+
+    /// Hands `message` from `caller` to the first receiver waiting on `endpoint`, or queues
+    /// `caller` until one comes. For a call (or a fault), `caller` then awaits the reply.
+    pub(super) fn deliver<M: Machine>(
+        &mut self,
+        machine: &mut M,
+        caller: ThreadId,
+        endpoint: EndpointId,
+        sender: Sender,
+        message: Message,
+    ) {
+        let Some(receiver) = self.endpoint_queue_head(endpoint, false) else {
             self.enqueue(caller, endpoint, ThreadState::Sending { endpoint, sender });
-            return Ok(());
+            return;
         };
         self.dequeue(endpoint, receiver, false);
         self.transfer(machine, caller, receiver, sender, message);
@@ -52,7 +65,6 @@ impl Kernel {
             machine.set_result(caller, Ok(0));
         }
         self.make_ready(receiver);
-        Ok(())
     }
 
     /// `recv` and `nb_recv` on the endpoint capability at `slot`. Receiving ends any call this
@@ -146,6 +158,14 @@ impl Kernel {
         if !self.awaits_reply(right.caller) {
             return Err(Error::PeerGone);
         }
+        // A reply to a fault message carries nothing: the thread resumes where it faulted,
+        // with its registers untouched.
+        if let Some(faulted) = self.threads.get_mut(right.caller).filter(|t| t.fault.is_some()) {
+            faulted.fault = None;
+            self.make_ready(right.caller);
+            machine.set_result(replier, Ok(0));
+            return Ok(());
+        }
         let sender = Sender { badge: 0, grant: right.grant, call: None };
         self.transfer(machine, replier, right.caller, sender, message);
         self.make_ready(right.caller);
@@ -165,8 +185,12 @@ impl Kernel {
             return;
         };
         self.dequeue(endpoint, sender, true);
-        // The arguments were validated when the sender queued and have not changed since.
-        let message = Message::from_arguments(&machine.arguments(sender)).unwrap_or_default();
+        // The arguments were validated when the sender queued and have not changed since; a
+        // thread stopped on a fault sends the fault instead.
+        let message = match self.threads.get(sender).and_then(|t| t.fault) {
+            Some(fault) => fault.message(),
+            None => Message::from_arguments(&machine.arguments(sender)).unwrap_or_default(),
+        };
         self.transfer(machine, sender, receiver, how, message);
         if how.call.is_none() {
             self.wake(machine, sender, Ok(0));

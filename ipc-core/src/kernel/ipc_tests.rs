@@ -6,6 +6,7 @@ use crate::abi::{
     ENDPOINT_COST,
 };
 use crate::mock::Mock;
+use crate::thread::ThreadState;
 use crate::{Kernel, ThreadId};
 
 const MEMORY: u64 = BootInfo::MEMORY_SLOT;
@@ -243,4 +244,107 @@ fn a_server_that_exits_holding_a_reply_right_wakes_its_caller() {
     assert_eq!(m.results[&client.index()], Err(Error::PeerGone));
     runs(&mut k, client);
     k.check_invariants().unwrap();
+}
+
+// ---- Faults as messages to a fault handler ------------------------------------------------
+
+const THREAD: u64 = BootInfo::THREAD_SLOT;
+
+/// A page fault on a write at `address`, at instruction `ip`.
+fn write_fault(address: u64, ip: u64) -> crate::Fault {
+    crate::Fault { kind: crate::abi::FaultKind::PageFault, ip, page: Some((address, crate::Access::Write)) }
+}
+
+/// `faulter` names endpoint EP (badged 9, in slot 3) as its fault handler, through a Thread
+/// capability to itself.
+fn set_handler(k: &mut Kernel, m: &mut Mock, faulter: ThreadId) {
+    let at = |k: &Kernel, n| k.slot_of(faulter, slot(n)).unwrap();
+    k.give_thread_cap(faulter, at(k, THREAD)).unwrap();
+    k.mint(at(k, EP), at(k, 3), Some(Rights::WRITE), 9).unwrap();
+    let set = Syscall::ThreadSetFaultHandler { thread: slot(THREAD), handler: Some(slot(3)) };
+    m.call(k, set);
+    assert_eq!(m.results[&faulter.index()], Ok(0));
+}
+
+#[test]
+fn a_fault_goes_to_the_handler_and_its_reply_resumes_the_thread_untouched() {
+    let (mut k, mut m, t) = world(&[("handler", 5), ("faulter", 4)], 4096);
+    let (handler, faulter) = (t[0], t[1]);
+    runs(&mut k, handler);
+    m.call(&mut k, recv(EP));
+    runs(&mut k, faulter);
+    set_handler(&mut k, &mut m, faulter);
+    m.results.remove(&faulter.index());
+    k.fault(&mut m, write_fault(0x5000_0010, 0x40_1234));
+    let info = MessageInfo::new(crate::abi::FAULT_LABEL, 4).encode();
+    let words = [u64::from(crate::abi::FaultKind::PageFault), 0x5000_0010, 0x40_1234, 2];
+    assert_eq!(m.values[&handler.index()], [9, info, words[0], words[1], words[2], words[3]]);
+    assert_eq!(k.thread(faulter).unwrap().state, ThreadState::AwaitingReply);
+    k.check_invariants().unwrap();
+    runs(&mut k, handler);
+    m.call(&mut k, Syscall::Reply { message: msg(0, [0; 4]) });
+    assert_eq!(m.results[&handler.index()], Ok(0));
+    assert!(!m.results.contains_key(&faulter.index()), "the faulting thread's registers are untouched");
+    assert_eq!(k.thread(faulter).unwrap().state, ThreadState::Ready);
+    assert!(k.thread(faulter).unwrap().fault.is_none());
+    assert!(m.console.is_empty(), "nothing was reported");
+
+    // A second fault, while the handler sleeps, queues until the handler receives again.
+    runs(&mut k, handler);
+    m.call(&mut k, Syscall::Sleep { ticks: 1 });
+    runs(&mut k, faulter);
+    k.fault(&mut m, write_fault(0x6000_0000, 0x40_2000));
+    assert!(matches!(k.thread(faulter).unwrap().state, ThreadState::Sending { .. }));
+    k.tick(&mut m);
+    runs(&mut k, handler);
+    m.call(&mut k, recv(EP));
+    assert_eq!(m.values[&handler.index()][3], 0x6000_0000);
+    k.check_invariants().unwrap();
+}
+
+#[test]
+fn a_fault_without_a_usable_handler_stops_the_thread() {
+    let (mut k, mut m, t) = world(&[("a", 5), ("b", 5), ("c", 5)], 4096);
+    runs(&mut k, t[0]);
+    k.fault(&mut m, write_fault(0x10, 0x40_0000));
+    assert!(k.thread(t[0]).is_none(), "no handler: stopped");
+    assert!(m.console.contains("process 0 (a) stopped: page fault at 0x10 (write, ip 0x400000)"));
+    // A handler slot holding a capability that is not a Write endpoint capability counts as
+    // no handler.
+    runs(&mut k, t[1]);
+    let at = |k: &Kernel, n| k.slot_of(t[1], slot(n)).unwrap();
+    k.give_thread_cap(t[1], at(&k, THREAD)).unwrap();
+    k.mint(at(&k, EP), at(&k, 3), Some(Rights::READ), 0).unwrap();
+    m.call(&mut k, Syscall::ThreadSetFaultHandler { thread: slot(THREAD), handler: Some(slot(3)) });
+    k.fault(&mut m, write_fault(0x20, 0x40_0000));
+    assert!(k.thread(t[1]).is_none(), "a read-only endpoint capability is no handler");
+    // Setting a handler needs Write on the Thread capability.
+    runs(&mut k, t[2]);
+    let at = |k: &Kernel, n| k.slot_of(t[2], slot(n)).unwrap();
+    k.give_thread_cap(t[2], at(&k, 9)).unwrap();
+    k.mint(at(&k, 9), at(&k, THREAD), Some(Rights::READ), 0).unwrap();
+    m.call(&mut k, Syscall::ThreadSetFaultHandler { thread: slot(THREAD), handler: Some(slot(EP)) });
+    assert_eq!(m.results[&t[2].index()], Err(Error::MissingRights));
+    m.call(&mut k, Syscall::ThreadSetFaultHandler { thread: slot(EP), handler: None });
+    assert_eq!(m.results[&t[2].index()], Err(Error::WrongType));
+    k.check_invariants().unwrap();
+}
+
+#[test]
+fn a_thread_whose_handler_dies_mid_fault_is_stopped() {
+    let (mut k, mut m, t) = world(&[("handler", 5), ("faulter", 4)], 4096);
+    let (handler, faulter) = (t[0], t[1]);
+    runs(&mut k, handler);
+    m.call(&mut k, recv(EP));
+    runs(&mut k, faulter);
+    set_handler(&mut k, &mut m, faulter);
+    k.fault(&mut m, write_fault(0x7000, 0x40_0000));
+    runs(&mut k, handler);
+    m.call(&mut k, Syscall::Exit { status: 0 });
+    assert!(k.thread(faulter).is_none());
+    assert!(m.console.contains(
+        "(faulter) stopped: page fault at 0x7000 (write, ip 0x400000) (its fault handler is gone)"
+    ));
+    k.check_invariants().unwrap();
+    assert_eq!(k.stats().threads, 0);
 }

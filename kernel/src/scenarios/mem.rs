@@ -28,3 +28,22 @@ pub const SCENARIOS: &[Scenario] = &[
     ),
     scenario("map_kernel_range_refused", &[launch("mem_range", 5, CHECKER)]),
 ];
+
+/// Faults as messages to a user-space handler, and what happens without one.
+pub const FAULT_SCENARIOS: &[Scenario] = &[
+    scenario(
+        "fault_handler_maps_and_resumes",
+        &[
+            super::launch_with("fault_handler", 5, 0, &[super::full(0)]),
+            super::launch_with("fault_handler", 4, 1, &[super::full(0)]),
+        ],
+    ),
+    scenario(
+        "fault_without_handler_kills",
+        &[
+            launch("fault_nohandler", 5, 0),
+            super::launch_with("fault_nohandler", 5, 1, &[super::full(0)]),
+            launch("fault_nohandler", 3, 2),
+        ],
+    ),
+];

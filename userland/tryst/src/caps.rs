@@ -119,3 +119,11 @@ pub fn kernel_stats() -> KernelStats {
         frames: v[5],
     }
 }
+
+/// `thread_set_fault_handler`: from now on the faults of the thread `thread` names (needs
+/// Write) become messages to the endpoint in slot `handler` of *that thread's* capability
+/// space, looked up when the fault happens (`None`: no handler, a fault stops the thread).
+/// See [`crate::fault`] for the message and how to answer it.
+pub fn set_fault_handler(thread: Slot, handler: Option<Slot>) -> Result<(), Error> {
+    call(Syscall::ThreadSetFaultHandler { thread, handler }).map(drop)
+}

@@ -19,6 +19,7 @@
 #![warn(missing_docs)]
 
 pub mod caps;
+pub mod fault;
 pub mod ipc;
 pub mod memory;
 pub mod print;

@@ -58,6 +58,34 @@ const MAP_ADDR: u64 = 0x30_0000_0000;
 const RING_FIRST: u64 = 50;
 const RING_ADDR: u64 = 0x10_0000_0000;
 
+/// The Frame the fault benchmark maps wherever `bench_fault_child` faults, and where the
+/// child's address-space capability lands.
+const FAULT_FRAME: u64 = 42;
+const CHILD_SPACE: u64 = 43;
+/// The label of `bench_fault_child`'s results.
+const FAULT_RESULTS: u64 = 0xf417;
+
+/// Serves `bench_fault_child` on `endpoint` as its fault handler until it sends its
+/// figures: at each fault, moves the one Frame to the faulting page and resumes the child.
+fn fault_round_trip(endpoint: Slot, memory: Slot) -> Option<Summary> {
+    let (frame, child_space) = (Slot::new(FAULT_FRAME).ok()?, Slot::new(CHILD_SPACE).ok()?);
+    caps::create_frame(memory, frame).ok()?;
+    ipc::set_receive_slots(&[child_space]);
+    ipc::recv(endpoint).ok()?;
+    let (mut _badge, mut message) = ipc::reply_recv(endpoint, Message::short(0, &[])).ok()?;
+    loop {
+        if message.info.label == FAULT_RESULTS {
+            let _ = ipc::reply(Message::short(0, &[]));
+            let [min, median, p99, _] = message.words;
+            return Some(Summary { min, median, p99 });
+        }
+        let page = tryst::fault::FaultInfo::from_message(&message)?.page?.0 & !0xfff;
+        let _ = memory::unmap(frame);
+        memory::map(child_space, frame, page, READ_WRITE).ok()?;
+        (_badge, message) = ipc::reply_recv(endpoint, Message::short(0, &[])).ok()?;
+    }
+}
+
 /// One ring throughput figure.
 struct Throughput {
     message: usize,
@@ -94,6 +122,7 @@ fn main(_: u64) -> u32 {
     let echo = Slot::new(boot.endpoints[0]).expect("echo endpoint slot");
     let sink = Slot::new(boot.endpoints[1]).expect("sink endpoint slot");
     let ring_sink = Slot::new(boot.endpoints[2]).expect("ring sink endpoint slot");
+    let fault_endpoint = Slot::new(boot.endpoints[3]).expect("fault endpoint slot");
     let spare = Slot::new(SPARE).expect("valid slot");
     let memory = Slot::new(boot.memory_slot).expect("memory slot");
     let (space, map_frame) =
@@ -164,6 +193,11 @@ fn main(_: u64) -> u32 {
             }),
         ),
     ];
+    let Some(faults) = fault_round_trip(fault_endpoint, memory) else {
+        println!("bench: the fault benchmark failed");
+        return 1;
+    };
+    let fault = [("fault->handler->resume (+map)", faults)];
     // Only now, so that the sink (which yields while the ring is empty) stays out of the way
     // of the figures above.
     let mut producer = match ring_common::produce(memory, ring_sink, RING_FIRST, RING_ADDR) {
@@ -185,7 +219,7 @@ fn main(_: u64) -> u32 {
     let _ = ipc::call(ring_sink, Message::short(STOP, &[]));
     println!("bench: {SAMPLES} samples each after {WARM_UP} warm-up, timer overhead {overhead} subtracted");
     println!("bench: {:<32} {:>8} {:>8} {:>8}", "operation", "min", "median", "p99");
-    for (name, s) in &results {
+    for (name, s) in results.iter().chain(&fault) {
         println!("bench: {:<32} {:>8} {:>8} {:>8}", name, s.min, s.median, s.p99);
     }
     println!("bench:");
@@ -204,7 +238,7 @@ fn main(_: u64) -> u32 {
     }
     let mut first = true;
     tryst::print!("json: {{\"samples\": {SAMPLES}, \"results\": [");
-    for (name, s) in &results {
+    for (name, s) in results.iter().chain(&fault) {
         let comma = if first { "" } else { ", " };
         first = false;
         tryst::print!(
