@@ -57,6 +57,10 @@ pub struct Kernel {
     spaces: Arena<AddressSpace, MAX_SPACES>,
     /// Links of the endpoint queues.
     waiting: WaitLinks,
+    /// Threads stopped on a fault whose handler went away during this entry: stopped and
+    /// reported at its end, one after another, never by recursion (each may orphan more).
+    orphans: [Option<(ThreadId, Fault)>; crate::thread::MAX_THREADS],
+    orphan_count: usize,
 }
 
 impl Default for Kernel {
@@ -79,6 +83,8 @@ impl Kernel {
             frames: Arena::new(),
             spaces: Arena::new(),
             waiting: WaitLinks::new(),
+            orphans: [None; crate::thread::MAX_THREADS],
+            orphan_count: 0,
         }
     }
 
@@ -149,6 +155,12 @@ impl Kernel {
     /// Handles a system call by the current thread. Decodes, validates, and only then acts:
     /// a call that fails changes nothing but the caller's status slot.
     pub fn syscall<M: Machine>(&mut self, machine: &mut M, number: u64, args: [u64; 6]) {
+        self.dispatch(machine, number, args);
+        self.stop_orphans(machine);
+    }
+
+    /// The body of [`Kernel::syscall`]: one arm per system call.
+    fn dispatch<M: Machine>(&mut self, machine: &mut M, number: u64, args: [u64; 6]) {
         let Some(caller) = self.current else { return };
         let call = match Syscall::decode(number, args) {
             Ok(call) => call,
@@ -309,6 +321,17 @@ impl Kernel {
                 self.destroy(machine, thread);
             }
         }
+        self.stop_orphans(machine);
+    }
+
+    /// Stops the threads orphaned during this entry (see `orphans`).
+    fn stop_orphans<M: Machine>(&mut self, machine: &mut M) {
+        while self.orphan_count > 0 {
+            self.orphan_count -= 1;
+            let Some((thread, fault)) = self.orphans[self.orphan_count].take() else { continue };
+            self.report(machine, thread, format_args!("stopped: {fault} (its fault handler is gone)"));
+            self.destroy(machine, thread);
+        }
     }
 
     /// One timer tick: wakes sleepers whose time has come and charges the running thread.
@@ -334,6 +357,7 @@ impl Kernel {
                 self.give_up_cpu(current, false);
             }
         }
+        self.stop_orphans(machine);
     }
 
     /// Chooses the thread to run: the current one, unless a strictly more urgent one is ready
@@ -387,8 +411,15 @@ impl Kernel {
     /// handler's endpoint goes, it is stopped and reported as if it had no handler.
     fn wake<M: Machine>(&mut self, machine: &mut M, thread: ThreadId, result: Result<u64, Error>) {
         if let (Some(fault), Err(_)) = (self.threads.get(thread).and_then(|t| t.fault), result) {
-            self.report(machine, thread, format_args!("stopped: {fault} (its fault handler is gone)"));
-            self.destroy(machine, thread);
+            // It waits, answered by no one, until the end of this entry stops it.
+            if let Some(t) = self.threads.get_mut(thread) {
+                t.fault = None;
+                t.state = ThreadState::AwaitingReply;
+            }
+            if let Some(slot) = self.orphans.get_mut(self.orphan_count) {
+                *slot = Some((thread, fault));
+                self.orphan_count += 1;
+            }
             return;
         }
         machine.set_result(thread, result);

@@ -348,3 +348,35 @@ fn a_thread_whose_handler_dies_mid_fault_is_stopped() {
     k.check_invariants().unwrap();
     assert_eq!(k.stats().threads, 0);
 }
+
+#[test]
+fn a_chain_of_orphaned_faulting_threads_is_stopped_one_after_another() {
+    // b handles a's fault and faults itself while it holds a's reply right; c handles b's.
+    let (mut k, mut m, t) = world(&[("c", 5), ("b", 4), ("a", 3)], 4096);
+    let (c, b, a) = (t[0], t[1], t[2]);
+    runs(&mut k, c);
+    m.call(&mut k, Syscall::Sleep { ticks: 1 });
+    runs(&mut k, b);
+    set_handler(&mut k, &mut m, b);
+    m.call(&mut k, recv(EP));
+    runs(&mut k, a);
+    set_handler(&mut k, &mut m, a);
+    k.fault(&mut m, write_fault(0xa000, 0x40_0000));
+    runs(&mut k, b);
+    assert_eq!(m.values[&b.index()][3], 0xa000, "b received a's fault");
+    k.fault(&mut m, write_fault(0xb000, 0x40_0000));
+    k.tick(&mut m);
+    runs(&mut k, c);
+    m.call(&mut k, recv(EP));
+    assert_eq!(m.values[&c.index()][3], 0xb000, "c received b's fault");
+    // c ends without answering: b is orphaned, and stopping b orphans a.
+    m.call(&mut k, Syscall::Exit { status: 0 });
+    assert!(k.thread(b).is_none() && k.thread(a).is_none());
+    let b_line =
+        m.console.find("(b) stopped: page fault at 0xb000 (write, ip 0x400000) (its fault handler is gone)");
+    let a_line =
+        m.console.find("(a) stopped: page fault at 0xa000 (write, ip 0x400000) (its fault handler is gone)");
+    assert!(b_line.is_some() && a_line.is_some() && b_line < a_line, "{}", m.console);
+    k.check_invariants().unwrap();
+    assert_eq!(k.stats().threads, 0);
+}
