@@ -251,10 +251,8 @@ impl Kernel {
                 let counts = [s.threads, s.endpoints, s.memories, s.capabilities, s.cspaces, s.frames];
                 machine.set_values(caller, counts);
             }
-            Syscall::ThreadDestroy { thread } => match self.caps.get(at(thread)) {
-                Ok(Capability { object: Object::Thread(target), rights, .. })
-                    if rights.contains(Rights::WRITE) =>
-                {
+            Syscall::ThreadDestroy { thread } => match self.thread_with(at(thread), Rights::WRITE) {
+                Ok(target) => {
                     if target != caller {
                         machine.set_result(caller, Ok(0));
                     }
@@ -262,10 +260,6 @@ impl Kernel {
                     self.report(machine, target, format_args!("destroyed by process {by}"));
                     self.destroy(machine, target);
                 }
-                Ok(Capability { object: Object::Thread(_), .. }) => {
-                    machine.set_result(caller, Err(Error::MissingRights))
-                }
-                Ok(_) => machine.set_result(caller, Err(Error::WrongType)),
                 Err(error) => machine.set_result(caller, Err(error)),
             },
             Syscall::Map { space, frame, vaddr, rights } => {
@@ -277,20 +271,11 @@ impl Kernel {
                 done(machine, result);
             }
             Syscall::ThreadSetFaultHandler { thread, handler } => {
-                let result = match self.caps.get(at(thread)) {
-                    Ok(Capability { object: Object::Thread(target), rights, .. }) => {
-                        if !rights.contains(Rights::WRITE) {
-                            Err(Error::MissingRights)
-                        } else if let Some(t) = self.threads.get_mut(target) {
-                            t.fault_handler = handler;
-                            Ok(())
-                        } else {
-                            Err(Error::EmptySlot)
-                        }
+                let result = self.thread_with(at(thread), Rights::WRITE).map(|target| {
+                    if let Some(t) = self.threads.get_mut(target) {
+                        t.fault_handler = handler;
                     }
-                    Ok(_) => Err(Error::WrongType),
-                    Err(error) => Err(error),
-                };
+                });
                 done(machine, result);
             }
         }
@@ -322,6 +307,18 @@ impl Kernel {
             }
         }
         self.stop_orphans(machine);
+    }
+
+    /// The thread the capability at `slot` names, if it has `rights` (a capability only names
+    /// a live thread: they are deleted when it ends).
+    fn thread_with(&self, slot: SlotRef, rights: Rights) -> Result<ThreadId, Error> {
+        match self.caps.get(slot)? {
+            Capability { object: Object::Thread(thread), rights: has, .. } if has.contains(rights) => {
+                Ok(thread)
+            }
+            Capability { object: Object::Thread(_), .. } => Err(Error::MissingRights),
+            _ => Err(Error::WrongType),
+        }
     }
 
     /// Stops the threads orphaned during this entry (see `orphans`).

@@ -72,7 +72,7 @@ impl AddressSpace {
         if !vaddr.is_multiple_of(FRAME_SIZE) || vaddr >= USER_END {
             return Err(Error::BadAddress);
         }
-        let index = |level: u32| ((vaddr >> (12 + 9 * level)) & 511) as usize;
+        let index = |level| table_index(vaddr, level);
         // First look: which tables are missing, and is the page free?
         let mut table = self.pml4;
         let mut missing = 0;
@@ -141,7 +141,7 @@ impl AddressSpace {
         let mut table = self.pml4;
         for level in (1..=3).rev() {
             // SAFETY: a page table of this address space, read through the direct map.
-            let entry = &unsafe { table_at(table) }[((vaddr >> (12 + 9 * level)) & 511) as usize];
+            let entry = &unsafe { table_at(table) }[table_index(vaddr, level)];
             if !entry.flags().contains(PageTableFlags::PRESENT) {
                 return;
             }
@@ -149,7 +149,7 @@ impl AddressSpace {
         }
         // SAFETY: the last-level table of this address space; nothing else references it.
         let last = unsafe { table_at(table) };
-        last[((vaddr >> 12) & 511) as usize].set_unused();
+        last[table_index(vaddr, 0)].set_unused();
         if self.is_active() {
             x86_64::instructions::tlb::flush(VirtAddr::new(vaddr));
         }
@@ -307,6 +307,11 @@ impl AddressSpace {
         }
         free_user_tables(self.pml4, 4, frames);
     }
+}
+
+/// The entry for `vaddr` in a page table of `level` (0: the last level, 3: the PML4).
+fn table_index(vaddr: u64, level: u32) -> usize {
+    ((vaddr >> (12 + 9 * level)) & 511) as usize
 }
 
 /// The page table at physical `table`.

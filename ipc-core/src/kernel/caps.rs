@@ -70,8 +70,7 @@ impl Kernel {
             let _ = self.delete(machine, derived);
         }
         if let Ok(Capability { object: Object::Frame(_), mapping: Some(mapping), .. }) = self.caps.get(at) {
-            self.remove_mapping(machine, mapping);
-            self.caps.set_mapping(at, None);
+            self.undo_mapping(machine, at, mapping);
         }
         Ok(())
     }
@@ -294,15 +293,28 @@ impl Kernel {
     /// Thread `thread` is going away: deletes every capability in its space, and every
     /// capability anywhere that names the space or the thread, then the space itself.
     pub(super) fn delete_space<M: Machine>(&mut self, machine: &mut M, thread: ThreadId, cspace: CSpaceId) {
-        let names_it =
-            |c: Capability| c.object == Object::CSpace(cspace) || c.object == Object::Thread(thread);
         loop {
-            let own = self.caps.occupied(cspace).next().map(|(slot, _)| SlotRef { cspace, slot });
-            let naming = || self.caps.all().find(|&(_, c)| names_it(c)).map(|(at, _)| at);
-            let Some(at) = own.or_else(naming) else { break };
+            let Some((slot, _)) = self.caps.occupied(cspace).next() else { break };
+            let _ = self.delete(machine, SlotRef { cspace, slot });
+        }
+        self.delete_all_naming(machine, |object| {
+            object == Object::CSpace(cspace) || object == Object::Thread(thread)
+        });
+        self.caps.destroy_space(cspace);
+    }
+
+    /// Deletes every capability, in any space, whose object `names_it` picks.
+    pub(super) fn delete_all_naming<M: Machine>(
+        &mut self,
+        machine: &mut M,
+        names_it: impl Fn(Object) -> bool,
+    ) {
+        loop {
+            let Some(at) = self.caps.all().find(|&(_, c)| names_it(c.object)).map(|(at, _)| at) else {
+                break;
+            };
             let _ = self.delete(machine, at);
         }
-        self.caps.destroy_space(cspace);
     }
 
     /// Puts a Thread capability to `thread`, with every right, in the empty slot `at`.

@@ -62,9 +62,14 @@ impl Kernel {
         let cap = self.caps.get(frame)?;
         let Object::Frame(_) = cap.object else { return Err(Error::WrongType) };
         let mapping = cap.mapping.ok_or(Error::NotMapped)?;
-        self.remove_mapping(machine, mapping);
-        self.caps.set_mapping(frame, None);
+        self.undo_mapping(machine, frame, mapping);
         Ok(())
+    }
+
+    /// Undoes `mapping`, made through the Frame capability at `at`, which stays.
+    pub(super) fn undo_mapping<M: Machine>(&mut self, machine: &mut M, at: SlotRef, mapping: Mapping) {
+        self.remove_mapping(machine, mapping);
+        self.caps.set_mapping(at, None);
     }
 
     /// Takes a mapping out of its address space's page tables.
@@ -108,11 +113,7 @@ impl Kernel {
             return;
         }
         // While `threads` is still 1, deleting these cannot destroy the space underneath us.
-        let names_it = |c: &Capability| c.object == Object::AddressSpace(id);
-        loop {
-            let Some(at) = self.caps.all().find(|(_, c)| names_it(c)).map(|(at, _)| at) else { break };
-            let _ = self.delete(machine, at);
-        }
+        self.delete_all_naming(machine, |object| object == Object::AddressSpace(id));
         self.destroy_address_space(machine, id);
     }
 

@@ -72,7 +72,7 @@ fn fault_round_trip(endpoint: Slot, memory: Slot) -> Option<Summary> {
     caps::create_frame(memory, frame).ok()?;
     ipc::set_receive_slots(&[child_space]);
     ipc::recv(endpoint).ok()?;
-    let (mut _badge, mut message) = ipc::reply_recv(endpoint, Message::short(0, &[])).ok()?;
+    let (_, mut message) = ipc::reply_recv(endpoint, Message::short(0, &[])).ok()?;
     loop {
         if message.info.label == FAULT_RESULTS {
             let _ = ipc::reply(Message::short(0, &[]));
@@ -82,7 +82,7 @@ fn fault_round_trip(endpoint: Slot, memory: Slot) -> Option<Summary> {
         let page = tryst::fault::FaultInfo::from_message(&message)?.page?.0 & !0xfff;
         let _ = memory::unmap(frame);
         memory::map(child_space, frame, page, READ_WRITE).ok()?;
-        (_badge, message) = ipc::reply_recv(endpoint, Message::short(0, &[])).ok()?;
+        message = ipc::reply_recv(endpoint, Message::short(0, &[])).ok()?.1;
     }
 }
 
