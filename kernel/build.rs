@@ -21,7 +21,7 @@ fn main() {
         .filter_map(|entry| entry.ok()?.file_name().to_str()?.strip_suffix(".rs").map(String::from))
         .collect();
     names.sort();
-    let mut table = String::from("const PROGRAMS: &[(&str, &[u8])] = &[\n");
+    let mut table = String::from("pub const PROGRAMS: &[(&str, &[u8])] = &[\n");
     for name in &names {
         writeln!(table, "    ({name:?}, include_bytes!({:?})),", format!("{user_bins}/{name}")).unwrap();
     }

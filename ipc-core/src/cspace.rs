@@ -15,7 +15,7 @@ use crate::objects::{EndpointId, MemoryId};
 use crate::pages::{FrameId, Mapping, SpaceId};
 use crate::thread::ThreadId;
 
-/// How many capability spaces can exist at once (one per process for now).
+/// How many capability spaces can exist at once.
 pub const MAX_CSPACES: usize = 64;
 const SLOTS: usize = CSPACE_SLOTS as usize;
 
@@ -101,10 +101,18 @@ impl Entry {
     const EMPTY: Entry = Entry { cap: None, prev: None, next: None, depth: 0 };
 }
 
-/// One process's table of capability slots.
+/// A table of capability slots. It lives while threads use it or capabilities outside it
+/// name it: it goes at once with its last thread (and every capability to it with it), and a
+/// space no thread ever used goes when only its own slots still name it.
 #[derive(Clone)]
 pub struct CSpace {
     entries: [Entry; SLOTS],
+    /// Capabilities that name it, its own slots included.
+    pub caps: u32,
+    /// Threads that use it.
+    pub threads: u32,
+    /// Who pays for it ([`crate::abi::CSPACE_COST`]); `None` for a boot thread's.
+    pub memory: Option<MemoryId>,
 }
 
 /// Every capability space, and the derivation lists running through them.
@@ -127,9 +135,25 @@ impl Capabilities {
         Capabilities { spaces: Arena::new(), count: 0 }
     }
 
-    /// Makes an empty capability space; `None` when the table is full.
-    pub fn create_space(&mut self) -> Option<CSpaceId> {
-        self.spaces.insert(CSpace { entries: [Entry::EMPTY; SLOTS] })
+    /// Makes an empty capability space, nothing naming or using it yet; `None` when the
+    /// table is full.
+    pub fn create_space(&mut self, memory: Option<MemoryId>) -> Option<CSpaceId> {
+        self.spaces.insert(CSpace { entries: [Entry::EMPTY; SLOTS], caps: 0, threads: 0, memory })
+    }
+
+    /// Capability space `id`'s bookkeeping.
+    pub fn space(&self, id: CSpaceId) -> Option<&CSpace> {
+        self.spaces.get(id)
+    }
+
+    /// Capability space `id`'s bookkeeping, for changing.
+    pub fn space_mut(&mut self, id: CSpaceId) -> Option<&mut CSpace> {
+        self.spaces.get_mut(id)
+    }
+
+    /// How many of capability space `id`'s own slots name it.
+    pub fn self_references(&self, id: CSpaceId) -> u32 {
+        self.occupied(id).filter(|(_, cap)| cap.object == Object::CSpace(id)).count() as u32
     }
 
     /// Removes a capability space, which must be empty (delete its capabilities first).
@@ -146,6 +170,11 @@ impl Capabilities {
     /// How many capability spaces exist.
     pub fn space_count(&self) -> usize {
         self.spaces.len()
+    }
+
+    /// Every capability space, with its bookkeeping.
+    pub fn spaces(&self) -> impl Iterator<Item = (CSpaceId, &CSpace)> + '_ {
+        self.spaces.iter()
     }
 
     /// The capability at `at`; `EmptySlot` when there is none (or the space is gone).

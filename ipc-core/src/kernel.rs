@@ -2,23 +2,26 @@
 //! that runs to completion, and [`Kernel::schedule`] then names the thread to resume.
 //!
 //! [`Kernel::syscall`] dispatches each system call to the one method that holds its whole
-//! behaviour: IPC in `kernel/ipc.rs`, capabilities and objects in `kernel/caps.rs`.
+//! behaviour: IPC in `kernel/ipc.rs`, capabilities and objects in `kernel/caps.rs`, frames
+//! and address spaces in `kernel/pages.rs`, threads and capability spaces in
+//! `kernel/threads.rs`.
 
 use core::fmt::Write;
 
-use crate::abi::{BootInfo, Error, Rights, Slot, Syscall, DEBUG_WRITE_MAX};
+use crate::abi::{BootInfo, Error, Rights, Slot, SlotPath, Syscall, DEBUG_WRITE_MAX};
 use crate::arena::Arena;
-use crate::cspace::{Capabilities, Capability, Object, SlotRef};
+use crate::cspace::{CSpaceId, Capabilities, Capability, Object, SlotRef, MAX_CSPACES};
 use crate::fault::Fault;
 use crate::machine::{Console, Machine};
 use crate::objects::{Endpoint, Memory, WaitLinks, MAX_ENDPOINTS, MAX_MEMORIES};
 use crate::pages::{AddressSpace, Frame, MAX_FRAMES, MAX_SPACES};
 use crate::sched::RunQueue;
-use crate::thread::{Name, Priority, Sender, Thread, ThreadId, ThreadState, ThreadTable};
+use crate::thread::{Priority, Sender, Thread, ThreadId, ThreadState, ThreadTable};
 
 mod caps;
 mod ipc;
 mod pages;
+mod threads;
 
 /// Timer ticks a thread runs before equal-priority threads get their turn.
 pub const TIME_SLICE_TICKS: u32 = 2;
@@ -57,10 +60,23 @@ pub struct Kernel {
     spaces: Arena<AddressSpace, MAX_SPACES>,
     /// Links of the endpoint queues.
     waiting: WaitLinks,
-    /// Threads stopped on a fault whose handler went away during this entry: stopped and
-    /// reported at its end, one after another, never by recursion (each may orphan more).
-    orphans: [Option<(ThreadId, Fault)>; crate::thread::MAX_THREADS],
-    orphan_count: usize,
+    /// Threads to end when this entry has done its work (see [`Ending`]): one after another,
+    /// never by recursion, since ending one may doom more.
+    ending: [Option<(ThreadId, Ending)>; crate::thread::MAX_THREADS],
+    ending_count: usize,
+    /// Capability spaces no thread uses and nothing outside names: destroyed at the end of
+    /// the entry, for the same reason.
+    doomed_cspaces: [Option<CSpaceId>; MAX_CSPACES],
+    doomed_count: usize,
+}
+
+/// Why a thread ends at the end of an entry.
+#[derive(Clone, Copy, Debug)]
+enum Ending {
+    /// It is stopped on `Fault` and its fault handler went away.
+    Orphaned(Fault),
+    /// It is not running (never started, or suspended) and its last capability went.
+    Unreachable,
 }
 
 impl Default for Kernel {
@@ -83,8 +99,10 @@ impl Kernel {
             frames: Arena::new(),
             spaces: Arena::new(),
             waiting: WaitLinks::new(),
-            orphans: [None; crate::thread::MAX_THREADS],
-            orphan_count: 0,
+            ending: [None; crate::thread::MAX_THREADS],
+            ending_count: 0,
+            doomed_cspaces: [None; MAX_CSPACES],
+            doomed_count: 0,
         }
     }
 
@@ -92,24 +110,19 @@ impl Kernel {
     /// slot [`BootInfo::CSPACE_SLOT`]. The caller sets up its address space and registers under
     /// [`ThreadId::index`] before the thread is first scheduled.
     pub fn spawn(&mut self, name: &str, priority: Priority) -> Result<ThreadId, SpawnError> {
-        let cspace = self.caps.create_space().ok_or(SpawnError::TooManyThreads)?;
-        let thread = Thread {
-            name: Name::new(name),
-            priority,
-            slice_left: TIME_SLICE_TICKS,
-            state: ThreadState::Ready,
-            cspace,
-            space: None,
-            reply_to: None,
-            fault_handler: None,
-            fault: None,
-        };
+        let cspace = self.caps.create_space(None).ok_or(SpawnError::TooManyThreads)?;
+        let mut thread = Thread::new(name, None);
+        (thread.priority, thread.state, thread.cspace, thread.started) =
+            (priority, ThreadState::Ready, Some(cspace), true);
         let Some(id) = self.threads.insert(thread) else {
             self.caps.destroy_space(cspace);
             return Err(SpawnError::TooManyThreads);
         };
         let slot = Slot::new(BootInfo::CSPACE_SLOT).expect("slot 0 exists");
         self.caps.insert_original(SlotRef { cspace, slot }, Capability::original(Object::CSpace(cspace)));
+        if let Some(space) = self.caps.space_mut(cspace) {
+            (space.caps, space.threads) = (1, 1);
+        }
         self.ready.push_back(id.raw_index(), priority);
         Ok(id)
     }
@@ -149,14 +162,27 @@ impl Kernel {
 
     /// Where `thread`'s slot `slot` is; `None` when the thread is gone.
     pub fn slot_of(&self, thread: ThreadId, slot: Slot) -> Option<SlotRef> {
-        Some(SlotRef { cspace: self.threads.get(thread)?.cspace, slot })
+        Some(SlotRef { cspace: self.threads.get(thread)?.cspace?, slot })
+    }
+
+    /// Where `path`, given by a thread whose own capability space is `own`, leads: a slot of
+    /// `own`, or of the space a CSpace capability with Write in `own` names.
+    fn resolve(&self, own: CSpaceId, path: SlotPath) -> Result<SlotRef, Error> {
+        let Some(through) = path.cspace else { return Ok(SlotRef { cspace: own, slot: path.slot }) };
+        match self.caps.get(SlotRef { cspace: own, slot: through })? {
+            Capability { object: Object::CSpace(cspace), rights, .. } if rights.contains(Rights::WRITE) => {
+                Ok(SlotRef { cspace, slot: path.slot })
+            }
+            Capability { object: Object::CSpace(_), .. } => Err(Error::MissingRights),
+            _ => Err(Error::WrongType),
+        }
     }
 
     /// Handles a system call by the current thread. Decodes, validates, and only then acts:
     /// a call that fails changes nothing but the caller's status slot.
     pub fn syscall<M: Machine>(&mut self, machine: &mut M, number: u64, args: [u64; 6]) {
         self.dispatch(machine, number, args);
-        self.stop_orphans(machine);
+        self.settle(machine);
     }
 
     /// The body of [`Kernel::syscall`]: one arm per system call.
@@ -166,8 +192,8 @@ impl Kernel {
             Ok(call) => call,
             Err(error) => return machine.set_result(caller, Err(error)),
         };
-        // `current` always names a live thread.
-        let Some(cspace) = self.threads.get(caller).map(|t| t.cspace) else { return };
+        // `current` always names a live, configured thread.
+        let Some(cspace) = self.threads.get(caller).and_then(|t| t.cspace) else { return };
         let at = |slot: Slot| SlotRef { cspace, slot };
         let done =
             |machine: &mut M, result: Result<(), Error>| machine.set_result(caller, result.map(|()| 0));
@@ -215,22 +241,24 @@ impl Kernel {
                 }
             }
             Syscall::CapMint { source, dest, rights, badge } => {
-                let result = self.mint(at(source), at(dest), rights, badge);
+                let paths = self.resolve(cspace, source).and_then(|s| Ok((s, self.resolve(cspace, dest)?)));
+                let result = paths.and_then(|(source, dest)| self.mint(source, dest, rights, badge));
                 done(machine, result);
             }
             Syscall::CapMove { source, dest } => {
-                let result = self.move_cap(at(source), at(dest));
+                let paths = self.resolve(cspace, source).and_then(|s| Ok((s, self.resolve(cspace, dest)?)));
+                let result = paths.and_then(|(source, dest)| self.move_cap(source, dest));
                 done(machine, result);
             }
             Syscall::CapDelete { slot } => {
-                let result = self.delete(machine, at(slot));
+                let result = self.resolve(cspace, slot).and_then(|at| self.delete_cap(machine, at));
                 done(machine, result);
             }
             Syscall::CapRevoke { slot } => {
-                let result = self.revoke(machine, at(slot));
+                let result = self.resolve(cspace, slot).and_then(|at| self.revoke(machine, at));
                 done(machine, result);
             }
-            Syscall::CapIdentify { slot } => match self.caps.get(at(slot)) {
+            Syscall::CapIdentify { slot } => match self.resolve(cspace, slot).and_then(|at| self.caps.get(at)) {
                 Ok(cap) => {
                     let kind = u64::from(cap.object.kind());
                     let (mapped, vaddr) = cap.mapping.map_or((0, 0), |m| (1, m.vaddr));
@@ -239,7 +267,9 @@ impl Kernel {
                 Err(error) => machine.set_result(caller, Err(error)),
             },
             Syscall::Create { memory, kind, dest, budget } => {
-                let result = self.create(machine, at(memory), kind, at(dest), budget);
+                let result = self
+                    .resolve(cspace, dest)
+                    .and_then(|dest| self.create(machine, at(memory), kind, dest, budget));
                 done(machine, result);
             }
             Syscall::MemoryInfo { memory } => match self.memory_info(at(memory)) {
@@ -278,6 +308,36 @@ impl Kernel {
                 });
                 done(machine, result);
             }
+            Syscall::ThreadConfigure { thread, cspace: space_of_caps, space, ipc_buffer, priority } => {
+                let result = self.configure(
+                    machine,
+                    caller,
+                    at(thread),
+                    [at(space_of_caps), at(space), at(ipc_buffer)],
+                    priority,
+                );
+                done(machine, result);
+            }
+            Syscall::ThreadStart { thread, ip, sp, argument } => {
+                let result = self.start(machine, at(thread), ip, sp, argument);
+                done(machine, result);
+            }
+            Syscall::ThreadSuspend { thread } => {
+                // Set first: a thread suspending itself keeps it for when it is resumed.
+                let target = self.thread_with(at(thread), Rights::WRITE);
+                done(machine, target.map(|_| ()));
+                if let Ok(target) = target {
+                    self.suspend(target);
+                }
+            }
+            Syscall::ThreadResume { thread } => {
+                let result = self.thread_with(at(thread), Rights::WRITE).map(|target| self.resume(target));
+                done(machine, result);
+            }
+            Syscall::ThreadSetName { thread, name } => {
+                let result = self.set_name(machine, caller, at(thread), name);
+                done(machine, result);
+            }
         }
     }
 
@@ -306,7 +366,7 @@ impl Kernel {
                 self.destroy(machine, thread);
             }
         }
-        self.stop_orphans(machine);
+        self.settle(machine);
     }
 
     /// The thread the capability at `slot` names, if it has `rights` (a capability only names
@@ -321,13 +381,43 @@ impl Kernel {
         }
     }
 
-    /// Stops the threads orphaned during this entry (see `orphans`).
-    fn stop_orphans<M: Machine>(&mut self, machine: &mut M) {
-        while self.orphan_count > 0 {
-            self.orphan_count -= 1;
-            let Some((thread, fault)) = self.orphans[self.orphan_count].take() else { continue };
-            self.report(machine, thread, format_args!("stopped: {fault} (its fault handler is gone)"));
-            self.destroy(machine, thread);
+    /// Finishes an entry: ends the threads and destroys the capability spaces it doomed,
+    /// until ending them dooms no more.
+    fn settle<M: Machine>(&mut self, machine: &mut M) {
+        loop {
+            if self.ending_count > 0 {
+                self.ending_count -= 1;
+                let Some((thread, why)) = self.ending[self.ending_count].take() else { continue };
+                match why {
+                    Ending::Orphaned(fault) => {
+                        let why = format_args!("stopped: {fault} (its fault handler is gone)");
+                        self.report(machine, thread, why);
+                    }
+                    Ending::Unreachable if self.threads.get(thread).is_some_and(|t| t.started) => {
+                        self.report(machine, thread, format_args!("destroyed: no capability to it is left"));
+                    }
+                    Ending::Unreachable => {}
+                }
+                self.destroy(machine, thread);
+            } else if self.doomed_count > 0 {
+                self.doomed_count -= 1;
+                if let Some(cspace) = self.doomed_cspaces[self.doomed_count].take() {
+                    if self.cspace_is_unreachable(cspace) {
+                        self.destroy_cspace(machine, cspace);
+                    }
+                }
+            } else {
+                return;
+            }
+        }
+    }
+
+    /// Ends `thread` when this entry has done its work.
+    fn end_later(&mut self, thread: ThreadId, why: Ending) {
+        let listed = self.ending[..self.ending_count].iter().flatten().any(|&(t, _)| t == thread);
+        if let (false, Some(slot)) = (listed, self.ending.get_mut(self.ending_count)) {
+            *slot = Some((thread, why));
+            self.ending_count += 1;
         }
     }
 
@@ -335,12 +425,14 @@ impl Kernel {
     pub fn tick<M: Machine>(&mut self, machine: &mut M) {
         self.now += 1;
         let now = self.now;
-        for (id, thread) in self.threads.iter_mut() {
-            if matches!(thread.state, ThreadState::Sleeping { until } if until <= now) {
-                thread.state = ThreadState::Ready;
-                self.ready.push_back(id.raw_index(), thread.priority);
-                machine.set_result(id, Ok(now));
-            }
+        let mut woken = [None; crate::thread::MAX_THREADS];
+        let sleepers = self.threads.iter().filter(|(_, t)| matches!(t.state, ThreadState::Sleeping { until } if until <= now));
+        for (slot, (id, _)) in woken.iter_mut().zip(sleepers) {
+            *slot = Some(id);
+        }
+        for id in woken.into_iter().flatten() {
+            machine.set_result(id, Ok(now));
+            self.make_ready(id);
         }
         if let Some(current) = self.current {
             let expired = match self.threads.get_mut(current) {
@@ -354,7 +446,7 @@ impl Kernel {
                 self.give_up_cpu(current, false);
             }
         }
-        self.stop_orphans(machine);
+        self.settle(machine);
     }
 
     /// Chooses the thread to run: the current one, unless a strictly more urgent one is ready
@@ -413,46 +505,65 @@ impl Kernel {
                 t.fault = None;
                 t.state = ThreadState::AwaitingReply;
             }
-            if let Some(slot) = self.orphans.get_mut(self.orphan_count) {
-                *slot = Some((thread, fault));
-                self.orphan_count += 1;
-            }
+            self.end_later(thread, Ending::Orphaned(fault));
             return;
         }
         machine.set_result(thread, result);
         self.make_ready(thread);
     }
 
-    /// A blocked thread becomes ready; its result is already set.
+    /// A blocked (or newly started) thread becomes ready, its result already set; a
+    /// suspended one becomes inactive instead, until it is resumed.
     fn make_ready(&mut self, thread: ThreadId) {
         let Some(t) = self.threads.get_mut(thread) else { return };
-        t.state = ThreadState::Ready;
         t.slice_left = TIME_SLICE_TICKS;
+        if t.suspended {
+            t.state = ThreadState::Inactive;
+            return;
+        }
+        t.state = ThreadState::Ready;
         self.ready.push_back(thread.raw_index(), t.priority);
     }
 
     /// Removes a thread from everything that could still name it, then from the table: it
-    /// leaves any queue, the call it owed an answer fails, and its capabilities are deleted
-    /// (objects whose last capability they were die with them).
+    /// leaves any queue, the call it owed an answer fails, capabilities to it are deleted, and
+    /// it leaves its capability space and address space (each goes with its last thread) and
+    /// its IPC buffer.
     fn destroy<M: Machine>(&mut self, machine: &mut M, thread: ThreadId) {
         let Some(t) = self.threads.get(thread) else { return };
-        let (state, cspace, space) = (t.state, t.cspace, t.space);
+        let (state, cspace, space, ipc_buffer, memory) = (t.state, t.cspace, t.space, t.ipc_buffer, t.memory);
         match state {
             ThreadState::Ready => self.ready.remove(thread.raw_index()),
             ThreadState::Sending { endpoint, .. } => self.dequeue(endpoint, thread, true),
             ThreadState::Receiving { endpoint } => self.dequeue(endpoint, thread, false),
-            ThreadState::Running | ThreadState::Sleeping { .. } | ThreadState::AwaitingReply => {}
+            ThreadState::Inactive
+            | ThreadState::Running
+            | ThreadState::Sleeping { .. }
+            | ThreadState::AwaitingReply => {}
+        }
+        if let Some(t) = self.threads.get_mut(thread) {
+            // Out of every queue: nothing can make it ready while the rest goes.
+            (t.state, t.suspended) = (ThreadState::Inactive, true);
         }
         self.drop_reply_right(machine, thread);
-        self.delete_space(machine, thread, cspace);
+        self.delete_all_naming(machine, |object| object == Object::Thread(thread));
+        if let Some(cspace) = cspace {
+            self.leave_cspace(machine, cspace);
+        }
         if let Some(space) = space {
             self.leave_address_space(machine, space);
+        }
+        if let Some(frame) = ipc_buffer {
+            self.stop_using_frame(machine, frame);
         }
         if self.current == Some(thread) {
             self.current = None;
         }
         if self.threads.remove(thread).is_some() {
             machine.release(thread);
+            if let Some(memory) = memory {
+                self.uncharge(memory, crate::abi::THREAD_COST);
+            }
         }
     }
 
@@ -470,5 +581,7 @@ mod ipc_tests;
 mod model;
 #[cfg(test)]
 mod pages_tests;
+#[cfg(test)]
+mod threads_tests;
 #[cfg(test)]
 mod tests;

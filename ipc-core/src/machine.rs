@@ -35,6 +35,14 @@ pub trait Machine {
     /// Copies words `range` of `from`'s IPC buffer to the same words of `to`'s.
     fn copy_ipc_words(&mut self, from: ThreadId, to: ThreadId, range: Range<usize>);
 
+    /// `thread` runs in address space `root` with its IPC buffer in physical page
+    /// `ipc_buffer` (`thread_configure`).
+    fn set_thread_space(&mut self, thread: ThreadId, root: u64, ipc_buffer: u64);
+
+    /// `thread` starts at `ip` with stack pointer `sp` and `argument` in its first argument
+    /// register, every other register zero (`thread_start`).
+    fn set_thread_entry(&mut self, thread: ThreadId, ip: u64, sp: u64, argument: u64);
+
     /// The thread is gone for good: release its arch state (its address space is ipc-core's
     /// business, see [`Machine::destroy_space`]).
     fn release(&mut self, thread: ThreadId);

@@ -20,6 +20,10 @@ pub struct Mock {
     pub args: HashMap<usize, [u64; ARG_SLOTS]>,
     pub ipc: HashMap<usize, [u64; IpcBuffer::WORDS]>,
     pub released: Vec<ThreadId>,
+    /// Per thread: the address-space root and IPC-buffer page `thread_configure` gave it.
+    pub thread_spaces: HashMap<usize, (u64, u64)>,
+    /// Per thread: the (ip, sp, argument) `thread_start` gave it.
+    pub entries: HashMap<usize, (u64, u64, u64)>,
     /// Pages handed out and not yet freed (address-space roots included).
     pub pages: HashSet<u64>,
     /// How many pages may still be handed out (`None`: no limit).
@@ -104,8 +108,16 @@ impl Machine for Mock {
         let source = *self.buffer(from);
         self.buffer(to)[range.clone()].copy_from_slice(&source[range]);
     }
+    fn set_thread_space(&mut self, thread: ThreadId, root: u64, ipc_buffer: u64) {
+        self.thread_spaces.insert(thread.index(), (root, ipc_buffer));
+    }
+    fn set_thread_entry(&mut self, thread: ThreadId, ip: u64, sp: u64, argument: u64) {
+        self.entries.insert(thread.index(), (ip, sp, argument));
+    }
     fn release(&mut self, thread: ThreadId) {
         self.released.push(thread);
+        self.thread_spaces.remove(&thread.index());
+        self.entries.remove(&thread.index());
         self.ipc.remove(&thread.index());
         self.args.remove(&thread.index());
     }

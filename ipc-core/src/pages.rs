@@ -15,14 +15,17 @@ pub type FrameId = Handle<Frame>;
 /// Names an address space.
 pub type SpaceId = Handle<AddressSpace>;
 
-/// One physical page. It lives while capabilities name it; every mapping of it was made
-/// through one of them, so when the last goes, nothing maps it any more.
+/// One physical page. It lives while capabilities name it or threads use it as their IPC
+/// buffer; every mapping of it was made through a capability, so when the last capability
+/// goes, nothing maps it any more.
 #[derive(Clone, Debug)]
 pub struct Frame {
     /// Its physical address.
     pub page: u64,
     /// Capabilities that refer to it.
     pub caps: u32,
+    /// Threads using it as their IPC buffer: the page stays until they are gone too.
+    pub users: u32,
     /// Who pays for it ([`crate::abi::FRAME_COST`]).
     pub memory: MemoryId,
 }

@@ -4,8 +4,8 @@ use crate::abi::Slot;
 use crate::arena::{Arena, Handle};
 use crate::cspace::CSpaceId;
 use crate::fault::Fault;
-use crate::objects::EndpointId;
-use crate::pages::SpaceId;
+use crate::objects::{EndpointId, MemoryId};
+use crate::pages::{FrameId, SpaceId};
 
 /// How many threads can exist at once.
 pub const MAX_THREADS: usize = 64;
@@ -58,6 +58,8 @@ impl core::fmt::Debug for Name {
 /// Where a thread is in its life.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ThreadState {
+    /// Not started yet, or suspended: it runs when started or resumed.
+    Inactive,
     /// Waiting in the run queue.
     Ready,
     /// On the CPU (exactly one thread at a time, or none while idle).
@@ -99,16 +101,28 @@ pub struct ReplyRight {
 pub struct Thread {
     /// For reports.
     pub name: Name,
-    /// Fixed at creation.
+    /// Set at creation (boot threads) or by `thread_configure`.
     pub priority: Priority,
     /// Ticks left in the current time slice.
     pub slice_left: u32,
     /// Where the thread is in its life.
     pub state: ThreadState,
-    /// Its capability space.
-    pub cspace: CSpaceId,
-    /// Its address space (`None` only in host tests that need none).
+    /// Its capability space (`None` until `thread_configure`; a thread never runs without).
+    pub cspace: Option<CSpaceId>,
+    /// Its address space (`None` until `thread_configure`, and in host tests that need none).
     pub space: Option<SpaceId>,
+    /// The Frame that is its IPC buffer (`None` for boot threads, whose buffer the kernel
+    /// made, and until `thread_configure`).
+    pub ipc_buffer: Option<FrameId>,
+    /// Who pays for it ([`crate::abi::THREAD_COST`]); `None` for boot threads.
+    pub memory: Option<MemoryId>,
+    /// Capabilities that name it. A thread that is not running (never started, or
+    /// suspended) ends when its last capability goes: nothing could ever start it again.
+    pub caps: u32,
+    /// Whether `thread_start` (or boot) has set it going.
+    pub started: bool,
+    /// Whether `thread_suspend` holds it: when it would become ready it becomes inactive.
+    pub suspended: bool,
     /// The caller it owes an answer, if any.
     pub reply_to: Option<ReplyRight>,
     /// The slot of its own capability space whose endpoint its faults are sent to.
@@ -116,6 +130,29 @@ pub struct Thread {
     /// The fault it is stopped on while its handler deals with it (it is then sending or
     /// awaiting the reply that resumes it).
     pub fault: Option<Fault>,
+}
+
+impl Thread {
+    /// A thread that has not started: no capability space, address space or IPC buffer yet,
+    /// priority 0, nothing naming it. `memory` pays for it (`None`: a boot thread).
+    pub fn new(name: &str, memory: Option<MemoryId>) -> Thread {
+        Thread {
+            name: Name::new(name),
+            priority: 0,
+            slice_left: crate::kernel::TIME_SLICE_TICKS,
+            state: ThreadState::Inactive,
+            cspace: None,
+            space: None,
+            ipc_buffer: None,
+            memory,
+            caps: 0,
+            started: false,
+            suspended: false,
+            reply_to: None,
+            fault_handler: None,
+            fault: None,
+        }
+    }
 }
 
 #[cfg(test)]

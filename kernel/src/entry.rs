@@ -78,6 +78,15 @@ impl Machine for Hardware {
         AddressSpace::copy_words(from, to, range);
     }
 
+    fn set_thread_space(&mut self, thread: ThreadId, root: u64, ipc_buffer: u64) {
+        SPACE_ROOTS.with(|roots| roots[thread.index()] = root);
+        IPC_BUFFERS.with(|buffers| buffers[thread.index()] = ipc_buffer);
+    }
+
+    fn set_thread_entry(&mut self, thread: ThreadId, ip: u64, sp: u64, argument: u64) {
+        CONTEXTS.with(|contexts| contexts[thread.index()] = UserContext::new(ip, sp, argument));
+    }
+
     fn release(&mut self, thread: ThreadId) {
         IPC_BUFFERS.with(|buffers| buffers[thread.index()] = 0);
         SPACE_ROOTS.with(|roots| roots[thread.index()] = 0);

@@ -1,111 +1,88 @@
-//! Boot-time processes: loads each program a scenario names, gives it a capability space with
-//! its initial capabilities (its own space, the boot Memory capability, the scenario's
-//! endpoints, its own thread) and writes its boot-info page (layout: `tryst_abi::BootInfo`).
+//! The one process the kernel starts: init. The kernel loads init's ELF image, maps the boot
+//! images (every program and the command line) read-only into it, and gives it the initial
+//! capabilities — its own capability space, thread and address space, and a Memory
+//! capability for all free RAM — listed in its boot-info page (`tryst_abi::BootInfo`).
+//! Everything else is built by init through capabilities.
 
 use core::sync::atomic::Ordering;
 
-use ipc_core::abi::{BootInfo, ObjectKind, Slot};
+use ipc_core::abi::{write_boot_images, BootInfo, Slot, BOOT_IMAGES_ADDR};
 use ipc_core::cspace::SlotRef;
 use ipc_core::frames::FRAME_SIZE;
-use ipc_core::{Kernel, ThreadId, MAX_THREADS};
+use ipc_core::{Kernel, ThreadId};
 
-use crate::entry::{Hardware, FREE_FRAMES_BEFORE, IPC_BUFFERS, KERNEL, SPACE_ROOTS};
+use crate::entry::{FREE_FRAMES_BEFORE, IPC_BUFFERS, KERNEL, SPACE_ROOTS};
+use crate::images::{program, PROGRAMS};
 use crate::memory::FRAMES;
 use crate::process;
-use crate::scenarios::{self, Scenario};
-use crate::space::AddressSpace;
+use crate::space::{AddressSpace, PageRights};
 use crate::trap::CONTEXTS;
 
-/// Starts every process of `scenario`, ready to run.
-pub fn launch(scenario: &Scenario) {
+/// init's priority: the highest, so it builds the whole system before anything it starts runs.
+pub const INIT_PRIORITY: u8 = 255;
+
+/// Starts init, ready to run, with `command_line` in its boot images.
+pub fn launch_init(command_line: &str) {
     FREE_FRAMES_BEFORE.store(FRAMES.lock().free_count() as u64, Ordering::Relaxed);
-    let mut started = [None::<(ThreadId, u64)>; MAX_THREADS];
-    for (launch, started) in scenario.launches.iter().zip(&mut started) {
-        let Some(image) = scenarios::program(launch.program) else {
-            panic!("scenario {} names unknown program {}", scenario.name, launch.program);
-        };
-        let loaded = process::load(image, launch.argument, &mut FRAMES.lock())
-            .unwrap_or_else(|error| panic!("cannot load boot program {}: {error:?}", launch.program));
-        let root = loaded.space.root();
-        let thread = KERNEL
-            .with(|kernel| kernel.spawn(launch.program, launch.priority))
-            .unwrap_or_else(|error| panic!("cannot start boot program {}: {error:?}", launch.program));
-        KERNEL
-            .with(|kernel| kernel.boot_address_space(thread, root, at(kernel, thread, BootInfo::SPACE_SLOT)))
-            .expect("boot address space");
-        CONTEXTS.with(|contexts| contexts[thread.index()] = loaded.context);
-        SPACE_ROOTS.with(|roots| roots[thread.index()] = root);
-        IPC_BUFFERS.with(|buffers| buffers[thread.index()] = loaded.ipc_buffer);
-        *started = Some((thread, loaded.boot_info));
-        kprintln!(
-            "tryst: started process {} ({}) at priority {}",
-            thread.number(),
-            launch.program,
-            launch.priority
-        );
-    }
-    let threads = || started.iter().flatten().map(|&(thread, _)| thread);
-    let Some(first) = threads().next() else { return };
+    let image = program("init").expect("build.rs embeds init");
+    let mut loaded = process::load(image, 0, &mut FRAMES.lock())
+        .unwrap_or_else(|error| panic!("cannot load init: {error:?}"));
+    map_boot_images(&mut loaded.space, command_line);
+    let root = loaded.space.root();
+    let thread = KERNEL.with(|kernel| kernel.spawn("init", INIT_PRIORITY)).expect("the first thread");
+    CONTEXTS.with(|contexts| contexts[thread.index()] = loaded.context);
+    SPACE_ROOTS.with(|roots| roots[thread.index()] = root);
+    IPC_BUFFERS.with(|buffers| buffers[thread.index()] = loaded.ipc_buffer);
     let budget = FRAMES.lock().free_count() as u64 * FRAME_SIZE;
     KERNEL.with(|kernel| {
-        for thread in threads() {
-            kernel
-                .give_thread_cap(thread, at(kernel, thread, BootInfo::THREAD_SLOT))
-                .expect("boot thread cap");
-        }
-        let memory = at(kernel, first, BootInfo::MEMORY_SLOT);
-        // The first process holds the original boot Memory capability, the others copies.
-        kernel.boot_memory(memory, budget).expect("boot memory");
-        for thread in threads().skip(1) {
-            kernel
-                .mint(memory, at(kernel, thread, BootInfo::MEMORY_SLOT), None, 0)
-                .expect("boot memory copy");
-        }
-        // Each endpoint is made in a spare slot of the first process, minted into every slot
-        // the scenario grants it to, and then the spare capability is deleted: the
-        // processes' capabilities are all the endpoint has.
-        for endpoint in 0..scenario.endpoint_count() {
-            let spare = at(kernel, first, BootInfo::SPACE_SLOT - 1);
-            kernel.create(&mut Hardware, memory, ObjectKind::Endpoint, spare, 0).expect("boot endpoint");
-            for (launch, thread) in scenario.launches.iter().zip(threads()) {
-                for (n, grant) in launch.caps.iter().enumerate() {
-                    if grant.endpoint == endpoint {
-                        let dest = at(kernel, thread, BootInfo::FIRST_ENDPOINT_SLOT + n as u64);
-                        kernel
-                            .mint(spare, dest, Some(grant.rights), grant.badge)
-                            .expect("boot endpoint grant");
-                    }
-                }
-            }
-            kernel.delete(&mut Hardware, spare).expect("spare slot is occupied");
+        kernel.boot_address_space(thread, root, at(kernel, thread, BootInfo::SPACE_SLOT)).expect("init's space");
+        kernel.give_thread_cap(thread, at(kernel, thread, BootInfo::THREAD_SLOT)).expect("init's thread");
+        kernel.boot_memory(at(kernel, thread, BootInfo::MEMORY_SLOT), budget).expect("boot memory");
+    });
+    write_boot_info(loaded.boot_info);
+    kprintln!("tryst: started init (process {}) at priority {INIT_PRIORITY}", thread.number());
+}
+
+/// Maps the boot images read-only at `BOOT_IMAGES_ADDR` of `space`, in pages it owns.
+fn map_boot_images(space: &mut AddressSpace, command_line: &str) {
+    let len = write_boot_images(command_line, PROGRAMS, |_, _| {}) as u64;
+    for page in (0..len).step_by(FRAME_SIZE as usize) {
+        space
+            .map_new_page(&mut FRAMES.lock(), BOOT_IMAGES_ADDR + page, PageRights::ReadOnly)
+            .unwrap_or_else(|error| panic!("cannot map the boot images: {error:?}"));
+    }
+    write_boot_images(command_line, PROGRAMS, |offset, mut bytes| {
+        let mut at = BOOT_IMAGES_ADDR + offset as u64;
+        while !bytes.is_empty() {
+            let in_page = (FRAME_SIZE - at % FRAME_SIZE) as usize;
+            let (now, rest) = bytes.split_at(in_page.min(bytes.len()));
+            let page = space.physical(at & !(FRAME_SIZE - 1)).expect("boot images are mapped");
+            AddressSpace::fill_frame(page, (at % FRAME_SIZE) as usize, now);
+            (at, bytes) = (at + now.len() as u64, rest);
         }
     });
-    for (launch, &(_, page)) in scenario.launches.iter().zip(started.iter().flatten()) {
-        write_boot_info(page, launch.caps.len());
-    }
 }
 
-/// Where boot thread `thread`'s slot `n` is.
+/// Where thread `thread`'s slot `n` is.
 fn at(kernel: &Kernel, thread: ThreadId, n: u64) -> SlotRef {
     let slot = Slot::new(n).expect("boot slots are in range");
-    kernel.slot_of(thread, slot).expect("boot threads are alive")
+    kernel.slot_of(thread, slot).expect("init is alive")
 }
 
-/// Fills a boot-info page: the fixed slots, and `endpoints` endpoints from slot 2 on.
-fn write_boot_info(page: u64, endpoints: usize) {
-    let mut info = BootInfo {
+/// Fills init's boot-info page.
+fn write_boot_info(page: u64) {
+    let info = BootInfo {
         magic: BootInfo::MAGIC,
         cspace_slot: BootInfo::CSPACE_SLOT,
         memory_slot: BootInfo::MEMORY_SLOT,
-        endpoint_count: endpoints as u64,
+        endpoint_count: 0,
         endpoints: [0; BootInfo::MAX_ENDPOINTS],
-        first_free_slot: BootInfo::FIRST_ENDPOINT_SLOT + endpoints as u64,
+        first_free_slot: BootInfo::FIRST_ENDPOINT_SLOT,
         thread_slot: BootInfo::THREAD_SLOT,
         space_slot: BootInfo::SPACE_SLOT,
+        pages_slot: BootInfo::PAGES_SLOT,
+        images_addr: BOOT_IMAGES_ADDR,
     };
-    for (n, slot) in info.endpoints.iter_mut().take(endpoints).enumerate() {
-        *slot = BootInfo::FIRST_ENDPOINT_SLOT + n as u64;
-    }
     for (n, word) in info.to_words().iter().enumerate() {
         AddressSpace::fill_frame(page, n * 8, &word.to_le_bytes());
     }

@@ -1,5 +1,5 @@
 //! Tryst's kernel: x86_64 arch glue around `ipc-core`. Boots through PVH, sets up the CPU,
-//! memory and timer, starts the boot programs, and from then on only runs entries.
+//! memory and timer, starts init, and from then on only runs entries.
 #![no_std]
 #![no_main]
 #![deny(unsafe_op_in_unsafe_fn)]
@@ -12,18 +12,30 @@ mod boot;
 mod cpu;
 mod entry;
 mod exit;
+mod images;
 mod launch;
 mod memory;
 mod process;
 mod pvh;
-mod scenarios;
 mod space;
 mod timer;
 mod trap;
 
 use core::panic::PanicInfo;
 
-use scenarios::SelfTest;
+/// Scenarios that test the kernel itself before init starts (the others are init's:
+/// `scenario=NAME` on the command line reaches init in its boot images).
+const SELF_TESTS: &[(&str, SelfTest)] =
+    &[("boot_memory_map", SelfTest::FrameAllocator), ("kernel_panic_reported", SelfTest::Panic)];
+
+/// A kernel self-test.
+#[derive(Clone, Copy)]
+enum SelfTest {
+    /// Drain and check the frame allocator (`memory::check_frame_allocator`).
+    FrameAllocator,
+    /// Panic on purpose, so the tests can see a panic reported and QEMU failing.
+    Panic,
+}
 
 /// Called by the boot code in 64-bit mode, on the kernel stack, with the physical address of
 /// the PVH start_info.
@@ -44,23 +56,18 @@ extern "C" fn kernel_entry(start_info: u64) -> ! {
     );
     timer::init();
 
-    let name = boot.cmdline_value("scenario").unwrap_or(scenarios::SCENARIOS[0].name);
-    let Some(scenario) = scenarios::find(name) else {
-        kprintln!("tryst: no scenario called {name:?}");
-        exit::failure();
-    };
-    kprintln!("tryst: scenario {}", scenario.name);
-    match scenario.self_test {
-        SelfTest::None => {}
-        SelfTest::FrameAllocator => match memory::check_frame_allocator(&boot) {
+    let scenario = boot.cmdline_value("scenario");
+    match SELF_TESTS.iter().find(|(name, _)| Some(*name) == scenario).map(|&(_, test)| test) {
+        None => {}
+        Some(SelfTest::FrameAllocator) => match memory::check_frame_allocator(&boot) {
             Ok(frames) => kprintln!(
                 "tryst: frame allocator check passed: {frames} frames, all usable RAM, none in the kernel image, boot structures or page tables"
             ),
             Err(problem) => panic!("frame allocator check failed: {problem}"),
         },
-        SelfTest::Panic => panic!("deliberate panic, as scenario {} asks", scenario.name),
+        Some(SelfTest::Panic) => panic!("deliberate panic, as scenario {} asks", scenario.unwrap_or("?")),
     }
-    launch::launch(scenario);
+    launch::launch_init(boot.cmdline());
     // Under `-icount shift=0` the TSC counts guest instructions since reset.
     // SAFETY: rdtsc only reads the time-stamp counter.
     let tsc = unsafe { core::arch::x86_64::_rdtsc() };

@@ -245,6 +245,16 @@ impl AddressSpace {
         Ok(())
     }
 
+    /// The physical address `vaddr` is mapped to, if it is.
+    pub fn physical(&self, vaddr: u64) -> Option<u64> {
+        // SAFETY: this address space owns its PML4; translation only reads the tables.
+        let tables = unsafe { memory::mapper(self.pml4) };
+        match tables.translate(VirtAddr::new(vaddr)) {
+            TranslateResult::Mapped { frame, offset, .. } => Some(frame.start_address().as_u64() + offset),
+            _ => None,
+        }
+    }
+
     /// Copies `bytes` into the page at physical `frame`, `offset` bytes in (for loading images).
     pub fn fill_frame(frame: u64, offset: usize, bytes: &[u8]) {
         assert!(offset + bytes.len() <= FRAME_SIZE as usize);

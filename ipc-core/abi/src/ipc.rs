@@ -30,6 +30,12 @@ pub const FRAME_COST: u64 = PAGE_SIZE;
 /// Memory charged for an address space (its top-level page table), and again for each page
 /// table a `map` adds to it.
 pub const PAGE_TABLE_COST: u64 = PAGE_SIZE;
+/// Memory charged for a thread (its kernel state and saved registers).
+pub const THREAD_COST: u64 = 1024;
+/// Memory charged for a capability space (its `CSPACE_SLOTS` slots).
+pub const CSPACE_COST: u64 = 4096;
+/// The longest thread name `thread_set_name` accepts, in bytes.
+pub const THREAD_NAME_MAX: u64 = 24;
 
 bitflags::bitflags! {
     /// What a capability allows. Derived capabilities can only have fewer rights.
@@ -89,7 +95,7 @@ numbered! {
         Memory = 2,
         /// A rendezvous point for synchronous messages.
         Endpoint = 3,
-        /// A thread (for now: a boot process's one thread). Write lets the holder destroy it.
+        /// A thread. Write lets the holder configure, start, suspend, resume and destroy it.
         Thread = 4,
         /// One 4 KiB page of physical memory, zero-filled when made. A Frame capability maps
         /// the page at most once; copy the capability to map the page again.
@@ -179,12 +185,19 @@ pub struct BootInfo {
     pub endpoint_count: u64,
     /// Their slots, in the order the boot scenario lists them.
     pub endpoints: [u64; BootInfo::MAX_ENDPOINTS],
-    /// The first slot that is empty; every slot from here up to `space_slot` is free.
+    /// The first slot that is empty; every slot from here up to `pages_slot` is free.
     pub first_free_slot: u64,
     /// The slot of a Thread capability to the process's own thread.
     pub thread_slot: u64,
     /// The slot of an AddressSpace capability to the process's own address space.
     pub space_slot: u64,
+    /// The slot of a capability space holding the Frames of the process's own pages (image,
+    /// stack, IPC buffer, this page): they live exactly as long as the process. Empty in
+    /// init, whose pages the kernel made.
+    pub pages_slot: u64,
+    /// Where the boot images are mapped (read-only, see [`crate::BootImages`]); 0 in every
+    /// process but init.
+    pub images_addr: u64,
 }
 
 impl BootInfo {
@@ -202,6 +215,8 @@ impl BootInfo {
     pub const THREAD_SLOT: u64 = CSPACE_SLOTS - 1;
     /// The slot every boot process finds its own address space in (below the thread's).
     pub const SPACE_SLOT: u64 = CSPACE_SLOTS - 2;
+    /// The slot of the capability space that holds a process's pages (below the space's).
+    pub const PAGES_SLOT: u64 = CSPACE_SLOTS - 3;
 
     /// The page's contents as words, in field order (how the kernel writes it).
     pub fn to_words(&self) -> [u64; BootInfo::WORDS] {
@@ -211,11 +226,13 @@ impl BootInfo {
         words[4 + BootInfo::MAX_ENDPOINTS] = self.first_free_slot;
         words[5 + BootInfo::MAX_ENDPOINTS] = self.thread_slot;
         words[6 + BootInfo::MAX_ENDPOINTS] = self.space_slot;
+        words[7 + BootInfo::MAX_ENDPOINTS] = self.pages_slot;
+        words[8 + BootInfo::MAX_ENDPOINTS] = self.images_addr;
         words
     }
 
     /// The page's size in words.
-    pub const WORDS: usize = 7 + BootInfo::MAX_ENDPOINTS;
+    pub const WORDS: usize = 9 + BootInfo::MAX_ENDPOINTS;
 }
 
 #[cfg(test)]
@@ -243,7 +260,8 @@ mod tests {
         assert_eq!(core::mem::size_of::<BootInfo>(), 8 * BootInfo::WORDS);
         assert_eq!(Rights::all().bits(), 0x1f);
         assert_eq!((PAGE_SIZE, FRAME_COST, PAGE_TABLE_COST), (4096, 4096, 4096));
-        assert_eq!((BootInfo::THREAD_SLOT, BootInfo::SPACE_SLOT), (127, 126));
+        assert_eq!((BootInfo::THREAD_SLOT, BootInfo::SPACE_SLOT, BootInfo::PAGES_SLOT), (127, 126, 125));
+        assert_eq!((THREAD_COST, CSPACE_COST, THREAD_NAME_MAX), (1024, 4096, 24));
         assert_eq!((CSPACE_SLOTS, REGISTER_WORDS, MAX_MESSAGE_WORDS, MAX_MESSAGE_CAPS), (128, 4, 64, 3));
         assert_eq!((IPC_BUFFER_ADDR, BOOT_INFO_ADDR), (0x7fff_ffff_8000, 0x7fff_ffff_a000));
         assert_eq!((ENDPOINT_COST, MEMORY_COST), (64, 64));

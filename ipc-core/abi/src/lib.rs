@@ -55,7 +55,9 @@ macro_rules! numbered {
     };
 }
 
+mod images;
 mod ipc;
+pub use images::*;
 pub use ipc::*;
 
 numbered! {
@@ -109,6 +111,16 @@ numbered! {
         Unmap = 22,
         /// `thread_set_fault_handler(thread, slot)`: where the thread's faults are sent.
         ThreadSetFaultHandler = 23,
+        /// `thread_configure(thread, cspace, space, ipc_buffer, priority)`: set up a new thread.
+        ThreadConfigure = 24,
+        /// `thread_start(thread, ip, sp, argument)`: a configured thread starts running.
+        ThreadStart = 25,
+        /// `thread_suspend(thread)`: the thread runs no more until resumed.
+        ThreadSuspend = 26,
+        /// `thread_resume(thread)`: a suspended thread may run again.
+        ThreadResume = 27,
+        /// `thread_set_name(thread, buf, len)`: the name the kernel's reports use.
+        ThreadSetName = 28,
     }
 }
 
@@ -151,6 +163,9 @@ numbered! {
         AlreadyMapped = 16,
         /// `unmap`: the Frame capability maps nothing.
         NotMapped = 17,
+        /// The thread is not in a state that allows this: configuring or starting it again
+        /// after it started, or starting it before it was configured.
+        InvalidState = 18,
     }
 }
 
@@ -251,18 +266,18 @@ pub enum Syscall {
     /// Answer the last caller, then receive from `endpoint`.
     ReplyRecv { endpoint: Slot, message: Message },
     /// A derived copy of `source` in `dest` with `rights` (a subset) and `badge` (`0`: keep).
-    CapMint { source: Slot, dest: Slot, rights: Option<Rights>, badge: u64 },
+    CapMint { source: SlotPath, dest: SlotPath, rights: Option<Rights>, badge: u64 },
     /// Move the capability in `source` to `dest`.
-    CapMove { source: Slot, dest: Slot },
+    CapMove { source: SlotPath, dest: SlotPath },
     /// Empty `slot`.
-    CapDelete { slot: Slot },
+    CapDelete { slot: SlotPath },
     /// Delete everything derived from the capability in `slot`.
-    CapRevoke { slot: Slot },
+    CapRevoke { slot: SlotPath },
     /// Describe the capability in `slot`.
-    CapIdentify { slot: Slot },
+    CapIdentify { slot: SlotPath },
     /// Make a `kind` object charged to `memory`, its capability in `dest`; `budget` is the
     /// new Memory object's budget (zero for other kinds).
-    Create { memory: Slot, kind: ObjectKind, dest: Slot, budget: u64 },
+    Create { memory: Slot, kind: ObjectKind, dest: SlotPath, budget: u64 },
     /// Read a Memory object's budget and use.
     MemoryInfo { memory: Slot },
     /// Count the kernel's live objects.
@@ -277,6 +292,18 @@ pub enum Syscall {
     /// From now on the faults of the thread in `thread` go, as messages, to the endpoint in
     /// slot `handler` of that thread's own capability space (`None`: no handler).
     ThreadSetFaultHandler { thread: Slot, handler: Option<Slot> },
+    /// Give the never-started thread in `thread` its capability space, address space, IPC
+    /// buffer (a Frame capability with Read and Write) and priority (at most the caller's).
+    ThreadConfigure { thread: Slot, cspace: Slot, space: Slot, ipc_buffer: Slot, priority: u8 },
+    /// Start the configured thread in `thread` at `ip` with stack pointer `sp` and `argument`
+    /// in the first argument register.
+    ThreadStart { thread: Slot, ip: u64, sp: u64, argument: u64 },
+    /// Stop the thread in `thread` from running until it is resumed.
+    ThreadSuspend { thread: Slot },
+    /// Let the suspended thread in `thread` run again.
+    ThreadResume { thread: Slot },
+    /// Name the thread in `thread` (UTF-8, at most [`THREAD_NAME_MAX`] bytes) for reports.
+    ThreadSetName { thread: Slot, name: UserBuffer },
 }
 
 /// The `thread_set_fault_handler` argument that means "no handler".
@@ -316,6 +343,50 @@ impl Slot {
 impl From<Slot> for u64 {
     fn from(slot: Slot) -> u64 {
         u64::from(slot.0)
+    }
+}
+
+/// A slot reached through a capability space: the caller's own (`cspace: None`) or the one
+/// the CSpace capability in the caller's slot `cspace` names, which lets a process fill or
+/// empty another's slots. The capability operations (`cap_*`, and `create`'s destination)
+/// take these. Raw form: `slot` in bits 0–7 and `cspace + 1` in bits 8–15 (0: own), so a
+/// plain slot number is a path into the caller's own space.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct SlotPath {
+    /// The caller's slot holding the CSpace capability to go through, if any.
+    pub cspace: Option<Slot>,
+    /// The slot in that space.
+    pub slot: Slot,
+}
+
+impl SlotPath {
+    /// Slot `slot` of the space the CSpace capability in the caller's slot `cspace` names.
+    pub const fn within(cspace: Slot, slot: Slot) -> SlotPath {
+        SlotPath { cspace: Some(cspace), slot }
+    }
+
+    /// Checks a raw path.
+    pub fn new(raw: u64) -> Result<SlotPath, Error> {
+        if raw >> 16 != 0 {
+            return Err(Error::InvalidSlot);
+        }
+        let cspace = match raw >> 8 {
+            0 => None,
+            through => Some(Slot::new(through - 1)?),
+        };
+        Ok(SlotPath { cspace, slot: Slot::new(raw & 0xff)? })
+    }
+}
+
+impl From<Slot> for SlotPath {
+    fn from(slot: Slot) -> SlotPath {
+        SlotPath { cspace: None, slot }
+    }
+}
+
+impl From<SlotPath> for u64 {
+    fn from(path: SlotPath) -> u64 {
+        path.cspace.map_or(0, |c| (u64::from(c) + 1) << 8) | u64::from(path.slot)
     }
 }
 
@@ -418,23 +489,23 @@ impl Syscall {
                 Syscall::ReplyRecv { endpoint: Slot::new(args[0])?, message: Message::from_arguments(&args)? }
             }
             SyscallNumber::CapCopy => Syscall::CapMint {
-                source: Slot::new(args[0])?,
-                dest: Slot::new(args[1])?,
+                source: SlotPath::new(args[0])?,
+                dest: SlotPath::new(args[1])?,
                 rights: None,
                 badge: 0,
             },
             SyscallNumber::CapMint => Syscall::CapMint {
-                source: Slot::new(args[0])?,
-                dest: Slot::new(args[1])?,
+                source: SlotPath::new(args[0])?,
+                dest: SlotPath::new(args[1])?,
                 rights: Some(Rights::decode(args[2])?),
                 badge: args[3],
             },
             SyscallNumber::CapMove => {
-                Syscall::CapMove { source: Slot::new(args[0])?, dest: Slot::new(args[1])? }
+                Syscall::CapMove { source: SlotPath::new(args[0])?, dest: SlotPath::new(args[1])? }
             }
-            SyscallNumber::CapDelete => Syscall::CapDelete { slot: Slot::new(args[0])? },
-            SyscallNumber::CapRevoke => Syscall::CapRevoke { slot: Slot::new(args[0])? },
-            SyscallNumber::CapIdentify => Syscall::CapIdentify { slot: Slot::new(args[0])? },
+            SyscallNumber::CapDelete => Syscall::CapDelete { slot: SlotPath::new(args[0])? },
+            SyscallNumber::CapRevoke => Syscall::CapRevoke { slot: SlotPath::new(args[0])? },
+            SyscallNumber::CapIdentify => Syscall::CapIdentify { slot: SlotPath::new(args[0])? },
             SyscallNumber::Create => {
                 let kind = ObjectKind::try_from(args[1]).map_err(|_| Error::InvalidArgument)?;
                 if kind != ObjectKind::Memory && args[3] != 0 {
@@ -443,7 +514,7 @@ impl Syscall {
                 Syscall::Create {
                     memory: Slot::new(args[0])?,
                     kind,
-                    dest: Slot::new(args[2])?,
+                    dest: SlotPath::new(args[2])?,
                     budget: args[3],
                 }
             }
@@ -470,6 +541,32 @@ impl Syscall {
                     slot => Some(Slot::new(slot)?),
                 },
             },
+            SyscallNumber::ThreadConfigure => Syscall::ThreadConfigure {
+                thread: Slot::new(args[0])?,
+                cspace: Slot::new(args[1])?,
+                space: Slot::new(args[2])?,
+                ipc_buffer: Slot::new(args[3])?,
+                priority: u8::try_from(args[4]).map_err(|_| Error::InvalidArgument)?,
+            },
+            SyscallNumber::ThreadStart => {
+                // Both must be user addresses: the kernel would otherwise return to its own half.
+                if args[1] >= USER_END || args[2] > USER_END {
+                    return Err(Error::BadAddress);
+                }
+                Syscall::ThreadStart { thread: Slot::new(args[0])?, ip: args[1], sp: args[2], argument: args[3] }
+            }
+            SyscallNumber::ThreadSuspend => Syscall::ThreadSuspend { thread: Slot::new(args[0])? },
+            SyscallNumber::ThreadResume => Syscall::ThreadResume { thread: Slot::new(args[0])? },
+            SyscallNumber::ThreadSetName => {
+                let name = UserBuffer { addr: args[1], len: args[2] };
+                if name.len > THREAD_NAME_MAX {
+                    return Err(Error::InvalidArgument);
+                }
+                if !name.is_in_user_space() {
+                    return Err(Error::BadAddress);
+                }
+                Syscall::ThreadSetName { thread: Slot::new(args[0])?, name }
+            }
         })
     }
 
@@ -572,6 +669,27 @@ impl Syscall {
                 args[1] = handler.map_or(NO_FAULT_HANDLER, u64::from);
                 SyscallNumber::ThreadSetFaultHandler
             }
+            Syscall::ThreadConfigure { thread, cspace, space, ipc_buffer, priority } => {
+                let words = [thread.into(), cspace.into(), space.into(), ipc_buffer.into(), priority.into()];
+                args[..5].copy_from_slice(&words);
+                SyscallNumber::ThreadConfigure
+            }
+            Syscall::ThreadStart { thread, ip, sp, argument } => {
+                args[..4].copy_from_slice(&[thread.into(), ip, sp, argument]);
+                SyscallNumber::ThreadStart
+            }
+            Syscall::ThreadSuspend { thread } => {
+                args[0] = thread.into();
+                SyscallNumber::ThreadSuspend
+            }
+            Syscall::ThreadResume { thread } => {
+                args[0] = thread.into();
+                SyscallNumber::ThreadResume
+            }
+            Syscall::ThreadSetName { thread, name } => {
+                args[..3].copy_from_slice(&[thread.into(), name.addr, name.len]);
+                SyscallNumber::ThreadSetName
+            }
         };
         (number.into(), args)
     }
@@ -626,6 +744,11 @@ mod tests {
             (SyscallNumber::Map, 21),
             (SyscallNumber::Unmap, 22),
             (SyscallNumber::ThreadSetFaultHandler, 23),
+            (SyscallNumber::ThreadConfigure, 24),
+            (SyscallNumber::ThreadStart, 25),
+            (SyscallNumber::ThreadSuspend, 26),
+            (SyscallNumber::ThreadResume, 27),
+            (SyscallNumber::ThreadSetName, 28),
         ];
         assert_eq!(pinned.len(), SyscallNumber::ALL.len(), "a new syscall needs a pinned number");
         for &(call, number) in pinned {
@@ -654,6 +777,7 @@ mod tests {
             (Error::NoReply, 15),
             (Error::AlreadyMapped, 16),
             (Error::NotMapped, 17),
+            (Error::InvalidState, 18),
         ];
         assert_eq!(pinned.len(), Error::ALL.len(), "a new error needs a pinned code");
         for &(error, code) in pinned {
@@ -716,23 +840,38 @@ mod tests {
             Syscall::Reply { message: Message::default() },
             Syscall::ReplyRecv { endpoint: Slot::new(2).unwrap(), message: Message::default() },
             Syscall::CapMint {
-                source: Slot::new(1).unwrap(),
-                dest: Slot::new(2).unwrap(),
+                source: Slot::new(1).unwrap().into(),
+                dest: Slot::new(2).unwrap().into(),
                 rights: None,
                 badge: 0,
             },
             Syscall::CapMint {
-                source: Slot::new(1).unwrap(),
-                dest: Slot::new(2).unwrap(),
+                source: Slot::new(1).unwrap().into(),
+                dest: SlotPath::within(Slot::new(127).unwrap(), Slot::new(0).unwrap()),
                 rights: Some(Rights::READ | Rights::GRANT),
                 badge: 77,
+            },
+            Syscall::CapMove {
+                source: SlotPath::within(Slot::new(0).unwrap(), Slot::new(127).unwrap()),
+                dest: Slot::new(2).unwrap().into(),
             },
             Syscall::Create {
                 memory: Slot::new(1).unwrap(),
                 kind: ObjectKind::Memory,
-                dest: Slot::new(9).unwrap(),
+                dest: Slot::new(9).unwrap().into(),
                 budget: 4096,
             },
+            Syscall::ThreadConfigure {
+                thread: Slot::new(3).unwrap(),
+                cspace: Slot::new(4).unwrap(),
+                space: Slot::new(5).unwrap(),
+                ipc_buffer: Slot::new(6).unwrap(),
+                priority: 255,
+            },
+            Syscall::ThreadStart { thread: Slot::new(3).unwrap(), ip: 0x40_0000, sp: USER_END, argument: 7 },
+            Syscall::ThreadSuspend { thread: Slot::new(3).unwrap() },
+            Syscall::ThreadResume { thread: Slot::new(3).unwrap() },
+            Syscall::ThreadSetName { thread: Slot::new(3).unwrap(), name: UserBuffer { addr: 0x1000, len: 24 } },
             Syscall::KernelStats,
             Syscall::Map {
                 space: Slot::new(126).unwrap(),
@@ -757,7 +896,22 @@ mod tests {
     fn decode_rejects_bad_arguments() {
         let decode =
             |number: SyscallNumber, a0: u64, a1: u64| Syscall::decode(number.into(), [a0, a1, 0, 0, 0, 0]);
-        assert_eq!(Syscall::decode(24, [0; 6]), Err(Error::UnknownSyscall));
+        assert_eq!(Syscall::decode(29, [0; 6]), Err(Error::UnknownSyscall));
+        assert_eq!(decode(SyscallNumber::CapDelete, 0x80, 0), Err(Error::InvalidSlot), "slot 128");
+        assert_eq!(decode(SyscallNumber::CapDelete, 0x8100, 0), Err(Error::InvalidSlot), "through slot 128");
+        assert_eq!(decode(SyscallNumber::CapDelete, 1 << 16, 0), Err(Error::InvalidSlot));
+        assert_eq!(decode(SyscallNumber::Send, 0x105, 0), Err(Error::InvalidSlot), "IPC takes own slots only");
+        let configure = |priority: u64| {
+            Syscall::decode(SyscallNumber::ThreadConfigure.into(), [1, 2, 3, 4, priority, 0])
+        };
+        assert!(configure(255).is_ok());
+        assert_eq!(configure(256), Err(Error::InvalidArgument));
+        let start = |ip: u64, sp: u64| Syscall::decode(SyscallNumber::ThreadStart.into(), [1, ip, sp, 0, 0, 0]);
+        assert_eq!(start(USER_END, 0x1000), Err(Error::BadAddress), "ip in the kernel half");
+        assert_eq!(start(0x1000, USER_END + 8), Err(Error::BadAddress), "sp in the kernel half");
+        let name = |len: u64| Syscall::decode(SyscallNumber::ThreadSetName.into(), [1, 0x1000, len, 0, 0, 0]);
+        assert!(name(THREAD_NAME_MAX).is_ok());
+        assert_eq!(name(THREAD_NAME_MAX + 1), Err(Error::InvalidArgument));
         assert_eq!(decode(SyscallNumber::ThreadSetFaultHandler, 127, 128), Err(Error::InvalidSlot));
         let map = |vaddr: u64, rights: Rights| {
             Syscall::decode(SyscallNumber::Map.into(), [126, 3, vaddr, rights.bits(), 0, 0])

@@ -2,12 +2,15 @@
 //! object creation from Memory capabilities, and what happens when an object's last
 //! capability goes: endpoints wake their waiters, Memory objects refund their parent.
 
-use crate::abi::{Error, ObjectKind, Rights, ENDPOINT_COST, FRAME_COST, MEMORY_COST, PAGE_TABLE_COST};
-use crate::cspace::{CSpaceId, Capability, Object, SlotRef};
+use crate::abi::{
+    Error, ObjectKind, Rights, CSPACE_COST, ENDPOINT_COST, FRAME_COST, MEMORY_COST, PAGE_TABLE_COST,
+    THREAD_COST,
+};
+use crate::cspace::{Capability, Object, SlotRef};
 use crate::machine::Machine;
 use crate::objects::{Endpoint, EndpointId, Memory, MemoryId, WaitQueue};
 use crate::pages::{AddressSpace, Frame};
-use crate::thread::{ThreadId, ThreadState, MAX_THREADS};
+use crate::thread::{Thread, ThreadId, ThreadState, MAX_THREADS};
 
 use super::Kernel;
 
@@ -48,12 +51,24 @@ impl Kernel {
         }
         self.caps.check_empty(dest)?;
         self.caps.move_cap(source, dest);
+        // A capability space's last outside capability may just have moved inside it.
+        if let Ok(Capability { object: Object::CSpace(cspace), .. }) = self.caps.get(dest) {
+            self.doom_cspace_if_unreachable(cspace);
+        }
         Ok(())
     }
 
-    /// `cap_delete`: empties the slot. Capabilities derived from it stay (derived from its
-    /// parent now); if it was the object's last capability, the object is destroyed.
+    /// `cap_delete`, with everything it dooms ended before it returns (see `settle`).
     pub fn delete<M: Machine>(&mut self, machine: &mut M, at: SlotRef) -> Result<(), Error> {
+        let result = self.delete_cap(machine, at);
+        self.settle(machine);
+        result
+    }
+
+    /// `cap_delete`: empties the slot. Capabilities derived from it stay (derived from its
+    /// parent now); if it was the object's last capability, the object is destroyed (threads
+    /// and capability spaces at the end of the entry).
+    pub(super) fn delete_cap<M: Machine>(&mut self, machine: &mut M, at: SlotRef) -> Result<(), Error> {
         let cap = self.caps.remove(at).ok_or(Error::EmptySlot)?;
         self.release(machine, cap);
         Ok(())
@@ -67,7 +82,7 @@ impl Kernel {
         self.caps.get(at)?;
         while let Some(derived) = self.caps.first_derived(at) {
             // `derived` is occupied, so this cannot fail.
-            let _ = self.delete(machine, derived);
+            let _ = self.delete_cap(machine, derived);
         }
         if let Ok(Capability { object: Object::Frame(_), mapping: Some(mapping), .. }) = self.caps.get(at) {
             self.undo_mapping(machine, at, mapping);
@@ -96,8 +111,8 @@ impl Kernel {
             ObjectKind::Memory => MEMORY_COST.checked_add(budget).ok_or(Error::OutOfMemory)?,
             ObjectKind::Frame => FRAME_COST,
             ObjectKind::AddressSpace => PAGE_TABLE_COST,
-            // Threads and their capability spaces are made at boot, for now.
-            ObjectKind::CSpace | ObjectKind::Thread => return Err(Error::InvalidArgument),
+            ObjectKind::CSpace => CSPACE_COST,
+            ObjectKind::Thread => THREAD_COST,
         };
         let available = self.memories.get(parent).map_or(0, |m| m.budget - m.used);
         if cost > available {
@@ -110,7 +125,7 @@ impl Kernel {
             }
             ObjectKind::Frame => {
                 let page = machine.allocate_page().ok_or(Error::OutOfMemory)?;
-                match self.frames.insert(Frame { page, caps: 1, memory: parent }) {
+                match self.frames.insert(Frame { page, caps: 1, users: 0, memory: parent }) {
                     Some(id) => Object::Frame(id),
                     None => {
                         machine.free_page(page);
@@ -129,7 +144,18 @@ impl Kernel {
                     }
                 }
             }
-            _ => {
+            ObjectKind::CSpace => {
+                let cspace = self.caps.create_space(Some(parent)).ok_or(Error::TableFull)?;
+                if let Some(space) = self.caps.space_mut(cspace) {
+                    space.caps = 1;
+                }
+                Object::CSpace(cspace)
+            }
+            ObjectKind::Thread => {
+                let thread = Thread { caps: 1, ..Thread::new("thread", Some(parent)) };
+                Object::Thread(self.threads.insert(thread).ok_or(Error::TableFull)?)
+            }
+            ObjectKind::Endpoint => {
                 let endpoint = Endpoint {
                     senders: WaitQueue::EMPTY,
                     receivers: WaitQueue::EMPTY,
@@ -170,7 +196,16 @@ impl Kernel {
     /// One more capability refers to `object`.
     pub(super) fn retain(&mut self, object: Object) {
         match object {
-            Object::CSpace(_) | Object::Thread(_) => {}
+            Object::CSpace(id) => {
+                if let Some(space) = self.caps.space_mut(id) {
+                    space.caps += 1;
+                }
+            }
+            Object::Thread(id) => {
+                if let Some(thread) = self.threads.get_mut(id) {
+                    thread.caps += 1;
+                }
+            }
             Object::Frame(id) => {
                 if let Some(frame) = self.frames.get_mut(id) {
                     frame.caps += 1;
@@ -197,8 +232,13 @@ impl Kernel {
     /// A capability to `cap.object` is gone: the object dies with its last capability.
     fn release<M: Machine>(&mut self, machine: &mut M, cap: Capability) {
         match cap.object {
-            // A capability space lives as long as its thread; a thread until it ends.
-            Object::CSpace(_) | Object::Thread(_) => {}
+            Object::CSpace(id) => {
+                if let Some(space) = self.caps.space_mut(id) {
+                    space.caps -= 1;
+                }
+                self.doom_cspace_if_unreachable(id);
+            }
+            Object::Thread(id) => self.release_thread(id),
             Object::Endpoint(id) => {
                 let Some(ep) = self.endpoints.get_mut(id) else { return };
                 ep.caps -= 1;
@@ -290,19 +330,6 @@ impl Kernel {
         }
     }
 
-    /// Thread `thread` is going away: deletes every capability in its space, and every
-    /// capability anywhere that names the space or the thread, then the space itself.
-    pub(super) fn delete_space<M: Machine>(&mut self, machine: &mut M, thread: ThreadId, cspace: CSpaceId) {
-        loop {
-            let Some((slot, _)) = self.caps.occupied(cspace).next() else { break };
-            let _ = self.delete(machine, SlotRef { cspace, slot });
-        }
-        self.delete_all_naming(machine, |object| {
-            object == Object::CSpace(cspace) || object == Object::Thread(thread)
-        });
-        self.caps.destroy_space(cspace);
-    }
-
     /// Deletes every capability, in any space, whose object `names_it` picks.
     pub(super) fn delete_all_naming<M: Machine>(
         &mut self,
@@ -313,7 +340,7 @@ impl Kernel {
             let Some(at) = self.caps.all().find(|&(_, c)| names_it(c.object)).map(|(at, _)| at) else {
                 break;
             };
-            let _ = self.delete(machine, at);
+            let _ = self.delete_cap(machine, at);
         }
     }
 
@@ -322,6 +349,7 @@ impl Kernel {
         self.threads.get(thread).ok_or(Error::InvalidArgument)?;
         self.caps.check_empty(at)?;
         self.caps.insert_original(at, Capability::original(Object::Thread(thread)));
+        self.retain(Object::Thread(thread));
         Ok(())
     }
 
@@ -334,15 +362,17 @@ impl Kernel {
         let mut memory_caps = [0u32; crate::objects::MAX_MEMORIES];
         let mut frame_caps = [0u32; crate::pages::MAX_FRAMES];
         let mut space_caps = [0u32; crate::pages::MAX_SPACES];
+        let mut cspace_caps = [0u32; crate::cspace::MAX_CSPACES];
+        let mut thread_caps = [0u32; MAX_THREADS];
         for (_, cap) in self.caps.all() {
             match cap.object {
                 Object::CSpace(id) => {
-                    if !self.threads.iter().any(|(_, t)| t.cspace == id) {
-                        return Err("a capability names a dead capability space");
-                    }
+                    self.caps.space(id).ok_or("a capability names a dead capability space")?;
+                    cspace_caps[id.index()] += 1;
                 }
                 Object::Thread(id) => {
                     self.threads.get(id).ok_or("a capability names a dead thread")?;
+                    thread_caps[id.index()] += 1;
                 }
                 Object::Endpoint(id) => {
                     self.endpoints.get(id).ok_or("a capability names a dead endpoint")?;
@@ -392,8 +422,12 @@ impl Kernel {
             }
         }
         for (id, frame) in self.frames.iter() {
-            if frame.caps != frame_caps[id.index()] || frame.caps == 0 {
-                return Err("Frame capability count is wrong");
+            let users = self.threads.iter().filter(|(_, t)| t.ipc_buffer == Some(id)).count();
+            if frame.caps != frame_caps[id.index()] || frame.users as usize != users {
+                return Err("Frame capability or user count is wrong");
+            }
+            if frame.caps == 0 && frame.users == 0 {
+                return Err("an unused Frame was not freed");
             }
             self.memories.get(frame.memory).ok_or("a Frame is charged to a dead Memory object")?;
             charged[frame.memory.index()].0 += FRAME_COST;
@@ -411,6 +445,36 @@ impl Kernel {
                 self.memories.get(memory).ok_or("an address space is charged to a dead Memory object")?;
                 charged[memory.index()].0 += u64::from(space.tables + 1) * PAGE_TABLE_COST;
                 charged[memory.index()].1 += space.tables + 1;
+            }
+        }
+        for (id, cspace) in self.caps.spaces() {
+            let threads = self.threads.iter().filter(|(_, t)| t.cspace == Some(id)).count();
+            if cspace.caps != cspace_caps[id.index()] || cspace.threads as usize != threads {
+                return Err("capability space capability or thread count is wrong");
+            }
+            if self.cspace_is_unreachable(id) {
+                return Err("an unreachable capability space was not freed");
+            }
+            if let Some(memory) = cspace.memory {
+                self.memories.get(memory).ok_or("a capability space is charged to a dead Memory object")?;
+                charged[memory.index()].0 += CSPACE_COST;
+                charged[memory.index()].1 += 1;
+            }
+        }
+        for (id, thread) in self.threads.iter() {
+            if thread.caps != thread_caps[id.index()] {
+                return Err("thread capability count is wrong");
+            }
+            if thread.caps == 0 && (!thread.started || thread.suspended) {
+                return Err("a thread nothing can start was not ended");
+            }
+            if thread.started && thread.cspace.is_none() {
+                return Err("a started thread has no capability space");
+            }
+            if let Some(memory) = thread.memory {
+                self.memories.get(memory).ok_or("a thread is charged to a dead Memory object")?;
+                charged[memory.index()].0 += THREAD_COST;
+                charged[memory.index()].1 += 1;
             }
         }
         for (id, m) in self.memories.iter() {

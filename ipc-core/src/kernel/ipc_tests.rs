@@ -110,7 +110,7 @@ fn long_message_and_capability_travel_through_the_buffer() {
     assert_eq!(Message::from_values(m.values[&server.index()]).1.info, info);
     assert_eq!(m.buffer(server)[63], 1063);
     runs(&mut k, client);
-    m.call(&mut k, Syscall::CapIdentify { slot: slot(9) });
+    m.call(&mut k, Syscall::CapIdentify { slot: slot(9).into() });
     k.check_invariants().unwrap();
     let stats = k.stats();
     assert_eq!(stats.capabilities, 2 + 2 + 2 + 1);
@@ -122,7 +122,7 @@ fn grant_is_needed_to_send_capabilities() {
     runs(&mut k, t[0]);
     m.call(
         &mut k,
-        Syscall::CapMint { source: slot(EP), dest: slot(3), rights: Some(Rights::WRITE), badge: 0 },
+        Syscall::CapMint { source: slot(EP).into(), dest: slot(3).into(), rights: Some(Rights::WRITE), badge: 0 },
     );
     m.buffer(t[0])[IpcBuffer::SEND_CAPS] = MEMORY;
     let info = MessageInfo { label: 1, length: 0, caps: 1 };
@@ -139,11 +139,11 @@ fn revoke_wakes_a_blocked_receiver_when_the_endpoint_dies() {
     runs(&mut k, owner);
     m.call(
         &mut k,
-        Syscall::Create { memory: slot(MEMORY), kind: ObjectKind::Endpoint, dest: slot(10), budget: 0 },
+        Syscall::Create { memory: slot(MEMORY), kind: ObjectKind::Endpoint, dest: slot(10).into(), budget: 0 },
     );
     m.call(
         &mut k,
-        Syscall::CapMint { source: slot(10), dest: slot(11), rights: Some(Rights::READ), badge: 0 },
+        Syscall::CapMint { source: slot(10).into(), dest: slot(11).into(), rights: Some(Rights::READ), badge: 0 },
     );
     m.call(&mut k, Syscall::MemoryInfo { memory: slot(MEMORY) });
     assert_eq!(m.values[&owner.index()][1], 2 * ENDPOINT_COST);
@@ -152,16 +152,16 @@ fn revoke_wakes_a_blocked_receiver_when_the_endpoint_dies() {
     // The waiter blocks on the shared endpoint; the owner deletes it.
     m.call(&mut k, recv(EP));
     runs(&mut k, owner);
-    m.call(&mut k, Syscall::CapRevoke { slot: slot(10) });
-    m.call(&mut k, Syscall::CapIdentify { slot: slot(11) });
+    m.call(&mut k, Syscall::CapRevoke { slot: slot(10).into() });
+    m.call(&mut k, Syscall::CapIdentify { slot: slot(11).into() });
     assert_eq!(m.results[&owner.index()], Err(Error::EmptySlot));
-    m.call(&mut k, Syscall::CapDelete { slot: slot(10) });
+    m.call(&mut k, Syscall::CapDelete { slot: slot(10).into() });
     m.call(&mut k, Syscall::MemoryInfo { memory: slot(MEMORY) });
     assert_eq!(m.values[&owner.index()][1], ENDPOINT_COST);
     // Revoking the original removes the waiter's copy; deleting it then ends the endpoint.
-    m.call(&mut k, Syscall::CapRevoke { slot: slot(EP) });
+    m.call(&mut k, Syscall::CapRevoke { slot: slot(EP).into() });
     assert!(!m.results.contains_key(&waiter.index()), "still blocked");
-    m.call(&mut k, Syscall::CapDelete { slot: slot(EP) });
+    m.call(&mut k, Syscall::CapDelete { slot: slot(EP).into() });
     assert_eq!(m.results[&waiter.index()], Err(Error::PeerGone));
     m.call(&mut k, Syscall::MemoryInfo { memory: slot(MEMORY) });
     assert_eq!(m.values[&owner.index()][1], 0, "every charge refunded");
@@ -175,32 +175,32 @@ fn child_memory_budgets_run_out_and_refund() {
     let budget = 3 * ENDPOINT_COST;
     m.call(
         &mut k,
-        Syscall::Create { memory: slot(MEMORY), kind: ObjectKind::Memory, dest: slot(20), budget },
+        Syscall::Create { memory: slot(MEMORY), kind: ObjectKind::Memory, dest: slot(20).into(), budget },
     );
     assert_eq!(m.results[&t[0].index()], Ok(0));
     for n in 21..24 {
         m.call(
             &mut k,
-            Syscall::Create { memory: slot(20), kind: ObjectKind::Endpoint, dest: slot(n), budget: 0 },
+            Syscall::Create { memory: slot(20), kind: ObjectKind::Endpoint, dest: slot(n).into(), budget: 0 },
         );
         assert_eq!(m.results[&t[0].index()], Ok(0));
     }
     m.call(
         &mut k,
-        Syscall::Create { memory: slot(20), kind: ObjectKind::Endpoint, dest: slot(24), budget: 0 },
+        Syscall::Create { memory: slot(20), kind: ObjectKind::Endpoint, dest: slot(24).into(), budget: 0 },
     );
     assert_eq!(m.results[&t[0].index()], Err(Error::OutOfMemory));
-    m.call(&mut k, Syscall::CapDelete { slot: slot(21) });
+    m.call(&mut k, Syscall::CapDelete { slot: slot(21).into() });
     m.call(
         &mut k,
-        Syscall::Create { memory: slot(20), kind: ObjectKind::Endpoint, dest: slot(24), budget: 0 },
+        Syscall::Create { memory: slot(20), kind: ObjectKind::Endpoint, dest: slot(24).into(), budget: 0 },
     );
     assert_eq!(m.results[&t[0].index()], Ok(0));
     // Deleting the Memory capability leaves it alive while objects are charged to it.
-    m.call(&mut k, Syscall::CapDelete { slot: slot(20) });
+    m.call(&mut k, Syscall::CapDelete { slot: slot(20).into() });
     k.check_invariants().unwrap();
     for n in 22..25 {
-        m.call(&mut k, Syscall::CapDelete { slot: slot(n) });
+        m.call(&mut k, Syscall::CapDelete { slot: slot(n).into() });
     }
     m.call(&mut k, Syscall::MemoryInfo { memory: slot(MEMORY) });
     assert_eq!(m.values[&t[0].index()][1], ENDPOINT_COST, "only the boot endpoint is charged");
@@ -222,7 +222,7 @@ fn destroying_a_caller_makes_the_reply_fail_and_a_server_death_wakes_its_caller(
     m.call(&mut k, Syscall::ThreadDestroy { thread: slot(30) });
     assert_eq!(m.results[&killer.index()], Ok(0));
     assert!(k.thread(client).is_none());
-    m.call(&mut k, Syscall::CapIdentify { slot: slot(30) });
+    m.call(&mut k, Syscall::CapIdentify { slot: slot(30).into() });
     assert_eq!(m.results[&killer.index()], Err(Error::EmptySlot), "capabilities to a dead thread go with it");
     m.call(&mut k, Syscall::Exit { status: 0 });
     runs(&mut k, server);

@@ -68,13 +68,13 @@ const BOOT_BUDGET: u64 = 12 * ENDPOINT_COST;
 
 /// One system call, made by whichever thread the kernel runs at that step. Generated ops name
 /// slots by [`Pick`]; just before the call each pick becomes a slot number (`Op<u64>`).
-/// `CreateUnsupported` asks for a capability space or a thread, which `create` cannot make
-/// (`InvalidArgument`, after the slot checks); `DestroyThread` is `thread_destroy`.
+/// `DestroyThread` is `thread_destroy`. Creating threads, capability spaces, Frames and
+/// address spaces is not generated: unit tests (`threads_tests.rs`, `pages_tests.rs`) cover
+/// those.
 #[derive(Clone, Debug)]
 enum Op<S = u64> {
     CreateEndpoint { memory: S, dest: S },
     CreateMemory { memory: S, dest: S, budget: u64 },
-    CreateUnsupported { kind: ObjectKind, memory: S, dest: S },
     Copy { source: S, dest: S },
     Mint { source: S, dest: S, rights: Rights, badge: u64 },
     Move { source: S, dest: S },
@@ -100,9 +100,6 @@ impl<S: Copy> Op<S> {
             Op::CreateEndpoint { memory, dest } => Op::CreateEndpoint { memory: f(memory), dest: f(dest) },
             Op::CreateMemory { memory, dest, budget } => {
                 Op::CreateMemory { memory: f(memory), dest: f(dest), budget }
-            }
-            Op::CreateUnsupported { kind, memory, dest } => {
-                Op::CreateUnsupported { kind, memory: f(memory), dest: f(dest) }
             }
             Op::Copy { source, dest } => Op::Copy { source: f(source), dest: f(dest) },
             Op::Mint { source, dest, rights, badge } => {
@@ -219,24 +216,21 @@ fn encode(op: &Op) -> (u64, [u64; ARG_SLOTS]) {
     let s = |n: u64| Slot::new(n).expect("ops name slots below USED_SLOTS");
     let call = match *op {
         Op::CreateEndpoint { memory, dest } => {
-            Syscall::Create { memory: s(memory), kind: ObjectKind::Endpoint, dest: s(dest), budget: 0 }
+            Syscall::Create { memory: s(memory), kind: ObjectKind::Endpoint, dest: s(dest).into(), budget: 0 }
         }
         Op::CreateMemory { memory, dest, budget } => {
-            Syscall::Create { memory: s(memory), kind: ObjectKind::Memory, dest: s(dest), budget }
-        }
-        Op::CreateUnsupported { kind, memory, dest } => {
-            Syscall::Create { memory: s(memory), kind, dest: s(dest), budget: 0 }
+            Syscall::Create { memory: s(memory), kind: ObjectKind::Memory, dest: s(dest).into(), budget }
         }
         Op::Copy { source, dest } => {
-            Syscall::CapMint { source: s(source), dest: s(dest), rights: None, badge: 0 }
+            Syscall::CapMint { source: s(source).into(), dest: s(dest).into(), rights: None, badge: 0 }
         }
         Op::Mint { source, dest, rights, badge } => {
-            Syscall::CapMint { source: s(source), dest: s(dest), rights: Some(rights), badge }
+            Syscall::CapMint { source: s(source).into(), dest: s(dest).into(), rights: Some(rights), badge }
         }
-        Op::Move { source, dest } => Syscall::CapMove { source: s(source), dest: s(dest) },
-        Op::Delete { slot } => Syscall::CapDelete { slot: s(slot) },
-        Op::Revoke { slot } => Syscall::CapRevoke { slot: s(slot) },
-        Op::Identify { slot } => Syscall::CapIdentify { slot: s(slot) },
+        Op::Move { source, dest } => Syscall::CapMove { source: s(source).into(), dest: s(dest).into() },
+        Op::Delete { slot } => Syscall::CapDelete { slot: s(slot).into() },
+        Op::Revoke { slot } => Syscall::CapRevoke { slot: s(slot).into() },
+        Op::Identify { slot } => Syscall::CapIdentify { slot: s(slot).into() },
         Op::MemoryInfo { slot } => Syscall::MemoryInfo { memory: s(slot) },
         Op::KernelStats => Syscall::KernelStats,
         Op::Send { kind, endpoint, message, .. } => {
@@ -598,7 +592,6 @@ impl Model {
             Op::CreateMemory { memory, dest, budget } => {
                 self.create(t, memory, ObjectKind::Memory, dest, budget)
             }
-            Op::CreateUnsupported { kind, memory, dest } => self.create(t, memory, kind, dest, 0),
             Op::Copy { source, dest } => self.mint(t, source, dest, None, 0),
             Op::Mint { source, dest, rights, badge } => self.mint(t, source, dest, Some(rights), badge),
             Op::Move { source, dest } => self.move_cap(t, source, dest),
@@ -678,9 +671,8 @@ impl Model {
         let cost = match kind {
             ObjectKind::Endpoint => ENDPOINT_COST,
             ObjectKind::Memory => MEMORY_COST.checked_add(budget).ok_or(Error::OutOfMemory)?,
-            ObjectKind::CSpace | ObjectKind::Thread => return Err(Error::InvalidArgument),
-            ObjectKind::Frame | ObjectKind::AddressSpace => {
-                panic!("the model does not generate Frame or AddressSpace creation")
+            ObjectKind::CSpace | ObjectKind::Thread | ObjectKind::Frame | ObjectKind::AddressSpace => {
+                panic!("the model generates only Endpoint and Memory creation")
             }
         };
         if cost > self.memories[m].budget - self.used(m) {
@@ -983,7 +975,7 @@ impl World {
         let mut world =
             World { kernel, mock, ids, model, to_kernel: HashMap::new(), to_model: HashMap::new() };
         for t in 0..world.ids.len() {
-            let cspace = world.kernel.thread(world.ids[t]).expect("a live thread").cspace;
+            let cspace = world.kernel.thread(world.ids[t]).and_then(|t| t.cspace).expect("a live thread");
             let pairs =
                 [(Obj::CSpace(t), Object::CSpace(cspace)), (Obj::Thread(t), Object::Thread(world.ids[t]))];
             for (model, kernel) in pairs {
@@ -1134,7 +1126,7 @@ impl World {
         if buffer != model.buffer {
             return Err(format!("IPC buffer {buffer:?}, the model expects {:?}", model.buffer));
         }
-        let cspace = kernel.cspace;
+        let cspace = kernel.cspace.ok_or("a live thread has no capability space")?;
         for n in 0..USED_SLOTS {
             let in_kernel = self.kernel.caps.get(SlotRef { cspace, slot: slot(n) }).ok();
             match (in_kernel, self.model.cap_at(t, n)) {
@@ -1315,8 +1307,6 @@ fn other_op() -> impl Strategy<Value = Op<Pick>> {
         3 => Just(Op::Yield),
         1 => Just(Op::Exit),
         1 => Just(Op::KernelStats),
-        1 => (prop_oneof![Just(ObjectKind::CSpace), Just(ObjectKind::Thread)], memory(), empty())
-            .prop_map(|(kind, memory, dest)| Op::CreateUnsupported { kind, memory, dest }),
         1 => thread().prop_map(|slot| Op::DestroyThread { slot }),
         1 => malformed.prop_map(Op::Malformed),
     ]

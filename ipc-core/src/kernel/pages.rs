@@ -80,14 +80,21 @@ impl Kernel {
         }
     }
 
-    /// A Frame capability is gone: its mapping goes with it, and the page with the last one.
+    /// A Frame capability is gone: its mapping goes with it, and the page with the last one
+    /// (unless a thread still uses it as its IPC buffer).
     pub(super) fn release_frame<M: Machine>(&mut self, machine: &mut M, id: FrameId, cap: Capability) {
         if let Some(mapping) = cap.mapping {
             self.remove_mapping(machine, mapping);
         }
         let Some(frame) = self.frames.get_mut(id) else { return };
         frame.caps -= 1;
-        if frame.caps == 0 {
+        self.free_frame_if_unused(machine, id);
+    }
+
+    /// Frees Frame `id` and its page if no capability names it and no thread uses it.
+    pub(super) fn free_frame_if_unused<M: Machine>(&mut self, machine: &mut M, id: FrameId) {
+        let Some(frame) = self.frames.get(id) else { return };
+        if frame.caps == 0 && frame.users == 0 {
             let (page, memory) = (frame.page, frame.memory);
             self.frames.remove(id);
             machine.free_page(page);

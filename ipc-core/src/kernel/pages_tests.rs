@@ -47,7 +47,7 @@ fn call(kernel: &mut Kernel, mock: &mut Mock, call: Syscall) -> Result<u64, Erro
 }
 
 fn create(kind: ObjectKind, dest: u64) -> Syscall {
-    Syscall::Create { memory: slot(MEMORY), kind, dest: slot(dest), budget: 0 }
+    Syscall::Create { memory: slot(MEMORY), kind, dest: slot(dest).into(), budget: 0 }
 }
 
 fn map(frame: u64, vaddr: u64, rights: Rights) -> Syscall {
@@ -69,12 +69,12 @@ fn a_frame_is_charged_zeroed_page_and_freed_with_its_last_capability() {
     call(
         &mut kernel,
         &mut mock,
-        Syscall::CapMint { source: slot(FRAME), dest: slot(3), rights: None, badge: 0 },
+        Syscall::CapMint { source: slot(FRAME).into(), dest: slot(3).into(), rights: None, badge: 0 },
     )
     .unwrap();
-    call(&mut kernel, &mut mock, Syscall::CapDelete { slot: slot(FRAME) }).unwrap();
+    call(&mut kernel, &mut mock, Syscall::CapDelete { slot: slot(FRAME).into() }).unwrap();
     assert_eq!(mock.pages.len(), 3, "a copy keeps the page");
-    call(&mut kernel, &mut mock, Syscall::CapDelete { slot: slot(3) }).unwrap();
+    call(&mut kernel, &mut mock, Syscall::CapDelete { slot: slot(3).into() }).unwrap();
     assert_eq!(mock.pages.len(), 2);
     assert_eq!(used(&mut kernel, &mut mock), 0);
     assert_eq!(kernel.stats().frames, 0);
@@ -85,7 +85,7 @@ fn map_checks_rights_and_refuses_double_mappings() {
     let (mut kernel, mut mock, [a, _]) = world();
     call(&mut kernel, &mut mock, create(ObjectKind::Frame, FRAME)).unwrap();
     let read_only =
-        Syscall::CapMint { source: slot(FRAME), dest: slot(3), rights: Some(Rights::READ), badge: 0 };
+        Syscall::CapMint { source: slot(FRAME).into(), dest: slot(3).into(), rights: Some(Rights::READ), badge: 0 };
     call(&mut kernel, &mut mock, read_only).unwrap();
     assert_eq!(call(&mut kernel, &mut mock, map(3, 0x4000, RW)), Err(Error::MissingRights));
     let exec = Rights::READ | Rights::EXECUTE;
@@ -101,7 +101,7 @@ fn map_checks_rights_and_refuses_double_mappings() {
     assert_eq!(space.mapped[&0x6000].1, RW);
     assert_eq!(space.mapped[&0x4000].0, space.mapped[&0x6000].0, "one page, two mappings");
 
-    call(&mut kernel, &mut mock, Syscall::CapIdentify { slot: slot(3) }).unwrap();
+    call(&mut kernel, &mut mock, Syscall::CapIdentify { slot: slot(3).into() }).unwrap();
     assert_eq!(mock.values[&a.index()][3..5], [1, 0x4000]);
     assert_eq!(call(&mut kernel, &mut mock, Syscall::Unmap { frame: slot(3) }), Ok(0));
     assert_eq!(call(&mut kernel, &mut mock, Syscall::Unmap { frame: slot(3) }), Err(Error::NotMapped));
@@ -129,7 +129,7 @@ fn revoke_unmaps_every_mapping_in_every_space() {
     call(&mut kernel, &mut mock, Syscall::Yield).unwrap();
     assert_eq!(kernel.schedule(), Some(a));
 
-    assert_eq!(call(&mut kernel, &mut mock, Syscall::CapRevoke { slot: slot(FRAME) }), Ok(0));
+    assert_eq!(call(&mut kernel, &mut mock, Syscall::CapRevoke { slot: slot(FRAME).into() }), Ok(0));
     assert!(mock.spaces[&root(&kernel, b)].mapped.is_empty(), "b's mappings are gone");
     assert!(mock.spaces[&root(&kernel, a)].mapped.is_empty(), "and so is a's own");
     assert!(kernel.caps.get(in_b(&kernel, 5)).is_err() && kernel.caps.get(in_b(&kernel, 6)).is_err());
@@ -183,16 +183,16 @@ fn page_tables_are_charged_to_the_space_and_exhaustion_changes_nothing() {
     let (mut kernel, mut mock, [a, _]) = world();
     // A Memory object with room for the space, one frame and two page tables.
     let budget = PAGE_TABLE_COST + FRAME_COST + 2 * PAGE_TABLE_COST;
-    let child = Syscall::Create { memory: slot(MEMORY), kind: ObjectKind::Memory, dest: slot(10), budget };
+    let child = Syscall::Create { memory: slot(MEMORY), kind: ObjectKind::Memory, dest: slot(10).into(), budget };
     call(&mut kernel, &mut mock, child).unwrap();
-    let from_child = |kind, dest| Syscall::Create { memory: slot(10), kind, dest: slot(dest), budget: 0 };
+    let from_child = |kind, dest| Syscall::Create { memory: slot(10), kind, dest: slot(dest).into(), budget: 0 };
     call(&mut kernel, &mut mock, from_child(ObjectKind::AddressSpace, 11)).unwrap();
     call(&mut kernel, &mut mock, from_child(ObjectKind::Frame, 12)).unwrap();
     let into_new = Syscall::Map { space: slot(11), frame: slot(12), vaddr: 0x4000, rights: RW };
     let pages = mock.pages.len();
     assert_eq!(call(&mut kernel, &mut mock, into_new), Err(Error::OutOfMemory), "needs three tables");
     assert_eq!(mock.pages.len(), pages);
-    call(&mut kernel, &mut mock, Syscall::CapIdentify { slot: slot(12) }).unwrap();
+    call(&mut kernel, &mut mock, Syscall::CapIdentify { slot: slot(12).into() }).unwrap();
     assert_eq!(mock.values[&a.index()][3], 0, "not mapped");
 
     // With room for the third table it works, and all of it comes back when the space goes.
@@ -200,20 +200,20 @@ fn page_tables_are_charged_to_the_space_and_exhaustion_changes_nothing() {
         call(kernel, mock, Syscall::MemoryInfo { memory: slot(10) }).unwrap();
         mock.values[&a.index()][1]
     };
-    call(&mut kernel, &mut mock, Syscall::CapDelete { slot: slot(10) }).unwrap();
-    call(&mut kernel, &mut mock, Syscall::CapDelete { slot: slot(11) }).unwrap();
-    call(&mut kernel, &mut mock, Syscall::CapDelete { slot: slot(12) }).unwrap();
+    call(&mut kernel, &mut mock, Syscall::CapDelete { slot: slot(10).into() }).unwrap();
+    call(&mut kernel, &mut mock, Syscall::CapDelete { slot: slot(11).into() }).unwrap();
+    call(&mut kernel, &mut mock, Syscall::CapDelete { slot: slot(12).into() }).unwrap();
     assert_eq!(kernel.stats().memories, 1, "the child Memory went with its last object");
     let budget = budget + PAGE_TABLE_COST;
-    let child = Syscall::Create { memory: slot(MEMORY), kind: ObjectKind::Memory, dest: slot(10), budget };
+    let child = Syscall::Create { memory: slot(MEMORY), kind: ObjectKind::Memory, dest: slot(10).into(), budget };
     call(&mut kernel, &mut mock, child).unwrap();
     call(&mut kernel, &mut mock, from_child(ObjectKind::AddressSpace, 11)).unwrap();
     call(&mut kernel, &mut mock, from_child(ObjectKind::Frame, 12)).unwrap();
     assert_eq!(call(&mut kernel, &mut mock, into_new), Ok(0));
     assert_eq!(info(&mut kernel, &mut mock), budget, "every byte in use");
-    call(&mut kernel, &mut mock, Syscall::CapDelete { slot: slot(11) }).unwrap();
+    call(&mut kernel, &mut mock, Syscall::CapDelete { slot: slot(11).into() }).unwrap();
     assert_eq!(info(&mut kernel, &mut mock), FRAME_COST, "space and tables refunded");
-    call(&mut kernel, &mut mock, Syscall::CapIdentify { slot: slot(12) }).unwrap();
+    call(&mut kernel, &mut mock, Syscall::CapIdentify { slot: slot(12).into() }).unwrap();
     assert_eq!(mock.values[&a.index()][3], 0, "the mapping into the dead space is forgotten");
     assert_eq!(call(&mut kernel, &mut mock, Syscall::Unmap { frame: slot(12) }), Err(Error::NotMapped));
 }

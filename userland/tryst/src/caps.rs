@@ -1,6 +1,12 @@
 //! Capabilities and kernel objects: copy, mint, move, delete, revoke, identify, and making
 //! objects from a Memory capability.
+//!
+//! The capability operations take a [`SlotPath`]: a plain [`Slot`] of the caller's own
+//! capability space, or `SlotPath::within(cspace, slot)`, a slot of the space a CSpace
+//! capability (with Write) in the caller's slot `cspace` names — how a parent fills a
+//! child's slots.
 
+pub use tryst_abi::SlotPath;
 use tryst_abi::{ObjectKind, Rights, Slot, Syscall};
 
 use crate::{call, Error};
@@ -19,7 +25,7 @@ pub struct CapInfo {
 /// Live kernel objects, as `kernel_stats` reports them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct KernelStats {
-    /// Threads (one per process for now).
+    /// Threads.
     pub threads: u64,
     /// Endpoints.
     pub endpoints: u64,
@@ -39,59 +45,77 @@ pub fn slot(number: u64) -> Result<Slot, Error> {
 }
 
 /// `cap_copy`: a copy of `source` in the empty slot `dest`, derived from it.
-pub fn copy(source: Slot, dest: Slot) -> Result<(), Error> {
-    call(Syscall::CapMint { source, dest, rights: None, badge: 0 }).map(drop)
+pub fn copy(source: impl Into<SlotPath>, dest: impl Into<SlotPath>) -> Result<(), Error> {
+    call(Syscall::CapMint { source: source.into(), dest: dest.into(), rights: None, badge: 0 }).map(drop)
 }
 
 /// `cap_mint`: a copy with `rights` (a subset of the source's) and, for an unbadged endpoint
 /// capability, `badge` (0 keeps the source's).
-pub fn mint(source: Slot, dest: Slot, rights: Rights, badge: u64) -> Result<(), Error> {
+pub fn mint(source: impl Into<SlotPath>, dest: impl Into<SlotPath>, rights: Rights, badge: u64) -> Result<(), Error> {
+    let (source, dest) = (source.into(), dest.into());
     call(Syscall::CapMint { source, dest, rights: Some(rights), badge }).map(drop)
 }
 
 /// `cap_move`: moves `source` to the empty slot `dest`.
-pub fn move_cap(source: Slot, dest: Slot) -> Result<(), Error> {
-    call(Syscall::CapMove { source, dest }).map(drop)
+pub fn move_cap(source: impl Into<SlotPath>, dest: impl Into<SlotPath>) -> Result<(), Error> {
+    call(Syscall::CapMove { source: source.into(), dest: dest.into() }).map(drop)
 }
 
 /// `cap_delete`: empties `slot`; an object dies with its last capability.
-pub fn delete(slot: Slot) -> Result<(), Error> {
-    call(Syscall::CapDelete { slot }).map(drop)
+pub fn delete(slot: impl Into<SlotPath>) -> Result<(), Error> {
+    call(Syscall::CapDelete { slot: slot.into() }).map(drop)
 }
 
 /// `cap_revoke`: deletes every capability derived from `slot`, in every process.
-pub fn revoke(slot: Slot) -> Result<(), Error> {
-    call(Syscall::CapRevoke { slot }).map(drop)
+pub fn revoke(slot: impl Into<SlotPath>) -> Result<(), Error> {
+    call(Syscall::CapRevoke { slot: slot.into() }).map(drop)
 }
 
 /// `cap_identify`: what `slot` holds.
-pub fn identify(slot: Slot) -> Result<CapInfo, Error> {
-    call(Syscall::CapIdentify { slot }).map(|v| CapInfo {
+pub fn identify(slot: impl Into<SlotPath>) -> Result<CapInfo, Error> {
+    call(Syscall::CapIdentify { slot: slot.into() }).map(|v| CapInfo {
         kind: ObjectKind::try_from(v[0]).ok(),
         rights: Rights::from_bits_truncate(v[1]),
         badge: v[2],
     })
 }
 
+/// `create`: makes an object of `kind` charged to the Memory capability `memory` (a Memory
+/// object's budget is `budget`; other kinds take 0), its capability in `dest`.
+pub fn create(memory: Slot, kind: ObjectKind, dest: impl Into<SlotPath>, budget: u64) -> Result<(), Error> {
+    call(Syscall::Create { memory, kind, dest: dest.into(), budget }).map(drop)
+}
+
 /// Makes an endpoint charged to the Memory capability `memory`, its capability in `dest`.
-pub fn create_endpoint(memory: Slot, dest: Slot) -> Result<(), Error> {
-    call(Syscall::Create { memory, kind: ObjectKind::Endpoint, dest, budget: 0 }).map(drop)
+pub fn create_endpoint(memory: Slot, dest: impl Into<SlotPath>) -> Result<(), Error> {
+    create(memory, ObjectKind::Endpoint, dest, 0)
 }
 
 /// Makes a child Memory object with `budget` bytes, charged to `memory`, its capability in `dest`.
-pub fn create_memory(memory: Slot, dest: Slot, budget: u64) -> Result<(), Error> {
-    call(Syscall::Create { memory, kind: ObjectKind::Memory, dest, budget }).map(drop)
+pub fn create_memory(memory: Slot, dest: impl Into<SlotPath>, budget: u64) -> Result<(), Error> {
+    create(memory, ObjectKind::Memory, dest, budget)
 }
 
 /// Makes a Frame (one zero-filled 4 KiB page) charged to `memory`, its capability in `dest`.
-pub fn create_frame(memory: Slot, dest: Slot) -> Result<(), Error> {
-    call(Syscall::Create { memory, kind: ObjectKind::Frame, dest, budget: 0 }).map(drop)
+pub fn create_frame(memory: Slot, dest: impl Into<SlotPath>) -> Result<(), Error> {
+    create(memory, ObjectKind::Frame, dest, 0)
 }
 
 /// Makes an empty address space charged to `memory` (as are the page tables mapping into it
 /// later adds), its capability in `dest`.
-pub fn create_address_space(memory: Slot, dest: Slot) -> Result<(), Error> {
-    call(Syscall::Create { memory, kind: ObjectKind::AddressSpace, dest, budget: 0 }).map(drop)
+pub fn create_address_space(memory: Slot, dest: impl Into<SlotPath>) -> Result<(), Error> {
+    create(memory, ObjectKind::AddressSpace, dest, 0)
+}
+
+/// Makes an empty capability space charged to `memory`, its capability in `dest`.
+pub fn create_cspace(memory: Slot, dest: impl Into<SlotPath>) -> Result<(), Error> {
+    create(memory, ObjectKind::CSpace, dest, 0)
+}
+
+/// Makes a thread charged to `memory`, its capability in `dest`; see [`crate::thread`] for
+/// configuring and starting it.
+pub fn create_thread(memory: Slot, dest: impl Into<SlotPath>) -> Result<(), Error> {
+    create(memory, ObjectKind::Thread, dest, 0)
 }
 
 /// A Memory object's `(budget, used)` in bytes.

@@ -25,6 +25,7 @@ pub mod memory;
 pub mod print;
 pub mod raw;
 pub mod ring;
+pub mod thread;
 
 pub use tryst_abi as abi;
 pub use tryst_abi::{BootInfo, Error, Message, ObjectKind, Rights, Slot};
@@ -78,6 +79,12 @@ pub fn now() -> u64 {
 /// This process's boot-info page: the slots of its initial capabilities.
 pub fn boot_info() -> BootInfo {
     raw::boot_info()
+}
+
+/// The boot images (every program's ELF file and the kernel command line), which only init
+/// is given; `None` in every other process.
+pub fn boot_images() -> Option<abi::BootImages<'static>> {
+    raw::boot_images(boot_info().images_addr)
 }
 
 /// Declares the program's `main(argument: u64) -> u32`: the runtime calls it with the

@@ -31,7 +31,19 @@ pub fn unmap(frame: Slot) -> Result<(), Error> {
 
 /// Where the Frame capability `frame` maps its page, if anywhere.
 pub fn mapping(frame: Slot) -> Result<Option<u64>, Error> {
-    call(Syscall::CapIdentify { slot: frame }).map(|v| (v[3] != 0).then_some(v[4]))
+    call(Syscall::CapIdentify { slot: frame.into() }).map(|v| (v[3] != 0).then_some(v[4]))
+}
+
+/// Writes `bytes` into the page of the Frame capability `frame` (which must map nothing yet
+/// and have Read and Write), `offset` bytes in, by mapping it for the moment at `scratch`, a
+/// page-aligned address where this process has nothing mapped; then unmaps it.
+pub fn write_frame(frame: Slot, scratch: u64, offset: usize, bytes: &[u8]) -> Result<(), Error> {
+    if offset.checked_add(bytes.len()).is_none_or(|end| end > PAGE_SIZE as usize) {
+        return Err(Error::InvalidArgument);
+    }
+    map(own_space()?, frame, scratch, READ_WRITE)?;
+    crate::raw::copy_to_mapped_page(scratch, offset, bytes);
+    unmap(frame)
 }
 
 /// The slot of this process's own address space, from its boot-info page.

@@ -55,6 +55,32 @@ pub fn boot_info() -> BootInfo {
     unsafe { core::ptr::read_volatile(BOOT_INFO_ADDR as *const BootInfo) }
 }
 
+/// The boot images the kernel mapped at `addr` (from the boot-info page; 0: none).
+pub fn boot_images(addr: u64) -> Option<tryst_abi::BootImages<'static>> {
+    if addr == 0 {
+        return None;
+    }
+    // SAFETY: a non-zero `images_addr` means the kernel mapped the boot images read-only at
+    // that address before the program started and never unmaps them; they begin with two
+    // plain words, and the total length they record is all mapped.
+    let bytes = unsafe {
+        let header = core::ptr::read_volatile(addr as *const [u64; 2]);
+        let len = tryst_abi::BootImages::total_len(header)?;
+        core::slice::from_raw_parts(addr as *const u8, len)
+    };
+    tryst_abi::BootImages::parse(bytes)
+}
+
+/// Copies `bytes` to `page + offset`, where `page` is a page this process has just mapped
+/// read-write for the purpose (see `memory::write_frame`), and `offset + bytes.len()` fits.
+pub fn copy_to_mapped_page(page: u64, offset: usize, bytes: &[u8]) {
+    assert!(offset + bytes.len() <= tryst_abi::PAGE_SIZE as usize);
+    // SAFETY: the caller has just mapped a whole writable page at `page`, which no Rust
+    // reference points into, and the range stays inside it; `bytes` is elsewhere (this
+    // process's own memory, not that page).
+    unsafe { core::ptr::copy_nonoverlapping(bytes.as_ptr(), (page as *mut u8).add(offset), bytes.len()) }
+}
+
 /// Reads the time-stamp counter, serialized so that earlier instructions have finished and
 /// later ones have not started. Under QEMU with `-icount shift=0` one tick is one guest
 /// instruction.

@@ -3,7 +3,7 @@
 //! module docs for what they check); a program's argument picks its role, and the process
 //! that must act first gets the higher priority, so every run goes the same way.
 
-use ipc_core::abi::Rights;
+use tryst::abi::Rights;
 
 use super::{badged, full, launch_with, scenario, Grant, Scenario};
 

@@ -1,0 +1,289 @@
+//! Threads and capability spaces made from user space, on the mock machine: configure and
+//! start, the checks that refuse bad configurations, suspend and resume, slot paths into
+//! another capability space, and what is freed when (nothing leaks).
+
+use crate::abi::{
+    BootInfo, Error, MessageInfo, ObjectKind, Rights, Slot, SlotPath, Syscall, UserBuffer, CSPACE_COST,
+    FRAME_COST, PAGE_TABLE_COST, THREAD_COST,
+};
+use crate::mock::Mock;
+use crate::thread::ThreadState;
+use crate::{Kernel, ThreadId};
+
+const MEMORY: u64 = BootInfo::MEMORY_SLOT;
+const BUDGET: u64 = 1 << 20;
+// The parent's slots for the child's objects.
+const THREAD: u64 = 2;
+const CSPACE: u64 = 3;
+const SPACE: u64 = 4;
+const BUFFER: u64 = 5;
+const ENDPOINT: u64 = 6;
+const FREE: u64 = 7;
+
+fn slot(n: u64) -> Slot {
+    Slot::new(n).unwrap()
+}
+
+/// A boot thread (priority 5, with boot Memory) that has made a thread, a capability space,
+/// an address space, a Frame for the IPC buffer and an endpoint, none of them used yet.
+fn parent() -> (Box<Kernel>, Mock, ThreadId) {
+    let (mut kernel, mut mock) = (Box::new(Kernel::new()), Mock::default());
+    let parent = kernel.spawn("parent", 5).unwrap();
+    let root = mock.create_space_for_test();
+    kernel.boot_address_space(parent, root, kernel.slot_of(parent, slot(BootInfo::SPACE_SLOT)).unwrap()).unwrap();
+    kernel.boot_memory(kernel.slot_of(parent, slot(MEMORY)).unwrap(), BUDGET).unwrap();
+    assert_eq!(kernel.schedule(), Some(parent));
+    for (kind, dest) in [
+        (ObjectKind::Thread, THREAD),
+        (ObjectKind::CSpace, CSPACE),
+        (ObjectKind::AddressSpace, SPACE),
+        (ObjectKind::Frame, BUFFER),
+        (ObjectKind::Endpoint, ENDPOINT),
+    ] {
+        assert_eq!(call(&mut kernel, &mut mock, create(kind, dest)), Ok(0), "{kind:?}");
+    }
+    (kernel, mock, parent)
+}
+
+fn call(kernel: &mut Kernel, mock: &mut Mock, call: Syscall) -> Result<u64, Error> {
+    let current = kernel.current().unwrap();
+    mock.call(kernel, call);
+    kernel.check_invariants().unwrap();
+    mock.results[&current.index()]
+}
+
+fn create(kind: ObjectKind, dest: u64) -> Syscall {
+    Syscall::Create { memory: slot(MEMORY), kind, dest: slot(dest).into(), budget: 0 }
+}
+
+fn configure(priority: u8) -> Syscall {
+    Syscall::ThreadConfigure {
+        thread: slot(THREAD),
+        cspace: slot(CSPACE),
+        space: slot(SPACE),
+        ipc_buffer: slot(BUFFER),
+        priority,
+    }
+}
+
+fn start() -> Syscall {
+    Syscall::ThreadStart { thread: slot(THREAD), ip: 0x40_1000, sp: 0x7fff_0000, argument: 9 }
+}
+
+/// Slot `n` of the child's capability space, through the parent's CSpace capability.
+fn child(n: u64) -> SlotPath {
+    SlotPath::within(slot(CSPACE), slot(n))
+}
+
+fn used(kernel: &mut Kernel, mock: &mut Mock) -> u64 {
+    call(kernel, mock, Syscall::MemoryInfo { memory: slot(MEMORY) }).unwrap();
+    mock.values[&kernel.current().unwrap().index()][1]
+}
+
+fn the_child(kernel: &Kernel) -> ThreadId {
+    let parent = kernel.current().unwrap();
+    let at = kernel.slot_of(parent, slot(THREAD)).unwrap();
+    match kernel.caps.get(at).unwrap().object {
+        crate::cspace::Object::Thread(id) => id,
+        other => panic!("slot {THREAD} holds {other:?}"),
+    }
+}
+
+#[test]
+fn objects_are_charged_and_a_started_thread_runs_where_it_was_told() {
+    let (mut kernel, mut mock, _) = parent();
+    let costs = THREAD_COST + CSPACE_COST + PAGE_TABLE_COST + FRAME_COST + crate::abi::ENDPOINT_COST;
+    assert_eq!(used(&mut kernel, &mut mock), costs);
+    let child_id = the_child(&kernel);
+    assert_eq!(kernel.thread(child_id).unwrap().state, ThreadState::Inactive);
+    assert_eq!(call(&mut kernel, &mut mock, configure(5)), Ok(0));
+    let (root, page) = mock.thread_spaces[&child_id.index()];
+    assert_eq!(root, kernel.space_root(child_id).unwrap());
+    assert!(mock.pages.contains(&page), "the IPC buffer is the Frame's page");
+    let name = b"child";
+    mock.memory.insert(kernel.current().unwrap().index(), (0x1000, name.to_vec()));
+    let named = Syscall::ThreadSetName { thread: slot(THREAD), name: UserBuffer { addr: 0x1000, len: 5 } };
+    assert_eq!(call(&mut kernel, &mut mock, named), Ok(0));
+    assert_eq!(kernel.thread(child_id).unwrap().name.as_str(), "child");
+    assert_eq!(call(&mut kernel, &mut mock, start()), Ok(0));
+    assert_eq!(mock.entries[&child_id.index()], (0x40_1000, 0x7fff_0000, 9));
+    assert_eq!(kernel.thread(child_id).unwrap().state, ThreadState::Ready);
+    assert_eq!(call(&mut kernel, &mut mock, Syscall::Yield), Ok(0));
+    assert_eq!(kernel.schedule(), Some(child_id), "equal priority: the child's turn");
+}
+
+#[test]
+fn bad_configurations_are_refused_and_change_nothing() {
+    let (mut kernel, mut mock, _) = parent();
+    let with = |thread, cspace, space, ipc_buffer| Syscall::ThreadConfigure {
+        thread: slot(thread),
+        cspace: slot(cspace),
+        space: slot(space),
+        ipc_buffer: slot(ipc_buffer),
+        priority: 1,
+    };
+    assert_eq!(call(&mut kernel, &mut mock, start()), Err(Error::InvalidState), "not configured");
+    assert_eq!(call(&mut kernel, &mut mock, with(THREAD, SPACE, CSPACE, BUFFER)), Err(Error::WrongType));
+    assert_eq!(call(&mut kernel, &mut mock, with(THREAD, CSPACE, SPACE, ENDPOINT)), Err(Error::WrongType));
+    assert_eq!(call(&mut kernel, &mut mock, with(ENDPOINT, CSPACE, SPACE, BUFFER)), Err(Error::WrongType));
+    assert_eq!(call(&mut kernel, &mut mock, with(THREAD, CSPACE, SPACE, FREE)), Err(Error::EmptySlot));
+    let read_only = Syscall::CapMint {
+        source: slot(BUFFER).into(),
+        dest: slot(FREE).into(),
+        rights: Some(Rights::READ),
+        badge: 0,
+    };
+    call(&mut kernel, &mut mock, read_only).unwrap();
+    assert_eq!(call(&mut kernel, &mut mock, with(THREAD, CSPACE, SPACE, FREE)), Err(Error::MissingRights));
+    assert_eq!(call(&mut kernel, &mut mock, configure(6)), Err(Error::MissingRights), "above the caller");
+    assert!(mock.thread_spaces.is_empty(), "nothing configured");
+    assert_eq!(call(&mut kernel, &mut mock, configure(5)), Ok(0));
+    assert_eq!(call(&mut kernel, &mut mock, configure(5)), Err(Error::InvalidState), "configured once");
+    assert_eq!(call(&mut kernel, &mut mock, start()), Ok(0));
+    assert_eq!(call(&mut kernel, &mut mock, start()), Err(Error::InvalidState), "started once");
+}
+
+#[test]
+fn slot_paths_fill_and_empty_another_capability_space() {
+    let (mut kernel, mut mock, parent) = parent();
+    let copy = |source: SlotPath, dest: SlotPath| Syscall::CapMint { source, dest, rights: None, badge: 0 };
+    assert_eq!(call(&mut kernel, &mut mock, copy(slot(ENDPOINT).into(), child(2))), Ok(0));
+    assert_eq!(call(&mut kernel, &mut mock, Syscall::CapIdentify { slot: child(2) }), Ok(3));
+    let moved = Syscall::CapMove { source: child(2), dest: child(9) };
+    assert_eq!(call(&mut kernel, &mut mock, moved), Ok(0));
+    assert_eq!(call(&mut kernel, &mut mock, Syscall::CapDelete { slot: child(2) }), Err(Error::EmptySlot));
+    let through_endpoint = SlotPath::within(slot(ENDPOINT), slot(9));
+    assert_eq!(call(&mut kernel, &mut mock, Syscall::CapDelete { slot: through_endpoint }), Err(Error::WrongType));
+    let read_only = Syscall::CapMint {
+        source: slot(CSPACE).into(),
+        dest: slot(FREE).into(),
+        rights: Some(Rights::READ),
+        badge: 0,
+    };
+    call(&mut kernel, &mut mock, read_only).unwrap();
+    let through_read_only = SlotPath::within(slot(FREE), slot(9));
+    let delete = Syscall::CapDelete { slot: through_read_only };
+    assert_eq!(call(&mut kernel, &mut mock, delete), Err(Error::MissingRights));
+    let made = Syscall::Create { memory: slot(MEMORY), kind: ObjectKind::Endpoint, dest: child(10), budget: 0 };
+    assert_eq!(call(&mut kernel, &mut mock, made), Ok(0));
+    assert_eq!(kernel.stats().endpoints, 2);
+    assert_eq!(call(&mut kernel, &mut mock, Syscall::CapDelete { slot: child(9) }), Ok(0));
+    assert_eq!(call(&mut kernel, &mut mock, Syscall::CapDelete { slot: child(10) }), Ok(0));
+    assert_eq!(kernel.stats().endpoints, 1, "the endpoint made in the child's space is gone");
+    assert!(kernel.thread(parent).is_some());
+}
+
+#[test]
+fn suspended_threads_do_not_run_and_blocked_ones_finish_their_operation_first() {
+    let (mut kernel, mut mock, parent) = parent();
+    let to_child = Syscall::CapMint { source: slot(ENDPOINT).into(), dest: child(2), rights: None, badge: 0 };
+    call(&mut kernel, &mut mock, to_child).unwrap();
+    call(&mut kernel, &mut mock, configure(5)).unwrap();
+    call(&mut kernel, &mut mock, start()).unwrap();
+    let child_id = the_child(&kernel);
+    call(&mut kernel, &mut mock, Syscall::ThreadSuspend { thread: slot(THREAD) }).unwrap();
+    call(&mut kernel, &mut mock, Syscall::Yield).unwrap();
+    assert_eq!(kernel.schedule(), Some(parent), "the suspended child never runs");
+    call(&mut kernel, &mut mock, Syscall::ThreadResume { thread: slot(THREAD) }).unwrap();
+    call(&mut kernel, &mut mock, Syscall::Yield).unwrap();
+    assert_eq!(kernel.schedule(), Some(child_id));
+    // The child waits for a message; suspended meanwhile, it takes the message but stays off
+    // the CPU until it is resumed.
+    mock.call(&mut kernel, Syscall::Recv { endpoint: slot(2), blocking: true });
+    assert_eq!(kernel.schedule(), Some(parent));
+    call(&mut kernel, &mut mock, Syscall::ThreadSuspend { thread: slot(THREAD) }).unwrap();
+    let message = crate::abi::Message { info: MessageInfo::new(7, 1), words: [42, 0, 0, 0] };
+    let send = Syscall::Send { endpoint: slot(ENDPOINT), message, kind: crate::abi::SendKind::NonBlocking };
+    assert_eq!(call(&mut kernel, &mut mock, send), Ok(0), "the receiver was waiting");
+    assert_eq!(kernel.thread(child_id).unwrap().state, ThreadState::Inactive);
+    call(&mut kernel, &mut mock, Syscall::Yield).unwrap();
+    assert_eq!(kernel.schedule(), Some(parent));
+    call(&mut kernel, &mut mock, Syscall::ThreadResume { thread: slot(THREAD) }).unwrap();
+    call(&mut kernel, &mut mock, Syscall::Yield).unwrap();
+    assert_eq!(kernel.schedule(), Some(child_id));
+    assert_eq!(mock.values[&child_id.index()][2], 42, "it got the message");
+    // A thread may suspend itself; it comes back with success when resumed.
+    mock.call(&mut kernel, Syscall::ThreadSuspend { thread: slot(2) });
+    assert_eq!(mock.results[&child_id.index()], Err(Error::WrongType), "slot 2 is an endpoint");
+}
+
+#[test]
+fn a_thread_nothing_can_start_ends_with_its_last_capability() {
+    let (mut kernel, mut mock, _) = parent();
+    let before = used(&mut kernel, &mut mock);
+    assert_eq!(call(&mut kernel, &mut mock, Syscall::CapDelete { slot: slot(THREAD).into() }), Ok(0));
+    assert_eq!(kernel.thread_count(), 1, "the never-started thread is gone");
+    assert_eq!(used(&mut kernel, &mut mock), before - THREAD_COST);
+    // A suspended thread goes the same way.
+    call(&mut kernel, &mut mock, create(ObjectKind::Thread, THREAD)).unwrap();
+    call(&mut kernel, &mut mock, configure(1)).unwrap();
+    call(&mut kernel, &mut mock, start()).unwrap();
+    call(&mut kernel, &mut mock, Syscall::ThreadSuspend { thread: slot(THREAD) }).unwrap();
+    call(&mut kernel, &mut mock, Syscall::CapDelete { slot: slot(THREAD).into() }).unwrap();
+    assert_eq!(kernel.thread_count(), 1);
+    assert!(mock.console.contains("destroyed: no capability to it is left"), "{}", mock.console);
+}
+
+#[test]
+fn a_process_and_everything_it_holds_goes_with_its_thread() {
+    let (mut kernel, mut mock, parent) = parent();
+    let start_used = used(&mut kernel, &mut mock) - (THREAD_COST + CSPACE_COST + PAGE_TABLE_COST + FRAME_COST);
+    // The child's pages live in a capability space of their own, which the child's space
+    // holds: the parent keeps nothing.
+    call(&mut kernel, &mut mock, create(ObjectKind::CSpace, FREE)).unwrap();
+    let pages = |n| SlotPath::within(slot(FREE), slot(n));
+    let frame = Syscall::Create { memory: slot(MEMORY), kind: ObjectKind::Frame, dest: pages(0), budget: 0 };
+    call(&mut kernel, &mut mock, frame).unwrap();
+    let map = Syscall::Map { space: slot(SPACE), frame: slot(BUFFER), vaddr: 0x7000, rights: Rights::READ | Rights::WRITE };
+    call(&mut kernel, &mut mock, map).unwrap();
+    call(&mut kernel, &mut mock, configure(5)).unwrap();
+    call(&mut kernel, &mut mock, start()).unwrap();
+    let moves = [(FREE, 125), (BUFFER, 124), (SPACE, 126), (THREAD, 127), (CSPACE, 0)];
+    for (from, to) in moves {
+        let moved = Syscall::CapMove { source: slot(from).into(), dest: child(to) };
+        assert_eq!(call(&mut kernel, &mut mock, moved), Ok(0), "slot {from}");
+    }
+    assert_eq!(kernel.stats().cspaces, 3);
+    // The parent has no capability to the child any more; the child runs and exits.
+    let child_id = kernel.threads.iter().map(|(id, _)| id).find(|&id| id != parent).unwrap();
+    call(&mut kernel, &mut mock, Syscall::Yield).unwrap();
+    assert_eq!(kernel.schedule(), Some(child_id));
+    mock.call(&mut kernel, Syscall::Exit { status: 0 });
+    kernel.check_invariants().unwrap();
+    assert_eq!(kernel.thread_count(), 1);
+    assert_eq!(kernel.stats().cspaces, 1, "the child's space and its pages' space are gone");
+    assert_eq!(kernel.stats().frames, 0, "the IPC buffer and the page went with them");
+    assert_eq!(kernel.stats().spaces, 1, "only the parent's own");
+    assert_eq!(kernel.schedule(), Some(parent));
+    assert_eq!(used(&mut kernel, &mut mock), start_used, "every byte refunded");
+}
+
+#[test]
+fn an_ipc_buffer_outlives_its_capabilities_while_its_thread_lives() {
+    let (mut kernel, mut mock, _) = parent();
+    call(&mut kernel, &mut mock, configure(5)).unwrap();
+    call(&mut kernel, &mut mock, Syscall::CapDelete { slot: slot(BUFFER).into() }).unwrap();
+    assert_eq!(kernel.stats().frames, 1, "the thread still uses it");
+    let pages = mock.pages.len();
+    call(&mut kernel, &mut mock, Syscall::CapDelete { slot: slot(THREAD).into() }).unwrap();
+    assert_eq!(kernel.stats().frames, 0);
+    assert_eq!(mock.pages.len(), pages - 2, "the page went with the thread, and so did its space's root");
+    assert_eq!(kernel.stats().spaces, 1, "the address space went with its last thread");
+}
+
+#[test]
+fn a_capability_space_no_thread_used_goes_when_only_it_names_itself() {
+    let (mut kernel, mut mock, _) = parent();
+    let into_itself = Syscall::CapMint { source: slot(CSPACE).into(), dest: child(0), rights: None, badge: 0 };
+    call(&mut kernel, &mut mock, into_itself).unwrap();
+    let frame = Syscall::Create { memory: slot(MEMORY), kind: ObjectKind::Frame, dest: child(1), budget: 0 };
+    call(&mut kernel, &mut mock, frame).unwrap();
+    assert_eq!((kernel.stats().cspaces, kernel.stats().frames), (2, 2));
+    call(&mut kernel, &mut mock, Syscall::CapDelete { slot: slot(CSPACE).into() }).unwrap();
+    assert_eq!((kernel.stats().cspaces, kernel.stats().frames), (1, 1), "the space and its frame went");
+    // Moving the last outside capability inside has the same effect.
+    call(&mut kernel, &mut mock, create(ObjectKind::CSpace, CSPACE)).unwrap();
+    let inside = Syscall::CapMove { source: slot(CSPACE).into(), dest: child(0) };
+    assert_eq!(call(&mut kernel, &mut mock, inside), Ok(0));
+    assert_eq!(kernel.stats().cspaces, 1);
+}

@@ -1,0 +1,235 @@
+//! Building one process from an ELF image, through capabilities only: a capability space, an
+//! address space and a thread; a Frame for every page of every loadable segment (filled
+//! through a scratch mapping in init, then mapped into the new space with the segment's
+//! rights), a stack, an IPC buffer and a boot-info page; the initial capabilities in their
+//! boot-info slots; then configure and start.
+//!
+//! The process owns its pages through a second capability space, in its slot `PAGES_SLOT`:
+//! they live exactly as long as it does, and init keeps nothing once it has started it.
+
+use elf::abi::{EM_X86_64, ET_EXEC, PF_W, PF_X, PT_LOAD};
+use elf::endian::LittleEndian;
+use elf::ElfBytes;
+use tryst::abi::{BootInfo, Rights, SlotPath, BOOT_INFO_ADDR, IPC_BUFFER_ADDR, PAGE_SIZE, USER_END};
+use tryst::memory::{self, READ, READ_EXECUTE, READ_WRITE};
+use tryst::{caps, thread, Error, Slot};
+
+use crate::scenarios::Launch;
+
+/// The top of every process's stack; the page above it stays unmapped.
+const STACK_TOP: u64 = 0x0000_7fff_ffff_0000;
+/// Stack size in pages.
+const STACK_PAGES: u64 = 16;
+/// Where init maps a Frame for the moment to fill it (nothing else of init's is there).
+const SCRATCH: u64 = 0x0000_5000_0000_0000;
+/// The most pages one process can own: its pages capability space's slots.
+const MAX_PAGES: u64 = tryst::abi::CSPACE_SLOTS;
+
+// init's own slots for the process it is building (endpoints start at FIRST_ENDPOINT_SLOT).
+const CHILD_CSPACE: u64 = 100;
+const CHILD_SPACE: u64 = 101;
+const CHILD_THREAD: u64 = 102;
+const CHILD_PAGES: u64 = 103;
+const FRAME: u64 = 104;
+const IPC_FRAME: u64 = 105;
+
+/// Why a process could not be built.
+#[allow(dead_code)] // read through Debug, in init's report
+#[derive(Debug)]
+pub enum SpawnError {
+    Elf(elf::ParseError),
+    NotAnX86_64Executable,
+    WritableAndExecutable,
+    SegmentOutsideUserSpace,
+    TruncatedSegment,
+    TooManyPages,
+    TooManyEndpoints,
+    Kernel(Error),
+}
+
+impl From<Error> for SpawnError {
+    fn from(error: Error) -> Self {
+        SpawnError::Kernel(error)
+    }
+}
+
+/// The scenario's endpoints, in init's slots from `FIRST_ENDPOINT_SLOT` on.
+pub struct Endpoints {
+    count: u8,
+}
+
+impl Endpoints {
+    /// Makes `count` endpoints charged to `memory`.
+    pub fn create(memory: Slot, count: u8) -> Result<Endpoints, Error> {
+        if u64::from(count) > CHILD_CSPACE - BootInfo::FIRST_ENDPOINT_SLOT {
+            return Err(Error::TableFull);
+        }
+        for n in 0..count {
+            caps::create_endpoint(memory, Endpoints::slot(n))?;
+        }
+        Ok(Endpoints { count })
+    }
+
+    fn slot(n: u8) -> Slot {
+        at(BootInfo::FIRST_ENDPOINT_SLOT + u64::from(n))
+    }
+
+    /// Deletes init's capabilities to them (the processes keep theirs).
+    pub fn delete(self) {
+        for n in 0..self.count {
+            let _ = caps::delete(Endpoints::slot(n));
+        }
+    }
+}
+
+/// Builds and starts the process `launch` describes from `image`, its objects charged to
+/// `memory`. On failure, whatever was built is taken apart again.
+pub fn spawn(memory: Slot, endpoints: &Endpoints, launch: &Launch, image: &[u8]) -> Result<(), SpawnError> {
+    let result = build(memory, endpoints, launch, image);
+    // init's capabilities to the process go either way: the process holds its own, and on
+    // failure the objects go with them.
+    for slot in [CHILD_THREAD, CHILD_CSPACE, CHILD_SPACE, CHILD_PAGES, FRAME, IPC_FRAME] {
+        let _ = caps::delete(at(slot));
+    }
+    result
+}
+
+fn build(memory: Slot, endpoints: &Endpoints, launch: &Launch, image: &[u8]) -> Result<(), SpawnError> {
+    let (cspace, space, thread, pages) = (at(CHILD_CSPACE), at(CHILD_SPACE), at(CHILD_THREAD), at(CHILD_PAGES));
+    caps::create_cspace(memory, cspace)?;
+    caps::create_address_space(memory, space)?;
+    caps::create_thread(memory, thread)?;
+    caps::create_cspace(memory, pages)?;
+    // The process's slots first, so that its pages' space is held by it from the start.
+    let child = |n: u64| SlotPath::within(cspace, at(n));
+    caps::copy(pages, child(BootInfo::PAGES_SLOT))?;
+    caps::copy(cspace, child(BootInfo::CSPACE_SLOT))?;
+    caps::copy(memory, child(BootInfo::MEMORY_SLOT))?;
+    caps::copy(space, child(BootInfo::SPACE_SLOT))?;
+    caps::copy(thread, child(BootInfo::THREAD_SLOT))?;
+    if launch.caps.len() > BootInfo::MAX_ENDPOINTS || launch.caps.iter().any(|g| g.endpoint >= endpoints.count) {
+        return Err(SpawnError::TooManyEndpoints);
+    }
+    for (n, grant) in launch.caps.iter().enumerate() {
+        let dest = child(BootInfo::FIRST_ENDPOINT_SLOT + n as u64);
+        caps::mint(Endpoints::slot(grant.endpoint), dest, grant.rights, grant.badge)?;
+    }
+
+    let mut owned = Pages { memory, space, pages, count: 0 };
+    let entry = load_segments(&mut owned, image)?;
+    for page in 1..=STACK_PAGES {
+        owned.add(STACK_TOP - page * PAGE_SIZE, READ_WRITE, &[])?;
+    }
+    owned.add(BOOT_INFO_ADDR, READ, &boot_info(launch.caps.len()))?;
+    // The IPC buffer: thread_configure needs its Frame capability in init's own space.
+    caps::create_frame(memory, at(IPC_FRAME))?;
+    memory::map(space, at(IPC_FRAME), IPC_BUFFER_ADDR, READ_WRITE)?;
+    thread::configure(thread, cspace, space, at(IPC_FRAME), launch.priority)?;
+    owned.keep(at(IPC_FRAME))?;
+    thread::set_name(thread, launch.program)?;
+    thread::start(thread, entry, STACK_TOP - 8, launch.argument)?;
+    Ok(())
+}
+
+/// The Frames of a process being built, kept in its pages capability space.
+struct Pages {
+    memory: Slot,
+    space: Slot,
+    pages: Slot,
+    count: u64,
+}
+
+impl Pages {
+    /// A new zero-filled page at `vaddr` of the process's space with `rights`, starting with
+    /// `bytes`.
+    fn add(&mut self, vaddr: u64, rights: Rights, bytes: &[u8]) -> Result<(), SpawnError> {
+        self.fill(vaddr, rights, &[(0, bytes)])
+    }
+
+    /// A new page at `vaddr` with `rights`, with each `(offset, bytes)` written into it.
+    fn fill(&mut self, vaddr: u64, rights: Rights, parts: &[(usize, &[u8])]) -> Result<(), SpawnError> {
+        caps::create_frame(self.memory, at(FRAME))?;
+        for &(offset, bytes) in parts.iter().filter(|(_, bytes)| !bytes.is_empty()) {
+            memory::write_frame(at(FRAME), SCRATCH, offset, bytes)?;
+        }
+        memory::map(self.space, at(FRAME), vaddr, rights)?;
+        self.keep(at(FRAME))
+    }
+
+    /// Moves the Frame capability in `frame` into the pages capability space.
+    fn keep(&mut self, frame: Slot) -> Result<(), SpawnError> {
+        if self.count == MAX_PAGES {
+            return Err(SpawnError::TooManyPages);
+        }
+        caps::move_cap(frame, SlotPath::within(self.pages, at(self.count)))?;
+        self.count += 1;
+        Ok(())
+    }
+}
+
+/// Maps every loadable segment of `image`; returns the entry point.
+fn load_segments(pages: &mut Pages, image: &[u8]) -> Result<u64, SpawnError> {
+    let elf = ElfBytes::<LittleEndian>::minimal_parse(image).map_err(SpawnError::Elf)?;
+    if elf.ehdr.e_machine != EM_X86_64 || elf.ehdr.e_type != ET_EXEC {
+        return Err(SpawnError::NotAnX86_64Executable);
+    }
+    let segments = elf.segments().ok_or(SpawnError::NotAnX86_64Executable)?;
+    for segment in segments.iter().filter(|s| s.p_type == PT_LOAD) {
+        let rights = match (segment.p_flags & PF_W != 0, segment.p_flags & PF_X != 0) {
+            (true, true) => return Err(SpawnError::WritableAndExecutable),
+            (true, false) => READ_WRITE,
+            (false, true) => READ_EXECUTE,
+            (false, false) => READ,
+        };
+        let mem_end = segment.p_vaddr.checked_add(segment.p_memsz).ok_or(SpawnError::SegmentOutsideUserSpace)?;
+        if mem_end > USER_END || segment.p_vaddr < PAGE_SIZE {
+            return Err(SpawnError::SegmentOutsideUserSpace);
+        }
+        let file_end = segment.p_offset.checked_add(segment.p_filesz).ok_or(SpawnError::TruncatedSegment)?;
+        if segment.p_filesz > segment.p_memsz || file_end > image.len() as u64 {
+            return Err(SpawnError::TruncatedSegment);
+        }
+        let file_bytes = &image[segment.p_offset as usize..file_end as usize];
+        let first_page = segment.p_vaddr & !(PAGE_SIZE - 1);
+        for page in (first_page..mem_end).step_by(PAGE_SIZE as usize) {
+            // The part of the file that lands in this page (the rest stays zero: .bss).
+            let start = page.max(segment.p_vaddr);
+            let end = (page + PAGE_SIZE).min(segment.p_vaddr + segment.p_filesz);
+            let bytes = match start < end {
+                true => &file_bytes[(start - segment.p_vaddr) as usize..(end - segment.p_vaddr) as usize],
+                false => &[][..],
+            };
+            pages.fill(page, rights, &[((start - page) as usize, bytes)])?;
+        }
+    }
+    Ok(elf.ehdr.e_entry)
+}
+
+/// The boot-info page of a process given `endpoints` endpoints, as bytes.
+fn boot_info(endpoints: usize) -> [u8; BootInfo::WORDS * 8] {
+    let mut info = BootInfo {
+        magic: BootInfo::MAGIC,
+        cspace_slot: BootInfo::CSPACE_SLOT,
+        memory_slot: BootInfo::MEMORY_SLOT,
+        endpoint_count: endpoints as u64,
+        endpoints: [0; BootInfo::MAX_ENDPOINTS],
+        first_free_slot: BootInfo::FIRST_ENDPOINT_SLOT + endpoints as u64,
+        thread_slot: BootInfo::THREAD_SLOT,
+        space_slot: BootInfo::SPACE_SLOT,
+        pages_slot: BootInfo::PAGES_SLOT,
+        images_addr: 0,
+    };
+    for (n, slot) in info.endpoints.iter_mut().take(endpoints).enumerate() {
+        *slot = BootInfo::FIRST_ENDPOINT_SLOT + n as u64;
+    }
+    let mut bytes = [0; BootInfo::WORDS * 8];
+    for (chunk, word) in bytes.chunks_exact_mut(8).zip(info.to_words()) {
+        chunk.copy_from_slice(&word.to_le_bytes());
+    }
+    bytes
+}
+
+/// init's own slot `n` (all below `CSPACE_SLOTS`).
+fn at(n: u64) -> Slot {
+    caps::slot(n).unwrap_or_else(|_| panic!("slot {n} out of range"))
+}
