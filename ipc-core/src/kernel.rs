@@ -258,14 +258,16 @@ impl Kernel {
                 let result = self.resolve(cspace, slot).and_then(|at| self.revoke(machine, at));
                 done(machine, result);
             }
-            Syscall::CapIdentify { slot } => match self.resolve(cspace, slot).and_then(|at| self.caps.get(at)) {
-                Ok(cap) => {
-                    let kind = u64::from(cap.object.kind());
-                    let (mapped, vaddr) = cap.mapping.map_or((0, 0), |m| (1, m.vaddr));
-                    machine.set_values(caller, [kind, cap.rights.bits(), cap.badge, mapped, vaddr, 0]);
+            Syscall::CapIdentify { slot } => {
+                match self.resolve(cspace, slot).and_then(|at| self.caps.get(at)) {
+                    Ok(cap) => {
+                        let kind = u64::from(cap.object.kind());
+                        let (mapped, vaddr) = cap.mapping.map_or((0, 0), |m| (1, m.vaddr));
+                        machine.set_values(caller, [kind, cap.rights.bits(), cap.badge, mapped, vaddr, 0]);
+                    }
+                    Err(error) => machine.set_result(caller, Err(error)),
                 }
-                Err(error) => machine.set_result(caller, Err(error)),
-            },
+            }
             Syscall::Create { memory, kind, dest, budget } => {
                 let result = self
                     .resolve(cspace, dest)
@@ -426,7 +428,10 @@ impl Kernel {
         self.now += 1;
         let now = self.now;
         let mut woken = [None; crate::thread::MAX_THREADS];
-        let sleepers = self.threads.iter().filter(|(_, t)| matches!(t.state, ThreadState::Sleeping { until } if until <= now));
+        let sleepers = self
+            .threads
+            .iter()
+            .filter(|(_, t)| matches!(t.state, ThreadState::Sleeping { until } if until <= now));
         for (slot, (id, _)) in woken.iter_mut().zip(sleepers) {
             *slot = Some(id);
         }
@@ -582,6 +587,6 @@ mod model;
 #[cfg(test)]
 mod pages_tests;
 #[cfg(test)]
-mod threads_tests;
-#[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod threads_tests;

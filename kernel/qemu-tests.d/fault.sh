@@ -9,7 +9,7 @@ check_fault_handler_maps_and_resumes() {
     expect '^fault_handler pager: all [0-9]+ checks passed$'
     exited fault_handler 0
     expect_count '^tryst: process [0-9]+ \(fault_handler\) exited' 1
-    expect '^tryst: process 1 \(fault_handler\) destroyed by process 0$'
+    expect '^tryst: process 2 \(fault_handler\) destroyed by process 1$'
     local address
     for address in 50000008 50001ff0 50003000; do
         expect "^fault_handler pager: fault address and access: Some\\(\\(0x$address, Read\\)\\), as expected$"
@@ -25,8 +25,8 @@ check_fault_handler_maps_and_resumes() {
 check_fault_without_handler_kills() {
     reject 'FAILED'
     reject '^panic: '
-    expect '^tryst: process 0 \(fault_nohandler\) stopped: page fault at 0x50000000 \(read, ip 0x[0-9a-f]+\)$'
     expect '^tryst: process 1 \(fault_nohandler\) stopped: page fault at 0x50000000 \(read, ip 0x[0-9a-f]+\)$'
+    expect '^tryst: process 2 \(fault_nohandler\) stopped: page fault at 0x50000000 \(read, ip 0x[0-9a-f]+\)$'
     expect '^fault_nohandler bystander: threads left: 1, as expected$'
     expect_count '^tryst: process [0-9]+ \(fault_nohandler\) exited with status 0$' 1
     expect_count 'stopped: ' 2

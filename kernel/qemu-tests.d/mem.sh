@@ -29,6 +29,7 @@ mem_clean() {
 }
 
 check_memory_budget_exhausted_frames() {
+    expect '^mem_budget: kernel_stats at the end: KernelStats \{ threads: 3, endpoints: 0, memories: 2, capabilities: [0-9]+, cspaces: 6, frames: [0-9]+ \}, as expected$'
     mem_clean mem_budget 1 2
     exited mem_budget 0
     mem_lines mem_budget \
@@ -79,7 +80,6 @@ check_memory_budget_exhausted_frames() {
         'the child Memory after deleting the address space: budget, used: Ok((16384, 0)), as expected' \
         'the mappings into the deleted address space: (Ok(None), Ok(None)), as expected' \
         "the boot Memory's figures at the end are those at the start, as expected" \
-        'kernel_stats at the end: KernelStats { threads: 3, endpoints: 0, memories: 1, capabilities: 12, cspaces: 3, frames: 0 }, as expected' \
         'all 89 checks passed'
     # The reader and the writer run after the checker (lower priorities), one after the other,
     # and each is stopped when it touches the page it no longer maps, whatever the TLB held.
@@ -89,8 +89,8 @@ check_memory_budget_exhausted_frames() {
     mem_lines 'mem_budget writer' \
         'the words written read back, as expected' \
         'writing 0x40000000 after the unmap'
-    expect '^tryst: process 1 \(mem_budget\) stopped: page fault at 0x40000000 \(read, ip 0x4[0-9a-f]{5}\)$'
-    expect '^tryst: process 2 \(mem_budget\) stopped: page fault at 0x40000000 \(write, ip 0x4[0-9a-f]{5}\)$'
+    expect '^tryst: process 2 \(mem_budget\) stopped: page fault at 0x40000000 \(read, ip 0x4[0-9a-f]{5}\)$'
+    expect '^tryst: process 3 \(mem_budget\) stopped: page fault at 0x40000000 \(write, ip 0x4[0-9a-f]{5}\)$'
     expect_order '^mem_budget: all 89 checks passed$' '^mem_budget reader: reading'
     expect_order '\(mem_budget\) stopped: page fault at 0x40000000 \(read' '^mem_budget writer: writing'
     reject 'TableFull'
@@ -98,9 +98,9 @@ check_memory_budget_exhausted_frames() {
 
 check_wx_mapping_refused() {
     mem_clean mem_wx 1 2
-    # The checker is process 0; the jumper (process 1) and then the scribbler (process 2) are
+    # The checker is process 1; the jumper (process 2) and then the scribbler (process 3) are
     # stopped by their faults.
-    expect '^tryst: process 0 \(mem_wx\) exited with status 0$'
+    expect '^tryst: process 1 \(mem_wx\) exited with status 0$'
     mem_lines mem_wx \
         "a new Frame capability's rights: Ok(Rights(READ | WRITE | GRANT | GRANT_REPLY | EXECUTE)), as expected" \
         'map R|W|X: got InvalidArgument, as expected' \
@@ -127,13 +127,13 @@ check_wx_mapping_refused() {
         'all 35 checks passed'
     mem_lines 'mem_wx jumper' 'calling the code in the R|W mapping at 0x40000000'
     # The fetch itself faults: the faulting address is the instruction pointer.
-    expect '^tryst: process 1 \(mem_wx\) stopped: page fault at 0x40000000 \(execute, ip 0x40000000\)$'
+    expect '^tryst: process 2 \(mem_wx\) stopped: page fault at 0x40000000 \(execute, ip 0x40000000\)$'
     expect_order '^mem_wx jumper: calling' '\(mem_wx\) stopped: page fault at 0x40000000'
     # The R|X mapping runs but cannot be written.
     mem_lines 'mem_wx scribbler' \
         'what the code returns, called through the R|X mapping: 42, as expected' \
         'writing into the R|X mapping at 0x40002000'
-    expect '^tryst: process 2 \(mem_wx\) stopped: page fault at 0x40002000 \(write, ip 0x4[0-9a-f]{5}\)$'
+    expect '^tryst: process 3 \(mem_wx\) stopped: page fault at 0x40002000 \(write, ip 0x4[0-9a-f]{5}\)$'
     expect_order '^mem_wx scribbler: writing' '\(mem_wx\) stopped: page fault at 0x40002000'
 }
 

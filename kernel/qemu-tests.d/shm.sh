@@ -29,9 +29,10 @@ shm_clean() {
 SHM_ALL_RIGHTS='Rights(READ | WRITE | GRANT | GRANT_REPLY | EXECUTE)'
 
 check_shared_page_both_ways() {
+    expect '^shm_both_ways A: frames and capabilities at the end, against the start: \([0-9]+, [0-9]+\), as expected$'
     shm_clean
     reject 'tryst: process [0-9]+ \(shm_both_ways\) stopped'
-    expect_count '^tryst: process [01] \(shm_both_ways\) exited with status 0$' 2
+    expect_count '^tryst: process [12] \(shm_both_ways\) exited with status 0$' 2
     shm_lines 'shm_both_ways A' \
         "the new frame: Ok(CapInfo { kind: Some(Frame), rights: $SHM_ALL_RIGHTS, badge: 0 }), as expected" \
         'frames after create_frame, against the start: 1, as expected' \
@@ -56,7 +57,6 @@ check_shared_page_both_ways() {
         "the later words after B's unmap: (0xa1a1000000000800, 0xb2b2000000000808), as expected" \
         "a word written after B's unmap, read back: 0xa3a3000000000810, as expected" \
         'own mapping after unmap: Ok(None), as expected' \
-        'frames and capabilities at the end, against the start: (0, 10), as expected' \
         'all 29 checks passed'
     shm_lines 'shm_both_ways B' \
         "A's message: label, capabilities, A's address: (1, 1, 0x40000000), as expected" \
@@ -110,13 +110,13 @@ check_readonly_share_write_faults() {
         "A's pattern, all 4096 bytes read through 0x50000000: first mismatch: None, as expected" \
         'all 12 checks passed' \
         'writing to the read-only page at 0x50000000'
-    # B (process 1) is stopped at its write, at the page's address, in its own code; A exits 0.
-    expect '^tryst: process 1 \(shm_readonly\) stopped: page fault at 0x50000000 \(write, ip 0x4[0-9a-f]{5}\)$'
+    # B (process 2) is stopped at its write, at the page's address, in its own code; A exits 0.
+    expect '^tryst: process 2 \(shm_readonly\) stopped: page fault at 0x50000000 \(write, ip 0x4[0-9a-f]{5}\)$'
     expect_count '^tryst: process [0-9]+ \(shm_readonly\) stopped' 1
-    expect_count '^tryst: process 0 \(shm_readonly\) exited with status 0$' 1
-    reject '^tryst: process 1 \(shm_readonly\) exited'
-    expect_order '^shm_readonly B: writing to the read-only page' '^tryst: process 1 \(shm_readonly\) stopped'
-    expect_order '^tryst: process 1 \(shm_readonly\) stopped' '^shm_readonly A: call B, which dies holding the reply'
+    expect_count '^tryst: process 1 \(shm_readonly\) exited with status 0$' 1
+    reject '^tryst: process 2 \(shm_readonly\) exited'
+    expect_order '^shm_readonly B: writing to the read-only page' '^tryst: process 2 \(shm_readonly\) stopped'
+    expect_order '^tryst: process 2 \(shm_readonly\) stopped' '^shm_readonly A: call B, which dies holding the reply'
 }
 
 check_revoke_unmaps_everywhere() {
@@ -160,15 +160,15 @@ check_revoke_unmaps_everywhere() {
         expect_order '^shm_revoke A: revoking the frame capability$' "^shm_revoke $who: the frame slot after A's revoke"
         expect_order "^shm_revoke $who: the frame slot after A's revoke" "^shm_revoke $who: reading $address"
     done
-    # B is process 1, C process 2: each is stopped reading its mapped address, in its own code.
-    expect '^tryst: process 1 \(shm_revoke\) stopped: page fault at 0x50000000 \(read, ip 0x4[0-9a-f]{5}\)$'
-    expect '^tryst: process 2 \(shm_revoke\) stopped: page fault at 0x60000000 \(read, ip 0x4[0-9a-f]{5}\)$'
+    # B is process 2, C process 3: each is stopped reading its mapped address, in its own code.
+    expect '^tryst: process 2 \(shm_revoke\) stopped: page fault at 0x50000000 \(read, ip 0x4[0-9a-f]{5}\)$'
+    expect '^tryst: process 3 \(shm_revoke\) stopped: page fault at 0x60000000 \(read, ip 0x4[0-9a-f]{5}\)$'
     expect_count '^tryst: process [0-9]+ \(shm_revoke\) stopped' 2
-    expect_count '^tryst: process 0 \(shm_revoke\) exited with status 0$' 1
-    reject '^tryst: process [12] \(shm_revoke\) exited'
-    expect_order '^shm_revoke B: reading 0x50000000' '^tryst: process 1 \(shm_revoke\) stopped'
-    expect_order '^shm_revoke C: reading 0x60000000' '^tryst: process 2 \(shm_revoke\) stopped'
-    expect_order '^tryst: process 2 \(shm_revoke\) stopped' '^shm_revoke A: mapped again at'
+    expect_count '^tryst: process 1 \(shm_revoke\) exited with status 0$' 1
+    reject '^tryst: process [23] \(shm_revoke\) exited'
+    expect_order '^shm_revoke B: reading 0x50000000' '^tryst: process 2 \(shm_revoke\) stopped'
+    expect_order '^shm_revoke C: reading 0x60000000' '^tryst: process 3 \(shm_revoke\) stopped'
+    expect_order '^tryst: process 3 \(shm_revoke\) stopped' '^shm_revoke A: mapped again at'
 }
 
 SCENARIOS+=(shared_page_both_ways readonly_share_write_faults revoke_unmaps_everywhere)

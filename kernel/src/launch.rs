@@ -35,7 +35,9 @@ pub fn launch_init(command_line: &str) {
     IPC_BUFFERS.with(|buffers| buffers[thread.index()] = loaded.ipc_buffer);
     let budget = FRAMES.lock().free_count() as u64 * FRAME_SIZE;
     KERNEL.with(|kernel| {
-        kernel.boot_address_space(thread, root, at(kernel, thread, BootInfo::SPACE_SLOT)).expect("init's space");
+        kernel
+            .boot_address_space(thread, root, at(kernel, thread, BootInfo::SPACE_SLOT))
+            .expect("init's space");
         kernel.give_thread_cap(thread, at(kernel, thread, BootInfo::THREAD_SLOT)).expect("init's thread");
         kernel.boot_memory(at(kernel, thread, BootInfo::MEMORY_SLOT), budget).expect("boot memory");
     });

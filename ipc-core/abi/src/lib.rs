@@ -553,7 +553,12 @@ impl Syscall {
                 if args[1] >= USER_END || args[2] > USER_END {
                     return Err(Error::BadAddress);
                 }
-                Syscall::ThreadStart { thread: Slot::new(args[0])?, ip: args[1], sp: args[2], argument: args[3] }
+                Syscall::ThreadStart {
+                    thread: Slot::new(args[0])?,
+                    ip: args[1],
+                    sp: args[2],
+                    argument: args[3],
+                }
             }
             SyscallNumber::ThreadSuspend => Syscall::ThreadSuspend { thread: Slot::new(args[0])? },
             SyscallNumber::ThreadResume => Syscall::ThreadResume { thread: Slot::new(args[0])? },
@@ -871,7 +876,10 @@ mod tests {
             Syscall::ThreadStart { thread: Slot::new(3).unwrap(), ip: 0x40_0000, sp: USER_END, argument: 7 },
             Syscall::ThreadSuspend { thread: Slot::new(3).unwrap() },
             Syscall::ThreadResume { thread: Slot::new(3).unwrap() },
-            Syscall::ThreadSetName { thread: Slot::new(3).unwrap(), name: UserBuffer { addr: 0x1000, len: 24 } },
+            Syscall::ThreadSetName {
+                thread: Slot::new(3).unwrap(),
+                name: UserBuffer { addr: 0x1000, len: 24 },
+            },
             Syscall::KernelStats,
             Syscall::Map {
                 space: Slot::new(126).unwrap(),
@@ -900,13 +908,17 @@ mod tests {
         assert_eq!(decode(SyscallNumber::CapDelete, 0x80, 0), Err(Error::InvalidSlot), "slot 128");
         assert_eq!(decode(SyscallNumber::CapDelete, 0x8100, 0), Err(Error::InvalidSlot), "through slot 128");
         assert_eq!(decode(SyscallNumber::CapDelete, 1 << 16, 0), Err(Error::InvalidSlot));
-        assert_eq!(decode(SyscallNumber::Send, 0x105, 0), Err(Error::InvalidSlot), "IPC takes own slots only");
-        let configure = |priority: u64| {
-            Syscall::decode(SyscallNumber::ThreadConfigure.into(), [1, 2, 3, 4, priority, 0])
-        };
+        assert_eq!(
+            decode(SyscallNumber::Send, 0x105, 0),
+            Err(Error::InvalidSlot),
+            "IPC takes own slots only"
+        );
+        let configure =
+            |priority: u64| Syscall::decode(SyscallNumber::ThreadConfigure.into(), [1, 2, 3, 4, priority, 0]);
         assert!(configure(255).is_ok());
         assert_eq!(configure(256), Err(Error::InvalidArgument));
-        let start = |ip: u64, sp: u64| Syscall::decode(SyscallNumber::ThreadStart.into(), [1, ip, sp, 0, 0, 0]);
+        let start =
+            |ip: u64, sp: u64| Syscall::decode(SyscallNumber::ThreadStart.into(), [1, ip, sp, 0, 0, 0]);
         assert_eq!(start(USER_END, 0x1000), Err(Error::BadAddress), "ip in the kernel half");
         assert_eq!(start(0x1000, USER_END + 8), Err(Error::BadAddress), "sp in the kernel half");
         let name = |len: u64| Syscall::decode(SyscallNumber::ThreadSetName.into(), [1, 0x1000, len, 0, 0, 0]);

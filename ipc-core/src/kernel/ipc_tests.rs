@@ -122,7 +122,12 @@ fn grant_is_needed_to_send_capabilities() {
     runs(&mut k, t[0]);
     m.call(
         &mut k,
-        Syscall::CapMint { source: slot(EP).into(), dest: slot(3).into(), rights: Some(Rights::WRITE), badge: 0 },
+        Syscall::CapMint {
+            source: slot(EP).into(),
+            dest: slot(3).into(),
+            rights: Some(Rights::WRITE),
+            badge: 0,
+        },
     );
     m.buffer(t[0])[IpcBuffer::SEND_CAPS] = MEMORY;
     let info = MessageInfo { label: 1, length: 0, caps: 1 };
@@ -139,11 +144,21 @@ fn revoke_wakes_a_blocked_receiver_when_the_endpoint_dies() {
     runs(&mut k, owner);
     m.call(
         &mut k,
-        Syscall::Create { memory: slot(MEMORY), kind: ObjectKind::Endpoint, dest: slot(10).into(), budget: 0 },
+        Syscall::Create {
+            memory: slot(MEMORY),
+            kind: ObjectKind::Endpoint,
+            dest: slot(10).into(),
+            budget: 0,
+        },
     );
     m.call(
         &mut k,
-        Syscall::CapMint { source: slot(10).into(), dest: slot(11).into(), rights: Some(Rights::READ), badge: 0 },
+        Syscall::CapMint {
+            source: slot(10).into(),
+            dest: slot(11).into(),
+            rights: Some(Rights::READ),
+            badge: 0,
+        },
     );
     m.call(&mut k, Syscall::MemoryInfo { memory: slot(MEMORY) });
     assert_eq!(m.values[&owner.index()][1], 2 * ENDPOINT_COST);

@@ -84,8 +84,12 @@ fn a_frame_is_charged_zeroed_page_and_freed_with_its_last_capability() {
 fn map_checks_rights_and_refuses_double_mappings() {
     let (mut kernel, mut mock, [a, _]) = world();
     call(&mut kernel, &mut mock, create(ObjectKind::Frame, FRAME)).unwrap();
-    let read_only =
-        Syscall::CapMint { source: slot(FRAME).into(), dest: slot(3).into(), rights: Some(Rights::READ), badge: 0 };
+    let read_only = Syscall::CapMint {
+        source: slot(FRAME).into(),
+        dest: slot(3).into(),
+        rights: Some(Rights::READ),
+        badge: 0,
+    };
     call(&mut kernel, &mut mock, read_only).unwrap();
     assert_eq!(call(&mut kernel, &mut mock, map(3, 0x4000, RW)), Err(Error::MissingRights));
     let exec = Rights::READ | Rights::EXECUTE;
@@ -183,9 +187,11 @@ fn page_tables_are_charged_to_the_space_and_exhaustion_changes_nothing() {
     let (mut kernel, mut mock, [a, _]) = world();
     // A Memory object with room for the space, one frame and two page tables.
     let budget = PAGE_TABLE_COST + FRAME_COST + 2 * PAGE_TABLE_COST;
-    let child = Syscall::Create { memory: slot(MEMORY), kind: ObjectKind::Memory, dest: slot(10).into(), budget };
+    let child =
+        Syscall::Create { memory: slot(MEMORY), kind: ObjectKind::Memory, dest: slot(10).into(), budget };
     call(&mut kernel, &mut mock, child).unwrap();
-    let from_child = |kind, dest| Syscall::Create { memory: slot(10), kind, dest: slot(dest).into(), budget: 0 };
+    let from_child =
+        |kind, dest| Syscall::Create { memory: slot(10), kind, dest: slot(dest).into(), budget: 0 };
     call(&mut kernel, &mut mock, from_child(ObjectKind::AddressSpace, 11)).unwrap();
     call(&mut kernel, &mut mock, from_child(ObjectKind::Frame, 12)).unwrap();
     let into_new = Syscall::Map { space: slot(11), frame: slot(12), vaddr: 0x4000, rights: RW };
@@ -205,7 +211,8 @@ fn page_tables_are_charged_to_the_space_and_exhaustion_changes_nothing() {
     call(&mut kernel, &mut mock, Syscall::CapDelete { slot: slot(12).into() }).unwrap();
     assert_eq!(kernel.stats().memories, 1, "the child Memory went with its last object");
     let budget = budget + PAGE_TABLE_COST;
-    let child = Syscall::Create { memory: slot(MEMORY), kind: ObjectKind::Memory, dest: slot(10).into(), budget };
+    let child =
+        Syscall::Create { memory: slot(MEMORY), kind: ObjectKind::Memory, dest: slot(10).into(), budget };
     call(&mut kernel, &mut mock, child).unwrap();
     call(&mut kernel, &mut mock, from_child(ObjectKind::AddressSpace, 11)).unwrap();
     call(&mut kernel, &mut mock, from_child(ObjectKind::Frame, 12)).unwrap();

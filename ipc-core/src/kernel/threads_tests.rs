@@ -30,7 +30,9 @@ fn parent() -> (Box<Kernel>, Mock, ThreadId) {
     let (mut kernel, mut mock) = (Box::new(Kernel::new()), Mock::default());
     let parent = kernel.spawn("parent", 5).unwrap();
     let root = mock.create_space_for_test();
-    kernel.boot_address_space(parent, root, kernel.slot_of(parent, slot(BootInfo::SPACE_SLOT)).unwrap()).unwrap();
+    kernel
+        .boot_address_space(parent, root, kernel.slot_of(parent, slot(BootInfo::SPACE_SLOT)).unwrap())
+        .unwrap();
     kernel.boot_memory(kernel.slot_of(parent, slot(MEMORY)).unwrap(), BUDGET).unwrap();
     assert_eq!(kernel.schedule(), Some(parent));
     for (kind, dest) in [
@@ -153,7 +155,10 @@ fn slot_paths_fill_and_empty_another_capability_space() {
     assert_eq!(call(&mut kernel, &mut mock, moved), Ok(0));
     assert_eq!(call(&mut kernel, &mut mock, Syscall::CapDelete { slot: child(2) }), Err(Error::EmptySlot));
     let through_endpoint = SlotPath::within(slot(ENDPOINT), slot(9));
-    assert_eq!(call(&mut kernel, &mut mock, Syscall::CapDelete { slot: through_endpoint }), Err(Error::WrongType));
+    assert_eq!(
+        call(&mut kernel, &mut mock, Syscall::CapDelete { slot: through_endpoint }),
+        Err(Error::WrongType)
+    );
     let read_only = Syscall::CapMint {
         source: slot(CSPACE).into(),
         dest: slot(FREE).into(),
@@ -164,7 +169,8 @@ fn slot_paths_fill_and_empty_another_capability_space() {
     let through_read_only = SlotPath::within(slot(FREE), slot(9));
     let delete = Syscall::CapDelete { slot: through_read_only };
     assert_eq!(call(&mut kernel, &mut mock, delete), Err(Error::MissingRights));
-    let made = Syscall::Create { memory: slot(MEMORY), kind: ObjectKind::Endpoint, dest: child(10), budget: 0 };
+    let made =
+        Syscall::Create { memory: slot(MEMORY), kind: ObjectKind::Endpoint, dest: child(10), budget: 0 };
     assert_eq!(call(&mut kernel, &mut mock, made), Ok(0));
     assert_eq!(kernel.stats().endpoints, 2);
     assert_eq!(call(&mut kernel, &mut mock, Syscall::CapDelete { slot: child(9) }), Ok(0));
@@ -227,14 +233,20 @@ fn a_thread_nothing_can_start_ends_with_its_last_capability() {
 #[test]
 fn a_process_and_everything_it_holds_goes_with_its_thread() {
     let (mut kernel, mut mock, parent) = parent();
-    let start_used = used(&mut kernel, &mut mock) - (THREAD_COST + CSPACE_COST + PAGE_TABLE_COST + FRAME_COST);
+    let start_used =
+        used(&mut kernel, &mut mock) - (THREAD_COST + CSPACE_COST + PAGE_TABLE_COST + FRAME_COST);
     // The child's pages live in a capability space of their own, which the child's space
     // holds: the parent keeps nothing.
     call(&mut kernel, &mut mock, create(ObjectKind::CSpace, FREE)).unwrap();
     let pages = |n| SlotPath::within(slot(FREE), slot(n));
     let frame = Syscall::Create { memory: slot(MEMORY), kind: ObjectKind::Frame, dest: pages(0), budget: 0 };
     call(&mut kernel, &mut mock, frame).unwrap();
-    let map = Syscall::Map { space: slot(SPACE), frame: slot(BUFFER), vaddr: 0x7000, rights: Rights::READ | Rights::WRITE };
+    let map = Syscall::Map {
+        space: slot(SPACE),
+        frame: slot(BUFFER),
+        vaddr: 0x7000,
+        rights: Rights::READ | Rights::WRITE,
+    };
     call(&mut kernel, &mut mock, map).unwrap();
     call(&mut kernel, &mut mock, configure(5)).unwrap();
     call(&mut kernel, &mut mock, start()).unwrap();
@@ -274,7 +286,8 @@ fn an_ipc_buffer_outlives_its_capabilities_while_its_thread_lives() {
 #[test]
 fn a_capability_space_no_thread_used_goes_when_only_it_names_itself() {
     let (mut kernel, mut mock, _) = parent();
-    let into_itself = Syscall::CapMint { source: slot(CSPACE).into(), dest: child(0), rights: None, badge: 0 };
+    let into_itself =
+        Syscall::CapMint { source: slot(CSPACE).into(), dest: child(0), rights: None, badge: 0 };
     call(&mut kernel, &mut mock, into_itself).unwrap();
     let frame = Syscall::Create { memory: slot(MEMORY), kind: ObjectKind::Frame, dest: child(1), budget: 0 };
     call(&mut kernel, &mut mock, frame).unwrap();

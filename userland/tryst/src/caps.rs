@@ -51,7 +51,12 @@ pub fn copy(source: impl Into<SlotPath>, dest: impl Into<SlotPath>) -> Result<()
 
 /// `cap_mint`: a copy with `rights` (a subset of the source's) and, for an unbadged endpoint
 /// capability, `badge` (0 keeps the source's).
-pub fn mint(source: impl Into<SlotPath>, dest: impl Into<SlotPath>, rights: Rights, badge: u64) -> Result<(), Error> {
+pub fn mint(
+    source: impl Into<SlotPath>,
+    dest: impl Into<SlotPath>,
+    rights: Rights,
+    badge: u64,
+) -> Result<(), Error> {
     let (source, dest) = (source.into(), dest.into());
     call(Syscall::CapMint { source, dest, rights: Some(rights), badge }).map(drop)
 }

@@ -30,7 +30,7 @@ pub fn unmap(frame: Slot) -> Result<(), Error> {
 }
 
 /// Where the Frame capability `frame` maps its page, if anywhere.
-pub fn mapping(frame: Slot) -> Result<Option<u64>, Error> {
+pub fn mapping(frame: impl Into<tryst_abi::SlotPath>) -> Result<Option<u64>, Error> {
     call(Syscall::CapIdentify { slot: frame.into() }).map(|v| (v[3] != 0).then_some(v[4]))
 }
 

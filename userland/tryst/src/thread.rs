@@ -13,7 +13,13 @@ use crate::{call, Error};
 /// address space in `space` (both with Write), its IPC buffer (the Frame in `ipc_buffer`,
 /// with Read and Write; the thread finds it at `IPC_BUFFER_ADDR`, so map it there) and
 /// `priority` (at most the caller's own). Once only, before the thread starts.
-pub fn configure(thread: Slot, cspace: Slot, space: Slot, ipc_buffer: Slot, priority: u8) -> Result<(), Error> {
+pub fn configure(
+    thread: Slot,
+    cspace: Slot,
+    space: Slot,
+    ipc_buffer: Slot,
+    priority: u8,
+) -> Result<(), Error> {
     call(Syscall::ThreadConfigure { thread, cspace, space, ipc_buffer, priority }).map(drop)
 }
 

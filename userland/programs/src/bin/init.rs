@@ -2,6 +2,11 @@
 //! line (`scenario=NAME`, default `demo`), makes the scenario's endpoints, builds each process
 //! from its ELF image in the boot images (see `init/process.rs`), starts them all, and exits.
 //! It runs at the highest priority, so every process is in place before any of them runs.
+//!
+//! Memory: init keeps a reserve of the boot Memory for building processes (their pages,
+//! page tables, threads and capability spaces) and gives the rest to the processes as one
+//! shared pool, a child Memory object, so that what they make is counted apart from what
+//! they are made of.
 #![no_std]
 #![no_main]
 
@@ -10,12 +15,17 @@ mod process;
 #[path = "init/scenarios/mod.rs"]
 mod scenarios;
 
-use tryst::abi::{BootImages, BootInfo};
+use tryst::abi::{BootImages, BootInfo, MEMORY_COST};
 use tryst::{caps, println, Slot};
 
 use process::Endpoints;
 
 tryst::entry!(main);
+
+/// Boot Memory kept back for building processes: room for a few dozen.
+const RESERVE: u64 = 16 << 20;
+/// init's slot for the processes' pool.
+const POOL_SLOT: u64 = 99;
 
 fn main(_: u64) -> u32 {
     let Some(images) = tryst::boot_images() else {
@@ -30,7 +40,14 @@ fn main(_: u64) -> u32 {
     println!("init: scenario {}", scenario.name);
     let boot = tryst::boot_info();
     let memory = slot(boot.memory_slot);
-    let endpoints = match Endpoints::create(memory, scenario.endpoint_count()) {
+    let pool = slot(POOL_SLOT);
+    let made = caps::memory_info(memory)
+        .and_then(|(budget, used)| caps::create_memory(memory, pool, budget - used - RESERVE - MEMORY_COST));
+    if let Err(error) = made {
+        println!("init: cannot set aside the processes' pool: {error:?}");
+        return 1;
+    }
+    let endpoints = match Endpoints::create(pool, scenario.endpoint_count()) {
         Ok(endpoints) => endpoints,
         Err(error) => {
             println!("init: cannot make the scenario's endpoints: {error:?}");
@@ -44,7 +61,7 @@ fn main(_: u64) -> u32 {
             failed += 1;
             continue;
         };
-        match process::spawn(memory, &endpoints, launch, image) {
+        match process::spawn(memory, pool, &endpoints, launch, image) {
             Ok(()) => println!("init: started {} at priority {}", launch.program, launch.priority),
             Err(error) => {
                 println!("init: cannot start {}: {error:?}", launch.program);
@@ -54,6 +71,7 @@ fn main(_: u64) -> u32 {
     }
     // The processes hold everything they need; init's own capabilities go with it.
     endpoints.delete();
+    let _ = caps::delete(pool);
     u32::from(failed != 0)
 }
 

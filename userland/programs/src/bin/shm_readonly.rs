@@ -25,7 +25,7 @@ mod caps_common;
 mod shm_common;
 
 use caps_common::{boot_endpoint, mapping, slot, Checks, Hex};
-use shm_common::{a_pattern, frame_cap, Page, A_ADDR, B_ADDR, PAGE_BYTES};
+use shm_common::{a_pattern, frame_cap, frames_made, Page, A_ADDR, B_ADDR, PAGE_BYTES};
 use tryst::caps;
 use tryst::ipc::{self, MessageExt};
 use tryst::memory::{self, PAGE, READ, READ_EXECUTE, READ_WRITE};
@@ -50,7 +50,7 @@ fn a() -> u32 {
     let boot = tryst::boot_info();
     let (endpoint, space) = (boot_endpoint(0), slot(boot.space_slot));
     let (frame, read_only) = (slot(boot.first_free_slot), slot(boot.first_free_slot + 1));
-    let start = caps::kernel_stats();
+    let start_frames = frames_made();
 
     checks.ok("create a frame", caps::create_frame(slot(boot.memory_slot), frame));
     if checks.ok("map it read-write", memory::map(space, frame, A_ADDR, READ_WRITE)).is_none() {
@@ -79,14 +79,14 @@ fn a() -> u32 {
         None,
     );
     checks.equal("own mapping after B stopped", mapping(frame), Ok(Some(Hex(A_ADDR))));
-    checks.equal("frames after B stopped, against the start", caps::kernel_stats().frames - start.frames, 1);
+    checks.equal("frames after B stopped, against the start", frames_made() - start_frames, 1);
     page.write(0, A_AFTER);
     checks.equal("a byte written after B stopped, read back", Hex(page.read(0).into()), Hex(A_AFTER.into()));
 
     checks.ok("delete the read-only copy", caps::delete(read_only));
     checks.ok("unmap", memory::unmap(frame));
     checks.ok("delete the frame", caps::delete(frame));
-    checks.equal("frames at the end, against the start", caps::kernel_stats().frames, start.frames);
+    checks.equal("frames at the end, against the start", frames_made(), start_frames);
     checks.finish()
 }
 

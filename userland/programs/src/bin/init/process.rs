@@ -61,7 +61,7 @@ pub struct Endpoints {
 impl Endpoints {
     /// Makes `count` endpoints charged to `memory`.
     pub fn create(memory: Slot, count: u8) -> Result<Endpoints, Error> {
-        if u64::from(count) > CHILD_CSPACE - BootInfo::FIRST_ENDPOINT_SLOT {
+        if u64::from(count) > 90 - BootInfo::FIRST_ENDPOINT_SLOT {
             return Err(Error::TableFull);
         }
         for n in 0..count {
@@ -82,10 +82,17 @@ impl Endpoints {
     }
 }
 
-/// Builds and starts the process `launch` describes from `image`, its objects charged to
-/// `memory`. On failure, whatever was built is taken apart again.
-pub fn spawn(memory: Slot, endpoints: &Endpoints, launch: &Launch, image: &[u8]) -> Result<(), SpawnError> {
-    let result = build(memory, endpoints, launch, image);
+/// Builds and starts the process `launch` describes from `image`, what it is made of charged
+/// to `memory`; its Memory capability is a copy of `pool`. On failure, whatever was built is
+/// taken apart again.
+pub fn spawn(
+    memory: Slot,
+    pool: Slot,
+    endpoints: &Endpoints,
+    launch: &Launch,
+    image: &[u8],
+) -> Result<(), SpawnError> {
+    let result = build(memory, pool, endpoints, launch, image);
     // init's capabilities to the process go either way: the process holds its own, and on
     // failure the objects go with them.
     for slot in [CHILD_THREAD, CHILD_CSPACE, CHILD_SPACE, CHILD_PAGES, FRAME, IPC_FRAME] {
@@ -94,8 +101,15 @@ pub fn spawn(memory: Slot, endpoints: &Endpoints, launch: &Launch, image: &[u8])
     result
 }
 
-fn build(memory: Slot, endpoints: &Endpoints, launch: &Launch, image: &[u8]) -> Result<(), SpawnError> {
-    let (cspace, space, thread, pages) = (at(CHILD_CSPACE), at(CHILD_SPACE), at(CHILD_THREAD), at(CHILD_PAGES));
+fn build(
+    memory: Slot,
+    pool: Slot,
+    endpoints: &Endpoints,
+    launch: &Launch,
+    image: &[u8],
+) -> Result<(), SpawnError> {
+    let (cspace, space, thread, pages) =
+        (at(CHILD_CSPACE), at(CHILD_SPACE), at(CHILD_THREAD), at(CHILD_PAGES));
     caps::create_cspace(memory, cspace)?;
     caps::create_address_space(memory, space)?;
     caps::create_thread(memory, thread)?;
@@ -104,10 +118,12 @@ fn build(memory: Slot, endpoints: &Endpoints, launch: &Launch, image: &[u8]) -> 
     let child = |n: u64| SlotPath::within(cspace, at(n));
     caps::copy(pages, child(BootInfo::PAGES_SLOT))?;
     caps::copy(cspace, child(BootInfo::CSPACE_SLOT))?;
-    caps::copy(memory, child(BootInfo::MEMORY_SLOT))?;
+    caps::copy(pool, child(BootInfo::MEMORY_SLOT))?;
     caps::copy(space, child(BootInfo::SPACE_SLOT))?;
     caps::copy(thread, child(BootInfo::THREAD_SLOT))?;
-    if launch.caps.len() > BootInfo::MAX_ENDPOINTS || launch.caps.iter().any(|g| g.endpoint >= endpoints.count) {
+    if launch.caps.len() > BootInfo::MAX_ENDPOINTS
+        || launch.caps.iter().any(|g| g.endpoint >= endpoints.count)
+    {
         return Err(SpawnError::TooManyEndpoints);
     }
     for (n, grant) in launch.caps.iter().enumerate() {
@@ -181,7 +197,8 @@ fn load_segments(pages: &mut Pages, image: &[u8]) -> Result<u64, SpawnError> {
             (false, true) => READ_EXECUTE,
             (false, false) => READ,
         };
-        let mem_end = segment.p_vaddr.checked_add(segment.p_memsz).ok_or(SpawnError::SegmentOutsideUserSpace)?;
+        let mem_end =
+            segment.p_vaddr.checked_add(segment.p_memsz).ok_or(SpawnError::SegmentOutsideUserSpace)?;
         if mem_end > USER_END || segment.p_vaddr < PAGE_SIZE {
             return Err(SpawnError::SegmentOutsideUserSpace);
         }

@@ -44,6 +44,14 @@ pub fn zero(_offset: usize) -> u8 {
     0
 }
 
+/// Frames made from this process's Memory capability (the scenario's shared pool), as its
+/// figures count them: unlike `kernel_stats`, it does not move when a peer process, with its
+/// own pages, goes away.
+pub fn frames_made() -> u64 {
+    let memory = tryst::caps::slot(tryst::boot_info().memory_slot).expect("boot slot");
+    tryst::caps::memory_info(memory).map_or(0, |(_, used)| used / PAGE)
+}
+
 /// What `identify` says of an unbadged Frame capability with `rights`.
 pub fn frame_cap(rights: Rights) -> Result<CapInfo, Error> {
     Ok(CapInfo { kind: Some(ObjectKind::Frame), rights, badge: 0 })

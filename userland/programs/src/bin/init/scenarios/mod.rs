@@ -99,6 +99,12 @@ pub const SCENARIOS: &[Scenario] = &[
             launch_with("ring_producer", 2, 0, &[full(1)]),
         ],
     ),
+    // A process built by init checks itself from the inside; a program init has no image of
+    // is reported, and the others still start.
+    scenario(
+        "init_spawns_from_elf",
+        &[launch("init_check", 3, 7), launch("no_such_program", 3, 0), launch("hello", 2, 1)],
+    ),
     // The kernel checks its frame allocator first (a kernel self-test), then init runs this.
     scenario("boot_memory_map", &[launch("hello", 4, 1)]),
     scenario(

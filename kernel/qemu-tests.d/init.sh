@@ -1,0 +1,29 @@
+# init: the one process the kernel starts, which builds every other from its ELF image
+# (userland/programs/src/bin/init.rs). Sourced by kernel/qemu-tests.sh.
+
+check_init_spawns_from_elf() {
+    # The kernel starts init and nothing else; init parses the images and starts the rest.
+    expect '^tryst: started init \(process 0\) at priority 255$'
+    expect_count '^tryst: started ' 1
+    expect '^init: scenario init_spawns_from_elf$'
+    expect '^init: started init_check at priority 3$'
+    expect '^init: no boot image called no_such_program$'
+    expect '^init: started hello at priority 2$'
+    # init reports the missing image in its status, after starting everything it could,
+    # and before any of its processes runs (it has the highest priority).
+    expect '^tryst: process 0 \(init\) exited with status 1$'
+    expect_order '^tryst: process 0 \(init\) exited' '^init_check: argument: 7, as expected$'
+    # The process checks itself from the inside.
+    reject 'FAILED'
+    expect '^init_check: initialized data from the image: 0x5eed1234abcd0042, as expected$'
+    expect '^init_check: zeroed data: 0, as expected$'
+    expect '^init_check: [0-9]+ Frames in the pages capability space$'
+    for what in code 'initialized data page' 'zeroed data page' 'stack page' 'IPC buffer' 'boot-info page'; do
+        expect "^init_check: its $what( page)? is one of its Frames, as expected$"
+    done
+    expect '^init_check: all [0-9]+ checks passed$'
+    exited init_check 0
+    exited hello 0
+}
+
+SCENARIOS+=(init_spawns_from_elf)
