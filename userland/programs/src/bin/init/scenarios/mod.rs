@@ -105,6 +105,8 @@ pub const SCENARIOS: &[Scenario] = &[
         "init_spawns_from_elf",
         &[launch("init_check", 3, 7), launch("no_such_program", 3, 0), launch("hello", 2, 1)],
     ),
+    // A process makes, starts, suspends, resumes and destroys a second thread of its own.
+    scenario("threads_from_user_space", &[launch("thread_control", 3, 0)]),
     // The kernel checks its frame allocator first (a kernel self-test), then init runs this.
     scenario("boot_memory_map", &[launch("hello", 4, 1)]),
     scenario(
