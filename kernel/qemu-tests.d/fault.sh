@@ -1,4 +1,4 @@
-# Faults as messages to a user-space fault handler (kernel/src/scenarios/mem.rs,
+# Faults as messages to a user-space fault handler (userland/programs/src/bin/init/scenarios/mem.rs,
 # FAULT_SCENARIOS). Sourced by kernel/qemu-tests.sh (expect, reject, expect_count,
 # expect_order, exited are defined there).
 

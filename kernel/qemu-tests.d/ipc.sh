@@ -1,4 +1,4 @@
-# QEMU scenarios of synchronous IPC between processes (kernel/src/scenarios/ipc.rs).
+# QEMU scenarios of synchronous IPC between processes (userland/programs/src/bin/init/scenarios/ipc.rs).
 # Sourced by kernel/qemu-tests.sh: helpers expect, reject, expect_count, expect_order, exited,
 # awk_check are defined there; each check_NAME adds to `problems`.
 

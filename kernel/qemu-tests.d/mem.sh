@@ -1,4 +1,4 @@
-# QEMU scenarios of memory capabilities: Frames, address spaces and map (kernel/src/scenarios/mem.rs).
+# QEMU scenarios of memory capabilities: Frames, address spaces and map (userland/programs/src/bin/init/scenarios/mem.rs).
 # Sourced by kernel/qemu-tests.sh: helpers expect, reject, expect_count, expect_order, exited,
 # awk_check are defined there; each check_NAME adds to `problems`.
 #

@@ -1,4 +1,4 @@
-# The shared-page ring channel scenario (kernel/src/scenarios/ring.rs). Sourced by
+# The shared-page ring channel scenario (userland/programs/src/bin/init/scenarios/ring.rs). Sourced by
 # kernel/qemu-tests.sh, which defines expect, reject, exited and awk_check.
 
 check_ring_channel_transfer() {

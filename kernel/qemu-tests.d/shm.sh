@@ -1,4 +1,4 @@
-# QEMU scenarios of shared memory (kernel/src/scenarios/shm.rs): Frames mapped by several
+# QEMU scenarios of shared memory (userland/programs/src/bin/init/scenarios/shm.rs): Frames mapped by several
 # processes, read-only sharing, revocation. Sourced by kernel/qemu-tests.sh: helpers expect,
 # reject, expect_count, expect_order, exited, awk_check are defined there; each check_NAME adds
 # to `problems`.

@@ -16,7 +16,8 @@ pub const MAX_LABEL: u64 = (1 << 48) - 1;
 
 /// Where every thread's IPC buffer is mapped (one read-write page).
 pub const IPC_BUFFER_ADDR: u64 = 0x0000_7fff_ffff_8000;
-/// Where every boot process finds its [`BootInfo`] (one read-only page).
+/// Where every process finds its [`BootInfo`] (one read-only page, written by whoever built
+/// the process: the kernel for init, init for the others).
 pub const BOOT_INFO_ADDR: u64 = 0x0000_7fff_ffff_a000;
 
 /// Kernel memory charged to a Memory capability for each endpoint.
@@ -170,7 +171,7 @@ impl IpcBuffer {
     pub const WORDS: usize = MAX_MESSAGE_WORDS + 2 * MAX_MESSAGE_CAPS;
 }
 
-/// The boot-info page every boot process finds at [`BOOT_INFO_ADDR`]: which slots hold its
+/// The boot-info page every process finds at [`BOOT_INFO_ADDR`]: which slots hold its
 /// initial capabilities.
 #[repr(C)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -179,7 +180,8 @@ pub struct BootInfo {
     pub magic: u64,
     /// The slot of the capability to the process's own capability space.
     pub cspace_slot: u64,
-    /// The slot of its Memory capability (shared among boot processes: all free kernel memory).
+    /// The slot of its Memory capability (init: all free RAM; the processes init builds share a
+    /// pool made from it).
     pub memory_slot: u64,
     /// How many endpoint capabilities it was given.
     pub endpoint_count: u64,
@@ -203,17 +205,17 @@ pub struct BootInfo {
 impl BootInfo {
     /// The value of `magic`: "TRYSTBI1" in ASCII.
     pub const MAGIC: u64 = u64::from_be_bytes(*b"TRYSTBI1");
-    /// The most endpoints a boot process is given.
+    /// The most endpoints a process is given at start.
     pub const MAX_ENDPOINTS: usize = 8;
-    /// The slot every boot process finds its own capability space in.
+    /// The slot every process finds its own capability space in.
     pub const CSPACE_SLOT: u64 = 0;
-    /// The slot every boot process finds its Memory capability in.
+    /// The slot every process finds its Memory capability in.
     pub const MEMORY_SLOT: u64 = 1;
     /// The slot of the first endpoint; the others follow.
     pub const FIRST_ENDPOINT_SLOT: u64 = 2;
-    /// The slot every boot process finds a Thread capability to itself in (the last slot).
+    /// The slot every process finds a Thread capability to itself in (the last slot).
     pub const THREAD_SLOT: u64 = CSPACE_SLOTS - 1;
-    /// The slot every boot process finds its own address space in (below the thread's).
+    /// The slot every process finds its own address space in (below the thread's).
     pub const SPACE_SLOT: u64 = CSPACE_SLOTS - 2;
     /// The slot of the capability space that holds a process's pages (below the space's).
     pub const PAGES_SLOT: u64 = CSPACE_SLOTS - 3;
@@ -262,6 +264,8 @@ mod tests {
         assert_eq!((PAGE_SIZE, FRAME_COST, PAGE_TABLE_COST), (4096, 4096, 4096));
         assert_eq!((BootInfo::THREAD_SLOT, BootInfo::SPACE_SLOT, BootInfo::PAGES_SLOT), (127, 126, 125));
         assert_eq!((THREAD_COST, CSPACE_COST, THREAD_NAME_MAX), (1024, 4096, 24));
+        assert_eq!(crate::BOOT_IMAGES_ADDR, 0x7000_0000_0000);
+        assert_eq!(crate::BootImages::MAGIC.to_be_bytes(), *b"TRYSTIMG");
         assert_eq!((CSPACE_SLOTS, REGISTER_WORDS, MAX_MESSAGE_WORDS, MAX_MESSAGE_CAPS), (128, 4, 64, 3));
         assert_eq!((IPC_BUFFER_ADDR, BOOT_INFO_ADDR), (0x7fff_ffff_8000, 0x7fff_ffff_a000));
         assert_eq!((ENDPOINT_COST, MEMORY_COST), (64, 64));

@@ -1,5 +1,5 @@
 //! Helpers shared by the `caps_*` programs of the capability scenarios
-//! (`kernel/src/scenarios/caps.rs`): slot numbers, checks that print one line each, and the
+//! (`userland/programs/src/bin/init/scenarios/caps.rs`): slot numbers, checks that print one line each, and the
 //! raw system call for deliberately malformed calls.
 //!
 //! Each program includes this file with `mod caps_common;`. It is not a program of its own:

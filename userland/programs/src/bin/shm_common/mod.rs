@@ -1,5 +1,5 @@
 //! Helpers shared by the `shm_*` programs of the shared-memory scenarios
-//! (`kernel/src/scenarios/shm.rs`): where each process maps the shared page, the byte patterns
+//! (`userland/programs/src/bin/init/scenarios/shm.rs`): where each process maps the shared page, the byte patterns
 //! written into it, and volatile access to a page this process mapped.
 //!
 //! Each program includes this file with `mod shm_common;` (next to `mod caps_common;`, whose
