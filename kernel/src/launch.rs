@@ -6,7 +6,7 @@
 
 use core::sync::atomic::Ordering;
 
-use ipc_core::abi::{write_boot_images, BootInfo, Slot, BOOT_IMAGES_ADDR};
+use ipc_core::abi::{write_boot_images, BootInfo, Rights, Slot, BOOT_IMAGES_ADDR};
 use ipc_core::cspace::SlotRef;
 use ipc_core::frames::FRAME_SIZE;
 use ipc_core::{Kernel, ThreadId};
@@ -15,7 +15,7 @@ use crate::entry::{FREE_FRAMES_BEFORE, IPC_BUFFERS, KERNEL, SPACE_ROOTS};
 use crate::images::{program, PROGRAMS};
 use crate::memory::FRAMES;
 use crate::process;
-use crate::space::{AddressSpace, PageRights};
+use crate::space::AddressSpace;
 use crate::trap::CONTEXTS;
 
 /// init's priority: the highest, so it builds the whole system before anything it starts runs.
@@ -50,7 +50,7 @@ fn map_boot_images(space: &mut AddressSpace, command_line: &str) {
     let len = write_boot_images(command_line, PROGRAMS, |_, _| {}) as u64;
     for page in (0..len).step_by(FRAME_SIZE as usize) {
         space
-            .map_new_page(&mut FRAMES.lock(), BOOT_IMAGES_ADDR + page, PageRights::ReadOnly)
+            .map_new_page(&mut FRAMES.lock(), BOOT_IMAGES_ADDR + page, Rights::READ)
             .unwrap_or_else(|error| panic!("cannot map the boot images: {error:?}"));
     }
     write_boot_images(command_line, PROGRAMS, |offset, mut bytes| {

@@ -1,13 +1,14 @@
-//! Starting a user program: an address space built from an ELF image, a stack, and the
-//! thread's first register values.
+//! Loading init, the one program the kernel starts: an address space built from its ELF
+//! image, a stack, and the thread's first register values. (init builds every other process
+//! itself, through capabilities.)
 
 use elf::abi::{EM_X86_64, ET_EXEC, PF_W, PF_X, PT_LOAD};
 use elf::endian::LittleEndian;
 use elf::ElfBytes;
-use ipc_core::abi::{BOOT_INFO_ADDR, IPC_BUFFER_ADDR, USER_END};
+use ipc_core::abi::{Error, Rights, BOOT_INFO_ADDR, IPC_BUFFER_ADDR, USER_END};
 use ipc_core::frames::{FrameAllocator, FRAME_SIZE};
 
-use crate::space::{AddressSpace, MapError, PageRights};
+use crate::space::AddressSpace;
 use crate::trap::UserContext;
 
 /// The top of every user stack; the page above it stays unmapped.
@@ -25,11 +26,11 @@ pub enum LoadError {
     WritableAndExecutable,
     SegmentOutsideUserSpace,
     TruncatedSegment,
-    Map(MapError),
+    Map(Error),
 }
 
-impl From<MapError> for LoadError {
-    fn from(error: MapError) -> Self {
+impl From<Error> for LoadError {
+    fn from(error: Error) -> Self {
         LoadError::Map(error)
     }
 }
@@ -48,8 +49,8 @@ pub struct Loaded {
 pub fn load(image: &[u8], argument: u64, frames: &mut FrameAllocator) -> Result<Loaded, LoadError> {
     let mut space = AddressSpace::new(frames)?;
     let pages = load_into(&mut space, image, frames).and_then(|entry| {
-        let ipc_buffer = space.map_new_page(frames, IPC_BUFFER_ADDR, PageRights::ReadWrite)?;
-        let boot_info = space.map_new_page(frames, BOOT_INFO_ADDR, PageRights::ReadOnly)?;
+        let ipc_buffer = space.map_new_page(frames, IPC_BUFFER_ADDR, Rights::READ | Rights::WRITE)?;
+        let boot_info = space.map_new_page(frames, BOOT_INFO_ADDR, Rights::READ)?;
         Ok((entry, ipc_buffer, boot_info))
     });
     match pages {
@@ -75,9 +76,9 @@ fn load_into(space: &mut AddressSpace, image: &[u8], frames: &mut FrameAllocator
     for segment in segments.iter().filter(|s| s.p_type == PT_LOAD) {
         let rights = match (segment.p_flags & PF_W != 0, segment.p_flags & PF_X != 0) {
             (true, true) => return Err(LoadError::WritableAndExecutable),
-            (true, false) => PageRights::ReadWrite,
-            (false, true) => PageRights::ReadExecute,
-            (false, false) => PageRights::ReadOnly,
+            (true, false) => Rights::READ | Rights::WRITE,
+            (false, true) => Rights::READ | Rights::EXECUTE,
+            (false, false) => Rights::READ,
         };
         let mem_end =
             segment.p_vaddr.checked_add(segment.p_memsz).ok_or(LoadError::SegmentOutsideUserSpace)?;
@@ -103,7 +104,7 @@ fn load_into(space: &mut AddressSpace, image: &[u8], frames: &mut FrameAllocator
         }
     }
     for page in 1..=USER_STACK_PAGES {
-        space.map_new_page(frames, USER_STACK_TOP - page * FRAME_SIZE, PageRights::ReadWrite)?;
+        space.map_new_page(frames, USER_STACK_TOP - page * FRAME_SIZE, Rights::READ | Rights::WRITE)?;
     }
     Ok(elf.ehdr.e_entry)
 }

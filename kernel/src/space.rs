@@ -7,33 +7,14 @@
 use ipc_core::abi::{Error, Rights, USER_END};
 use ipc_core::frames::{FrameAllocator, FRAME_SIZE};
 use x86_64::registers::control::{Cr3, Cr3Flags};
-use x86_64::structures::paging::mapper::MapToError;
 use x86_64::structures::paging::mapper::TranslateResult;
-use x86_64::structures::paging::{Mapper, Page, PageTable, PageTableFlags, PhysFrame, Size4KiB, Translate};
+use x86_64::structures::paging::{PageTable, PageTableFlags, PhysFrame, Translate};
 use x86_64::{PhysAddr, VirtAddr};
 
-use crate::memory::{self, allocate_zeroed_frame, phys_to_virt, TableFrames, KERNEL_PML4_FIRST};
+use crate::memory::{self, allocate_zeroed_frame, phys_to_virt, KERNEL_PML4_FIRST};
 
-/// Why a page could not be mapped.
-#[derive(Debug)]
-pub enum MapError {
-    OutOfMemory,
-    NotUserAddress,
-    AlreadyMapped,
-}
-
-/// Rights of a user page. A page is never writable and executable at once.
-// Every right includes reading: x86 has no write-only or execute-only user pages.
-#[allow(clippy::enum_variant_names)]
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum PageRights {
-    ReadOnly,
-    ReadWrite,
-    ReadExecute,
-}
-
-/// Marks a page the address space owns (a boot image page, an IPC buffer): freed with the
-/// space. Pages of Frame objects are only borrowed, and stay when the space goes.
+/// Marks a page the address space owns (a page of init, which the kernel loads): freed with
+/// the space. Pages of Frame objects are only borrowed, and stay when the space goes.
 const OWNED_BY_SPACE: PageTableFlags = PageTableFlags::BIT_9;
 
 /// One user address space: a PML4 whose lower half is private and whose upper half is the
@@ -67,6 +48,18 @@ impl AddressSpace {
         vaddr: u64,
         page: u64,
         rights: Rights,
+        max_tables: u32,
+    ) -> Result<u32, Error> {
+        self.map_with_flags(frames, vaddr, page, leaf_flags(rights), max_tables)
+    }
+
+    /// [`AddressSpace::map_page`] with the last-level entry's flags given.
+    fn map_with_flags(
+        &mut self,
+        frames: &mut FrameAllocator,
+        vaddr: u64,
+        page: u64,
+        flags: PageTableFlags,
         max_tables: u32,
     ) -> Result<u32, Error> {
         if !vaddr.is_multiple_of(FRAME_SIZE) || vaddr >= USER_END {
@@ -118,13 +111,6 @@ impl AddressSpace {
             }
             table = entry.addr().as_u64();
         }
-        let mut flags = PageTableFlags::PRESENT | PageTableFlags::USER_ACCESSIBLE;
-        if rights.contains(Rights::WRITE) {
-            flags |= PageTableFlags::WRITABLE;
-        }
-        if !rights.contains(Rights::EXECUTE) {
-            flags |= PageTableFlags::NO_EXECUTE;
-        }
         // SAFETY: the last-level table of this address space, as above.
         let last = unsafe { table_at(table) };
         last[index(0)].set_addr(PhysAddr::new(page), flags);
@@ -155,8 +141,8 @@ impl AddressSpace {
         }
     }
     /// A new address space with nothing mapped in the user half.
-    pub fn new(frames: &mut FrameAllocator) -> Result<AddressSpace, MapError> {
-        let pml4 = allocate_zeroed_frame(frames).ok_or(MapError::OutOfMemory)?;
+    pub fn new(frames: &mut FrameAllocator) -> Result<AddressSpace, Error> {
+        let pml4 = allocate_zeroed_frame(frames).ok_or(Error::OutOfMemory)?;
         // SAFETY: both are live PML4 frames reached through the direct map; the new one is ours
         // alone, and the kernel's is only read.
         unsafe {
@@ -169,43 +155,20 @@ impl AddressSpace {
         Ok(AddressSpace { pml4 })
     }
 
-    /// Maps a fresh zeroed frame, owned by this space, at `vaddr` (page-aligned) and returns
-    /// the frame's physical address.
+    /// Maps a fresh zeroed frame, owned by this space (freed with it), at `vaddr`
+    /// (page-aligned) with `rights`, and returns the frame's physical address.
     pub fn map_new_page(
         &mut self,
         frames: &mut FrameAllocator,
         vaddr: u64,
-        rights: PageRights,
-    ) -> Result<u64, MapError> {
-        if !vaddr.is_multiple_of(FRAME_SIZE) || vaddr >= USER_END {
-            return Err(MapError::NotUserAddress);
-        }
-        let frame = allocate_zeroed_frame(frames).ok_or(MapError::OutOfMemory)?;
-        let mut flags = PageTableFlags::PRESENT | PageTableFlags::USER_ACCESSIBLE | OWNED_BY_SPACE;
-        match rights {
-            PageRights::ReadOnly => flags |= PageTableFlags::NO_EXECUTE,
-            PageRights::ReadWrite => flags |= PageTableFlags::WRITABLE | PageTableFlags::NO_EXECUTE,
-            PageRights::ReadExecute => {}
-        }
-        let parents = PageTableFlags::PRESENT | PageTableFlags::WRITABLE | PageTableFlags::USER_ACCESSIBLE;
-        let page = Page::<Size4KiB>::containing_address(VirtAddr::new(vaddr));
-        let physical = PhysFrame::containing_address(PhysAddr::new(frame));
-        // SAFETY: this address space owns its PML4, and `mapper` is the only reference to it.
-        let mut tables = unsafe { memory::mapper(self.pml4) };
-        let mut source = TableFrames(frames);
-        // SAFETY: the page is in the user half and the frame is fresh; no existing memory aliases it.
-        match unsafe { tables.map_to_with_table_flags(page, physical, flags, parents, &mut source) } {
-            Ok(flush) => {
-                // The address space may be the active one: keep the TLB coherent.
-                flush.flush();
-                Ok(frame)
-            }
+        rights: Rights,
+    ) -> Result<u64, Error> {
+        let frame = allocate_zeroed_frame(frames).ok_or(Error::OutOfMemory)?;
+        match self.map_with_flags(frames, vaddr, frame, leaf_flags(rights) | OWNED_BY_SPACE, u32::MAX) {
+            Ok(_) => Ok(frame),
             Err(error) => {
-                let _ = source.0.free(frame);
-                Err(match error {
-                    MapToError::FrameAllocationFailed => MapError::OutOfMemory,
-                    _ => MapError::AlreadyMapped,
-                })
+                let _ = frames.free(frame);
+                Err(error)
             }
         }
     }
@@ -317,6 +280,18 @@ impl AddressSpace {
         }
         free_user_tables(self.pml4, 4, frames);
     }
+}
+
+/// The flags of a user page with `rights` (Read, plus Write or Execute).
+fn leaf_flags(rights: Rights) -> PageTableFlags {
+    let mut flags = PageTableFlags::PRESENT | PageTableFlags::USER_ACCESSIBLE;
+    if rights.contains(Rights::WRITE) {
+        flags |= PageTableFlags::WRITABLE;
+    }
+    if !rights.contains(Rights::EXECUTE) {
+        flags |= PageTableFlags::NO_EXECUTE;
+    }
+    flags
 }
 
 /// The entry for `vaddr` in a page table of `level` (0: the last level, 3: the PML4).
