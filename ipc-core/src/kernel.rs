@@ -178,6 +178,11 @@ impl Kernel {
         }
     }
 
+    /// [`Kernel::resolve`] for a source and a destination.
+    fn resolve_both(&self, own: CSpaceId, a: SlotPath, b: SlotPath) -> Result<(SlotRef, SlotRef), Error> {
+        Ok((self.resolve(own, a)?, self.resolve(own, b)?))
+    }
+
     /// Handles a system call by the current thread. Decodes, validates, and only then acts:
     /// a call that fails changes nothing but the caller's status slot.
     pub fn syscall<M: Machine>(&mut self, machine: &mut M, number: u64, args: [u64; 6]) {
@@ -241,13 +246,12 @@ impl Kernel {
                 }
             }
             Syscall::CapMint { source, dest, rights, badge } => {
-                let paths = self.resolve(cspace, source).and_then(|s| Ok((s, self.resolve(cspace, dest)?)));
-                let result = paths.and_then(|(source, dest)| self.mint(source, dest, rights, badge));
+                let result =
+                    self.resolve_both(cspace, source, dest).and_then(|(s, d)| self.mint(s, d, rights, badge));
                 done(machine, result);
             }
             Syscall::CapMove { source, dest } => {
-                let paths = self.resolve(cspace, source).and_then(|s| Ok((s, self.resolve(cspace, dest)?)));
-                let result = paths.and_then(|(source, dest)| self.move_cap(source, dest));
+                let result = self.resolve_both(cspace, source, dest).and_then(|(s, d)| self.move_cap(s, d));
                 done(machine, result);
             }
             Syscall::CapDelete { slot } => {

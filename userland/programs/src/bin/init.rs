@@ -15,8 +15,8 @@ mod process;
 #[path = "init/scenarios/mod.rs"]
 mod scenarios;
 
-use tryst::abi::{BootImages, BootInfo, MEMORY_COST};
-use tryst::{caps, println, Slot};
+use tryst::abi::{BootImages, MEMORY_COST};
+use tryst::{caps, println};
 
 use process::Endpoints;
 
@@ -39,8 +39,8 @@ fn main(_: u64) -> u32 {
     };
     println!("init: scenario {}", scenario.name);
     let boot = tryst::boot_info();
-    let memory = slot(boot.memory_slot);
-    let pool = slot(POOL_SLOT);
+    let memory = process::at(boot.memory_slot);
+    let pool = process::at(POOL_SLOT);
     let made = caps::memory_info(memory)
         .and_then(|(budget, used)| caps::create_memory(memory, pool, budget - used - RESERVE - MEMORY_COST));
     if let Err(error) = made {
@@ -78,9 +78,4 @@ fn main(_: u64) -> u32 {
 /// The value of `scenario=` on the kernel command line.
 fn scenario_name<'a>(images: &BootImages<'a>) -> Option<&'a str> {
     images.command_line().split_whitespace().find_map(|word| word.strip_prefix("scenario="))
-}
-
-fn slot(n: u64) -> Slot {
-    // init's boot-info slots are the kernel's fixed ones, all in range.
-    caps::slot(n).unwrap_or_else(|_| panic!("boot slot {n} out of range ({:?})", BootInfo::MAGIC))
 }

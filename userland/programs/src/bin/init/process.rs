@@ -25,7 +25,9 @@ const SCRATCH: u64 = 0x0000_5000_0000_0000;
 /// The most pages one process can own: its pages capability space's slots.
 const MAX_PAGES: u64 = tryst::abi::CSPACE_SLOTS;
 
-// init's own slots for the process it is building (endpoints start at FIRST_ENDPOINT_SLOT).
+// init's own slots: the scenario's endpoints from FIRST_ENDPOINT_SLOT up to ENDPOINTS_END,
+// then the pool (init.rs), then the process being built.
+const ENDPOINTS_END: u64 = 90;
 const CHILD_CSPACE: u64 = 100;
 const CHILD_SPACE: u64 = 101;
 const CHILD_THREAD: u64 = 102;
@@ -61,7 +63,7 @@ pub struct Endpoints {
 impl Endpoints {
     /// Makes `count` endpoints charged to `memory`.
     pub fn create(memory: Slot, count: u8) -> Result<Endpoints, Error> {
-        if u64::from(count) > 90 - BootInfo::FIRST_ENDPOINT_SLOT {
+        if u64::from(count) > ENDPOINTS_END - BootInfo::FIRST_ENDPOINT_SLOT {
             return Err(Error::TableFull);
         }
         for n in 0..count {
@@ -134,9 +136,9 @@ fn build(
     let mut owned = Pages { memory, space, pages, count: 0 };
     let entry = load_segments(&mut owned, image)?;
     for page in 1..=STACK_PAGES {
-        owned.add(STACK_TOP - page * PAGE_SIZE, READ_WRITE, &[])?;
+        owned.add(STACK_TOP - page * PAGE_SIZE, READ_WRITE, 0, &[])?;
     }
-    owned.add(BOOT_INFO_ADDR, READ, &boot_info(launch.caps.len()))?;
+    owned.add(BOOT_INFO_ADDR, READ, 0, &boot_info(launch.caps.len()))?;
     // The IPC buffer: thread_configure needs its Frame capability in init's own space.
     caps::create_frame(memory, at(IPC_FRAME))?;
     memory::map(space, at(IPC_FRAME), IPC_BUFFER_ADDR, READ_WRITE)?;
@@ -156,16 +158,11 @@ struct Pages {
 }
 
 impl Pages {
-    /// A new zero-filled page at `vaddr` of the process's space with `rights`, starting with
-    /// `bytes`.
-    fn add(&mut self, vaddr: u64, rights: Rights, bytes: &[u8]) -> Result<(), SpawnError> {
-        self.fill(vaddr, rights, &[(0, bytes)])
-    }
-
-    /// A new page at `vaddr` with `rights`, with each `(offset, bytes)` written into it.
-    fn fill(&mut self, vaddr: u64, rights: Rights, parts: &[(usize, &[u8])]) -> Result<(), SpawnError> {
+    /// A new zero-filled page at `vaddr` of the process's space with `rights`, with `bytes`
+    /// written `offset` bytes in.
+    fn add(&mut self, vaddr: u64, rights: Rights, offset: usize, bytes: &[u8]) -> Result<(), SpawnError> {
         caps::create_frame(self.memory, at(FRAME))?;
-        for &(offset, bytes) in parts.iter().filter(|(_, bytes)| !bytes.is_empty()) {
+        if !bytes.is_empty() {
             memory::write_frame(at(FRAME), SCRATCH, offset, bytes)?;
         }
         memory::map(self.space, at(FRAME), vaddr, rights)?;
@@ -216,7 +213,7 @@ fn load_segments(pages: &mut Pages, image: &[u8]) -> Result<u64, SpawnError> {
                 true => &file_bytes[(start - segment.p_vaddr) as usize..(end - segment.p_vaddr) as usize],
                 false => &[][..],
             };
-            pages.fill(page, rights, &[((start - page) as usize, bytes)])?;
+            pages.add(page, rights, (start - page) as usize, bytes)?;
         }
     }
     Ok(elf.ehdr.e_entry)
@@ -247,6 +244,6 @@ fn boot_info(endpoints: usize) -> [u8; BootInfo::WORDS * 8] {
 }
 
 /// init's own slot `n` (all below `CSPACE_SLOTS`).
-fn at(n: u64) -> Slot {
+pub fn at(n: u64) -> Slot {
     caps::slot(n).unwrap_or_else(|_| panic!("slot {n} out of range"))
 }
