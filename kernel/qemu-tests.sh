@@ -205,7 +205,7 @@ for name in "${SCENARIOS[@]}"; do
         # Every frame a process used (pages, page tables) is back once all processes are gone.
         awk_check '/^tryst: all processes have finished;/ { if ($6 != $9) print "frames leaked: " $6 " free at the end, " $9 " before" }'
         # Every kernel object dies with the last process that held a capability to it.
-        expect '^tryst: kernel objects left: 0 endpoints, 0 memory objects, 0 capabilities, 0 frames, 0 address spaces$'
+        expect '^tryst: kernel objects left: 0 endpoints, 0 memory objects, 0 capabilities, 0 frames, 0 address spaces, 0 notifications$'
     fi
     "check_$name"
     if [ ${#problems[@]} -eq 0 ]; then

@@ -11,7 +11,7 @@
 
 use crate::abi::{Error, ObjectKind, Rights, Slot, CSPACE_SLOTS};
 use crate::arena::{Arena, Handle};
-use crate::objects::{EndpointId, MemoryId};
+use crate::objects::{EndpointId, MemoryId, NotificationId};
 use crate::pages::{FrameId, Mapping, SpaceId};
 use crate::thread::ThreadId;
 
@@ -38,6 +38,8 @@ pub enum Object {
     Frame(FrameId),
     /// An address space.
     AddressSpace(SpaceId),
+    /// A notification.
+    Notification(NotificationId),
 }
 
 impl Object {
@@ -50,6 +52,7 @@ impl Object {
             Object::Thread(_) => ObjectKind::Thread,
             Object::Frame(_) => ObjectKind::Frame,
             Object::AddressSpace(_) => ObjectKind::AddressSpace,
+            Object::Notification(_) => ObjectKind::Notification,
         }
     }
 }

@@ -4,7 +4,7 @@
 //! [`Kernel::syscall`] dispatches each system call to the one method that holds its whole
 //! behaviour: IPC in `kernel/ipc.rs`, capabilities and objects in `kernel/caps.rs`, frames
 //! and address spaces in `kernel/pages.rs`, threads and capability spaces in
-//! `kernel/threads.rs`.
+//! `kernel/threads.rs`, notifications and ASTs in `kernel/notify.rs`.
 
 use core::fmt::Write;
 
@@ -13,13 +13,16 @@ use crate::arena::Arena;
 use crate::cspace::{CSpaceId, Capabilities, Capability, Object, SlotRef, MAX_CSPACES};
 use crate::fault::Fault;
 use crate::machine::{Console, Machine};
-use crate::objects::{Endpoint, Memory, WaitLinks, MAX_ENDPOINTS, MAX_MEMORIES};
+use crate::objects::{
+    Endpoint, Memory, Notification, WaitLinks, MAX_ENDPOINTS, MAX_MEMORIES, MAX_NOTIFICATIONS,
+};
 use crate::pages::{AddressSpace, Frame, MAX_FRAMES, MAX_SPACES};
 use crate::sched::RunQueue;
-use crate::thread::{Priority, Sender, Thread, ThreadId, ThreadState, ThreadTable};
+use crate::thread::{AstHandler, Priority, Sender, Thread, ThreadId, ThreadState, ThreadTable};
 
 mod caps;
 mod ipc;
+mod notify;
 mod pages;
 mod threads;
 
@@ -43,6 +46,7 @@ pub struct Stats {
     pub cspaces: u64,
     pub frames: u64,
     pub spaces: u64,
+    pub notifications: u64,
 }
 
 /// All of the kernel's portable state.
@@ -58,7 +62,8 @@ pub struct Kernel {
     memories: Arena<Memory, MAX_MEMORIES>,
     frames: Arena<Frame, MAX_FRAMES>,
     spaces: Arena<AddressSpace, MAX_SPACES>,
-    /// Links of the endpoint queues.
+    notifications: Arena<Notification, MAX_NOTIFICATIONS>,
+    /// Links of the endpoint and notification queues.
     waiting: WaitLinks,
     /// Threads to end when this entry has done its work (see [`Ending`]): one after another,
     /// never by recursion, since ending one may doom more.
@@ -68,7 +73,13 @@ pub struct Kernel {
     /// the entry, for the same reason.
     doomed_cspaces: [Option<CSpaceId>; MAX_CSPACES],
     doomed_count: usize,
+    /// Threads (one bit per table index) to offer their pending AST at the end of this
+    /// entry, when their system call has its result.
+    ast_due: u64,
 }
+
+// `ast_due` has a bit for every thread.
+const _: () = assert!(crate::thread::MAX_THREADS <= 64);
 
 /// Why a thread ends at the end of an entry.
 #[derive(Clone, Copy, Debug)]
@@ -98,11 +109,13 @@ impl Kernel {
             memories: Arena::new(),
             frames: Arena::new(),
             spaces: Arena::new(),
+            notifications: Arena::new(),
             waiting: WaitLinks::new(),
             ending: [None; crate::thread::MAX_THREADS],
             ending_count: 0,
             doomed_cspaces: [None; MAX_CSPACES],
             doomed_count: 0,
+            ast_due: 0,
         }
     }
 
@@ -157,6 +170,7 @@ impl Kernel {
             cspaces: self.caps.space_count() as u64,
             frames: self.frames.len() as u64,
             spaces: self.spaces.len() as u64,
+            notifications: self.notifications.len() as u64,
         }
     }
 
@@ -344,6 +358,37 @@ impl Kernel {
                 let result = self.set_name(machine, caller, at(thread), name);
                 done(machine, result);
             }
+            Syscall::Signal { notification } => {
+                let result = self.signal(machine, at(notification));
+                done(machine, result);
+            }
+            Syscall::Wait { notification, blocking } => {
+                if let Err(error) = self.wait(machine, caller, at(notification), blocking) {
+                    machine.set_result(caller, Err(error));
+                }
+            }
+            Syscall::NotificationBind { thread, notification, mode } => {
+                let result = self.bind(machine, at(thread), at(notification), mode);
+                done(machine, result);
+            }
+            Syscall::NotificationUnbind { thread } => {
+                let result = self.unbind(at(thread));
+                done(machine, result);
+            }
+            Syscall::AstSetHandler { thread, entry, stack } => {
+                let result = self.set_ast_handler(at(thread), AstHandler { entry, stack });
+                done(machine, result);
+            }
+            Syscall::AstMask { masked } => {
+                let was = self.mask_ast(caller, masked);
+                machine.set_result(caller, Ok(u64::from(was)));
+            }
+            Syscall::AstReturn => {
+                // On success the interrupted context is back, its registers untouched.
+                if let Err(error) = self.ast_return(machine, caller) {
+                    machine.set_result(caller, Err(error));
+                }
+            }
         }
     }
 
@@ -388,12 +433,13 @@ impl Kernel {
     }
 
     /// Finishes an entry: ends the threads and destroys the capability spaces it doomed,
-    /// until ending them dooms no more. Almost every entry dooms nothing: that check is all
-    /// it costs them.
+    /// until ending them dooms no more, then starts the AST handlers that became due. Almost
+    /// every entry does none of this: that check is all it costs them.
     #[inline(always)]
     fn settle<M: Machine>(&mut self, machine: &mut M) {
-        if self.ending_count > 0 || self.doomed_count > 0 {
+        if self.ending_count > 0 || self.doomed_count > 0 || self.ast_due != 0 {
             self.settle_doomed(machine);
+            self.deliver_due_asts(machine);
         }
     }
 
@@ -543,6 +589,9 @@ impl Kernel {
         }
         t.state = ThreadState::Ready;
         self.ready.push_back(thread.raw_index(), t.priority);
+        if t.binding.is_some_and(|b| b.ast) {
+            self.ast_due |= 1 << thread.index();
+        }
     }
 
     /// Removes a thread from everything that could still name it, then from the table: it
@@ -556,6 +605,11 @@ impl Kernel {
             ThreadState::Ready => self.ready.remove(thread.raw_index()),
             ThreadState::Sending { endpoint, .. } => self.dequeue(endpoint, thread, true),
             ThreadState::Receiving { endpoint } => self.dequeue(endpoint, thread, false),
+            ThreadState::Waiting { notification } => {
+                if let Some(n) = self.notifications.get_mut(notification) {
+                    n.waiters.remove(&mut self.waiting, thread.raw_index());
+                }
+            }
             ThreadState::Inactive
             | ThreadState::Running
             | ThreadState::Sleeping { .. }
@@ -566,6 +620,9 @@ impl Kernel {
             (t.state, t.suspended) = (ThreadState::Inactive, true);
         }
         self.drop_reply_right(machine, thread);
+        if let Some(binding) = self.threads.get(thread).and_then(|t| t.binding) {
+            self.unbind_notification(thread, binding.notification);
+        }
         self.delete_all_naming(machine, |object| object == Object::Thread(thread));
         if let Some(cspace) = cspace {
             self.leave_cspace(machine, cspace);
@@ -599,6 +656,8 @@ impl Kernel {
 mod ipc_tests;
 #[cfg(test)]
 mod model;
+#[cfg(test)]
+mod notify_tests;
 #[cfg(test)]
 mod pages_tests;
 #[cfg(test)]

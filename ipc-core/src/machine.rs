@@ -3,8 +3,31 @@
 
 use core::ops::Range;
 
+use crate::abi::SyscallNumber;
 use crate::abi::{Error, Rights, ARG_SLOTS, VALUE_SLOTS};
-use crate::thread::ThreadId;
+use crate::thread::{AstHandler, ThreadId};
+
+/// What an AST interrupted.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Interrupted {
+    /// The thread was running or ready: its context is resumed as it is.
+    Running,
+    /// The thread was blocked in a system call, which was cancelled before it took effect:
+    /// the saved context makes system call `number` again (its `syscall` instruction is
+    /// re-executed), with `arg0` replacing the first argument when given.
+    Blocked { number: SyscallNumber, arg0: Option<u64> },
+}
+
+impl Interrupted {
+    /// What the handler finds in its second argument register: 0 for `Running`, 1 for
+    /// `Blocked`.
+    pub fn code(self) -> u64 {
+        match self {
+            Interrupted::Running => 0,
+            Interrupted::Blocked { .. } => 1,
+        }
+    }
+}
 
 /// What the semantics need from the machine underneath.
 pub trait Machine {
@@ -42,6 +65,16 @@ pub trait Machine {
     /// `thread` starts at `ip` with stack pointer `sp` and `argument` in its first argument
     /// register, every other register zero (`thread_start`).
     fn set_thread_entry(&mut self, thread: ThreadId, ip: u64, sp: u64, argument: u64);
+
+    /// `thread` enters its AST handler: its user context is saved where only the kernel can
+    /// reach it (adjusted by `interrupted` when its blocked system call must be made again),
+    /// and it resumes at `handler.entry` with stack pointer `handler.stack`, `bits` in its
+    /// first argument register and `interrupted.code()` in its second, every other register
+    /// zero.
+    fn enter_ast(&mut self, thread: ThreadId, handler: AstHandler, bits: u64, interrupted: Interrupted);
+
+    /// `ast_return`: `thread`'s context becomes exactly the one [`Machine::enter_ast`] saved.
+    fn leave_ast(&mut self, thread: ThreadId);
 
     /// The thread is gone for good: release its arch state (its address space is ipc-core's
     /// business, see [`Machine::destroy_space`]).

@@ -5,6 +5,8 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::ops::Range;
 
 use crate::abi::{Error, IpcBuffer, Rights, Syscall, ARG_SLOTS, VALUE_SLOTS};
+use crate::machine::Interrupted;
+use crate::thread::AstHandler;
 use crate::{Kernel, Machine, ThreadId};
 
 #[derive(Default)]
@@ -31,6 +33,10 @@ pub struct Mock {
     next_page: u64,
     /// Per address-space root: its mappings and the page tables it has.
     pub spaces: HashMap<u64, MockSpace>,
+    /// Every AST handler started: the thread, its handler, the bits and what it interrupted.
+    pub asts: Vec<(ThreadId, AstHandler, u64, Interrupted)>,
+    /// Every `ast_return` that restored a context.
+    pub ast_returns: Vec<ThreadId>,
 }
 
 /// An address space on the mock machine.
@@ -113,6 +119,12 @@ impl Machine for Mock {
     }
     fn set_thread_entry(&mut self, thread: ThreadId, ip: u64, sp: u64, argument: u64) {
         self.entries.insert(thread.index(), (ip, sp, argument));
+    }
+    fn enter_ast(&mut self, thread: ThreadId, handler: AstHandler, bits: u64, interrupted: Interrupted) {
+        self.asts.push((thread, handler, bits, interrupted));
+    }
+    fn leave_ast(&mut self, thread: ThreadId) {
+        self.ast_returns.push(thread);
     }
     fn release(&mut self, thread: ThreadId) {
         self.released.push(thread);

@@ -1,18 +1,24 @@
 //! The kernel objects capabilities name besides capability spaces: endpoints, with their
-//! queues of waiting threads, and Memory objects, the budgets every object is charged to.
+//! queues of waiting threads, notifications, and Memory objects, the budgets every object is
+//! charged to.
 
 use crate::arena::Handle;
-use crate::thread::{Priority, MAX_THREADS};
+use crate::thread::{Priority, ThreadId, MAX_THREADS};
 
 /// How many endpoints can exist at once.
 pub const MAX_ENDPOINTS: usize = 256;
 /// How many Memory objects can exist at once.
 pub const MAX_MEMORIES: usize = 64;
 
+/// How many notifications can exist at once.
+pub const MAX_NOTIFICATIONS: usize = 256;
+
 /// Names an endpoint.
 pub type EndpointId = Handle<Endpoint>;
 /// Names a Memory object.
 pub type MemoryId = Handle<Memory>;
+/// Names a notification.
+pub type NotificationId = Handle<Notification>;
 
 /// A rendezvous point. At most one of its queues is non-empty: a sender that finds a
 /// receiver waiting (or the other way round) never queues.
@@ -23,6 +29,23 @@ pub struct Endpoint {
     /// Threads blocked in `recv`/`reply_recv` on it.
     pub receivers: WaitQueue,
     /// Capabilities that refer to it; the endpoint dies with the last.
+    pub caps: u32,
+    /// Who pays for it.
+    pub memory: MemoryId,
+}
+
+/// A word of bits for asynchronous notification: `signal` ORs a badge into it and never
+/// blocks; `wait` takes it, blocking while it is zero. Bound to a thread, it also ends that
+/// thread's `recv` or interrupts it with an AST.
+#[derive(Clone, Debug)]
+pub struct Notification {
+    /// Bits signalled and not yet taken.
+    pub word: u64,
+    /// Threads blocked in `wait` on it (the word is zero while any wait).
+    pub waiters: WaitQueue,
+    /// The thread it is bound to, if any.
+    pub bound: Option<ThreadId>,
+    /// Capabilities that refer to it; it dies with the last.
     pub caps: u32,
     /// Who pays for it.
     pub memory: MemoryId,

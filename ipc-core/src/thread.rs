@@ -4,7 +4,7 @@ use crate::abi::Slot;
 use crate::arena::{Arena, Handle};
 use crate::cspace::CSpaceId;
 use crate::fault::Fault;
-use crate::objects::{EndpointId, MemoryId};
+use crate::objects::{EndpointId, MemoryId, NotificationId};
 use crate::pages::{FrameId, SpaceId};
 
 /// How many threads can exist at once.
@@ -73,6 +73,8 @@ pub enum ThreadState {
     Receiving { endpoint: EndpointId },
     /// Its `call` was received; it waits for the answer.
     AwaitingReply,
+    /// Blocked in `wait` on `notification`, queued there.
+    Waiting { notification: NotificationId },
 }
 
 /// What a queued sender's capability allowed, kept with it until a receiver comes.
@@ -130,6 +132,37 @@ pub struct Thread {
     /// The fault it is stopped on while its handler deals with it (it is then sending or
     /// awaiting the reply that resumes it).
     pub fault: Option<Fault>,
+    /// Its bound notification, if any, and how signals reach it.
+    pub binding: Option<Binding>,
+    /// Its AST handler and whether ASTs may interrupt it now.
+    pub ast: AstState,
+}
+
+/// A thread's bound notification.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Binding {
+    pub notification: NotificationId,
+    /// Signals interrupt the thread as ASTs (else they end its `recv`).
+    pub ast: bool,
+}
+
+/// Where a thread's ASTs run, and whether one may run now.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct AstState {
+    /// Set by `ast_set_handler`.
+    pub handler: Option<AstHandler>,
+    /// `ast_mask(true)`: signals stay pending in the notification.
+    pub masked: bool,
+    /// The handler is running (it ends with `ast_return`); ASTs do not nest.
+    pub in_handler: bool,
+}
+
+/// The entry point and stack top of a thread's AST handler (user addresses, unchecked
+/// beyond that: a bad one faults the thread in user mode).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AstHandler {
+    pub entry: u64,
+    pub stack: u64,
 }
 
 impl Thread {
@@ -151,6 +184,8 @@ impl Thread {
             reply_to: None,
             fault_handler: None,
             fault: None,
+            binding: None,
+            ast: AstState::default(),
         }
     }
 }

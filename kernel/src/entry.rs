@@ -6,6 +6,8 @@ use core::sync::atomic::{AtomicU64, Ordering};
 use core::ops::Range;
 
 use ipc_core::abi::{Error, FaultKind, Rights, ARG_SLOTS, VALUE_SLOTS};
+use ipc_core::machine::Interrupted;
+use ipc_core::thread::AstHandler;
 use ipc_core::{Access, Fault, Kernel, Machine, ThreadId, MAX_THREADS};
 use x86_64::registers::control::Cr2;
 
@@ -20,6 +22,9 @@ pub static KERNEL: CpuLocal<Kernel> = CpuLocal::new(Kernel::new());
 pub static SPACE_ROOTS: CpuLocal<[u64; MAX_THREADS]> = CpuLocal::new([0; MAX_THREADS]);
 /// Physical address of each thread's IPC buffer page (0: none).
 pub static IPC_BUFFERS: CpuLocal<[u64; MAX_THREADS]> = CpuLocal::new([0; MAX_THREADS]);
+/// Each thread's user context while its AST handler runs: only the kernel can reach it, and
+/// `ast_return` puts it back exactly.
+static AST_SAVED: CpuLocal<[UserContext; MAX_THREADS]> = CpuLocal::new([UserContext::ZERO; MAX_THREADS]);
 /// Timer ticks that arrived while the kernel idled, not yet given to ipc-core.
 static PENDING_TICKS: AtomicU64 = AtomicU64::new(0);
 /// Free frames before the first process was made: when all are gone, all must be back.
@@ -85,6 +90,27 @@ impl Machine for Hardware {
 
     fn set_thread_entry(&mut self, thread: ThreadId, ip: u64, sp: u64, argument: u64) {
         CONTEXTS.with(|contexts| contexts[thread.index()] = UserContext::new(ip, sp, argument));
+    }
+
+    fn enter_ast(&mut self, thread: ThreadId, handler: AstHandler, bits: u64, interrupted: Interrupted) {
+        CONTEXTS.with(|contexts| {
+            let context = &mut contexts[thread.index()];
+            let mut saved = *context;
+            if let Interrupted::Blocked { number, arg0 } = interrupted {
+                // Back onto the two-byte `syscall` instruction, to make the call again.
+                saved.rip = saved.rip.wrapping_sub(2);
+                saved.rax = number.into();
+                saved.rdi = arg0.unwrap_or(saved.rdi);
+            }
+            AST_SAVED.with(|contexts| contexts[thread.index()] = saved);
+            *context = UserContext::new(handler.entry, handler.stack, bits);
+            context.rsi = interrupted.code();
+        });
+    }
+
+    fn leave_ast(&mut self, thread: ThreadId) {
+        let saved = AST_SAVED.with(|contexts| contexts[thread.index()]);
+        CONTEXTS.with(|contexts| contexts[thread.index()] = saved);
     }
 
     fn release(&mut self, thread: ThreadId) {
@@ -210,12 +236,13 @@ pub fn run_next() -> ! {
             kprintln!("tryst: all processes have finished; {free} frames free, {before} before they started");
             let left = KERNEL.with(|kernel| kernel.stats());
             kprintln!(
-                "tryst: kernel objects left: {} endpoints, {} memory objects, {} capabilities, {} frames, {} address spaces",
+                "tryst: kernel objects left: {} endpoints, {} memory objects, {} capabilities, {} frames, {} address spaces, {} notifications",
                 left.endpoints,
                 left.memories,
                 left.capabilities,
                 left.frames,
-                left.spaces
+                left.spaces,
+                left.notifications
             );
             crate::exit::success();
         }

@@ -35,6 +35,8 @@ pub const PAGE_TABLE_COST: u64 = PAGE_SIZE;
 pub const THREAD_COST: u64 = 1024;
 /// Memory charged for a capability space (its `CSPACE_SLOTS` slots).
 pub const CSPACE_COST: u64 = 4096;
+/// Memory charged to a Memory capability for each notification.
+pub const NOTIFICATION_COST: u64 = 64;
 /// The longest thread name `thread_set_name` accepts, in bytes.
 pub const THREAD_NAME_MAX: u64 = 24;
 
@@ -103,6 +105,8 @@ numbered! {
         Frame = 5,
         /// A virtual address space: the user half of a set of page tables.
         AddressSpace = 6,
+        /// A word of bits that `signal` sets and `wait` takes: asynchronous notification.
+        Notification = 7,
     }
 }
 
@@ -144,6 +148,12 @@ impl MessageInfo {
         (self.label & MAX_LABEL) << 16 | (self.caps as u64 & 0x3) << 7 | (self.length as u64 & 0x7f)
     }
 }
+
+/// The info word `recv` returns when its thread's bound notification ended it rather than a
+/// message: the badge slot then holds the notification's bits and the words are zero. Bit 9
+/// is one no sender may set ([`MessageInfo::decode`] refuses it), so no message looks like
+/// this.
+pub const NOTIFICATION_INFO: u64 = 1 << 9;
 
 /// The per-thread IPC buffer, at [`IPC_BUFFER_ADDR`], in 64-bit words.
 ///
@@ -268,7 +278,9 @@ mod tests {
         assert_eq!(crate::BootImages::MAGIC.to_be_bytes(), *b"TRYSTIMG");
         assert_eq!((CSPACE_SLOTS, REGISTER_WORDS, MAX_MESSAGE_WORDS, MAX_MESSAGE_CAPS), (128, 4, 64, 3));
         assert_eq!((IPC_BUFFER_ADDR, BOOT_INFO_ADDR), (0x7fff_ffff_8000, 0x7fff_ffff_a000));
-        assert_eq!((ENDPOINT_COST, MEMORY_COST), (64, 64));
+        assert_eq!((ENDPOINT_COST, MEMORY_COST, NOTIFICATION_COST), (64, 64, 64));
+        assert_eq!(NOTIFICATION_INFO, 1 << 9);
+        assert_eq!(MessageInfo::decode(NOTIFICATION_INFO), Err(Error::InvalidArgument), "no sender can forge it");
         let pinned = [
             (ObjectKind::CSpace, 1),
             (ObjectKind::Memory, 2),
@@ -276,6 +288,7 @@ mod tests {
             (ObjectKind::Thread, 4),
             (ObjectKind::Frame, 5),
             (ObjectKind::AddressSpace, 6),
+            (ObjectKind::Notification, 7),
         ];
         assert_eq!(pinned.len(), ObjectKind::ALL.len());
         for (kind, number) in pinned {

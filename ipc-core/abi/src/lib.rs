@@ -121,6 +121,23 @@ numbered! {
         ThreadResume = 27,
         /// `thread_set_name(thread, buf, len)`: the name the kernel's reports use.
         ThreadSetName = 28,
+        /// `signal(notification)`: OR the capability's badge into the notification's word.
+        Signal = 29,
+        /// `wait(notification) -> bits`: block until the word is non-zero; take and clear it.
+        Wait = 30,
+        /// `poll(notification) -> bits`: take and clear the word, 0 if nothing is pending.
+        Poll = 31,
+        /// `notification_bind(thread, notification, mode)`: signals reach that thread's
+        /// `recv` (mode 0) or interrupt it as ASTs (mode 1).
+        NotificationBind = 32,
+        /// `notification_unbind(thread)`: undo the thread's binding.
+        NotificationUnbind = 33,
+        /// `ast_set_handler(thread, entry, stack)`: where the thread's ASTs run.
+        AstSetHandler = 34,
+        /// `ast_mask(masked) -> was_masked`: hold this thread's ASTs pending, or let them in.
+        AstMask = 35,
+        /// `ast_return() -> !`: leave the AST handler; the interrupted context resumes exactly.
+        AstReturn = 36,
     }
 }
 
@@ -166,6 +183,9 @@ numbered! {
         /// The thread is not in a state that allows this: configuring or starting it again
         /// after it started, or starting it before it was configured.
         InvalidState = 18,
+        /// `notification_bind`: the notification is bound to a thread already, or the thread
+        /// has a bound notification already.
+        AlreadyBound = 19,
     }
 }
 
@@ -304,6 +324,32 @@ pub enum Syscall {
     ThreadResume { thread: Slot },
     /// Name the thread in `thread` (UTF-8, at most [`THREAD_NAME_MAX`] bytes) for reports.
     ThreadSetName { thread: Slot, name: UserBuffer },
+    /// OR the badge of the Notification capability in `notification` into its word.
+    Signal { notification: Slot },
+    /// Take the notification's word; wait for it to be non-zero unless `blocking` is false.
+    Wait { notification: Slot, blocking: bool },
+    /// Bind the notification in `notification` to the thread in `thread`.
+    NotificationBind { thread: Slot, notification: Slot, mode: BindMode },
+    /// Unbind the thread's notification.
+    NotificationUnbind { thread: Slot },
+    /// The thread's ASTs run at `entry` on a stack whose top is `stack`.
+    AstSetHandler { thread: Slot, entry: u64, stack: u64 },
+    /// Hold (`true`) or admit (`false`) the calling thread's ASTs.
+    AstMask { masked: bool },
+    /// Return from the AST handler to the interrupted context.
+    AstReturn,
+}
+
+numbered! {
+    /// How a bound notification reaches its thread (`notification_bind`'s mode).
+    pub enum BindMode {
+        /// A signal ends the thread's `recv` (on any endpoint) with the notification's bits,
+        /// told apart from a message by [`NOTIFICATION_INFO`].
+        Receive = 0,
+        /// A signal interrupts the thread with an AST (asynchronous system trap): its
+        /// handler runs with the bits, then `ast_return` resumes what it interrupted.
+        Ast = 1,
+    }
 }
 
 /// The `thread_set_fault_handler` argument that means "no handler".
@@ -572,6 +618,30 @@ impl Syscall {
                 }
                 Syscall::ThreadSetName { thread: Slot::new(args[0])?, name }
             }
+            SyscallNumber::Signal => Syscall::Signal { notification: Slot::new(args[0])? },
+            SyscallNumber::Wait => Syscall::Wait { notification: Slot::new(args[0])?, blocking: true },
+            SyscallNumber::Poll => Syscall::Wait { notification: Slot::new(args[0])?, blocking: false },
+            SyscallNumber::NotificationBind => Syscall::NotificationBind {
+                thread: Slot::new(args[0])?,
+                notification: Slot::new(args[1])?,
+                mode: BindMode::try_from(args[2]).map_err(|_| Error::InvalidArgument)?,
+            },
+            SyscallNumber::NotificationUnbind => Syscall::NotificationUnbind { thread: Slot::new(args[0])? },
+            SyscallNumber::AstSetHandler => {
+                // As for thread_start: the kernel must never return to its own half.
+                if args[1] >= USER_END || args[2] > USER_END {
+                    return Err(Error::BadAddress);
+                }
+                Syscall::AstSetHandler { thread: Slot::new(args[0])?, entry: args[1], stack: args[2] }
+            }
+            SyscallNumber::AstMask => Syscall::AstMask {
+                masked: match args[0] {
+                    0 => false,
+                    1 => true,
+                    _ => return Err(Error::InvalidArgument),
+                },
+            },
+            SyscallNumber::AstReturn => Syscall::AstReturn,
         })
     }
 
@@ -695,6 +765,35 @@ impl Syscall {
                 args[..3].copy_from_slice(&[thread.into(), name.addr, name.len]);
                 SyscallNumber::ThreadSetName
             }
+            Syscall::Signal { notification } => {
+                args[0] = notification.into();
+                SyscallNumber::Signal
+            }
+            Syscall::Wait { notification, blocking } => {
+                args[0] = notification.into();
+                if blocking {
+                    SyscallNumber::Wait
+                } else {
+                    SyscallNumber::Poll
+                }
+            }
+            Syscall::NotificationBind { thread, notification, mode } => {
+                args[..3].copy_from_slice(&[thread.into(), notification.into(), mode.into()]);
+                SyscallNumber::NotificationBind
+            }
+            Syscall::NotificationUnbind { thread } => {
+                args[0] = thread.into();
+                SyscallNumber::NotificationUnbind
+            }
+            Syscall::AstSetHandler { thread, entry, stack } => {
+                args[..3].copy_from_slice(&[thread.into(), entry, stack]);
+                SyscallNumber::AstSetHandler
+            }
+            Syscall::AstMask { masked } => {
+                args[0] = u64::from(masked);
+                SyscallNumber::AstMask
+            }
+            Syscall::AstReturn => SyscallNumber::AstReturn,
         };
         (number.into(), args)
     }
@@ -754,6 +853,14 @@ mod tests {
             (SyscallNumber::ThreadSuspend, 26),
             (SyscallNumber::ThreadResume, 27),
             (SyscallNumber::ThreadSetName, 28),
+            (SyscallNumber::Signal, 29),
+            (SyscallNumber::Wait, 30),
+            (SyscallNumber::Poll, 31),
+            (SyscallNumber::NotificationBind, 32),
+            (SyscallNumber::NotificationUnbind, 33),
+            (SyscallNumber::AstSetHandler, 34),
+            (SyscallNumber::AstMask, 35),
+            (SyscallNumber::AstReturn, 36),
         ];
         assert_eq!(pinned.len(), SyscallNumber::ALL.len(), "a new syscall needs a pinned number");
         for &(call, number) in pinned {
@@ -783,6 +890,7 @@ mod tests {
             (Error::AlreadyMapped, 16),
             (Error::NotMapped, 17),
             (Error::InvalidState, 18),
+            (Error::AlreadyBound, 19),
         ];
         assert_eq!(pinned.len(), Error::ALL.len(), "a new error needs a pinned code");
         for &(error, code) in pinned {
@@ -893,6 +1001,19 @@ mod tests {
                 handler: Some(Slot::new(2).unwrap()),
             },
             Syscall::ThreadSetFaultHandler { thread: Slot::new(127).unwrap(), handler: None },
+            Syscall::Signal { notification: Slot::new(4).unwrap() },
+            Syscall::Wait { notification: Slot::new(4).unwrap(), blocking: true },
+            Syscall::Wait { notification: Slot::new(4).unwrap(), blocking: false },
+            Syscall::NotificationBind {
+                thread: Slot::new(127).unwrap(),
+                notification: Slot::new(4).unwrap(),
+                mode: BindMode::Ast,
+            },
+            Syscall::NotificationUnbind { thread: Slot::new(127).unwrap() },
+            Syscall::AstSetHandler { thread: Slot::new(127).unwrap(), entry: 0x40_1000, stack: USER_END },
+            Syscall::AstMask { masked: true },
+            Syscall::AstMask { masked: false },
+            Syscall::AstReturn,
         ];
         for call in calls {
             let (number, args) = call.encode();
@@ -904,7 +1025,21 @@ mod tests {
     fn decode_rejects_bad_arguments() {
         let decode =
             |number: SyscallNumber, a0: u64, a1: u64| Syscall::decode(number.into(), [a0, a1, 0, 0, 0, 0]);
-        assert_eq!(Syscall::decode(29, [0; 6]), Err(Error::UnknownSyscall));
+        assert_eq!(Syscall::decode(37, [0; 6]), Err(Error::UnknownSyscall));
+        assert_eq!(decode(SyscallNumber::NotificationBind, 127, 4), Ok(Syscall::NotificationBind {
+            thread: Slot::new(127).unwrap(),
+            notification: Slot::new(4).unwrap(),
+            mode: BindMode::Receive,
+        }));
+        assert_eq!(
+            Syscall::decode(SyscallNumber::NotificationBind.into(), [127, 4, 2, 0, 0, 0]),
+            Err(Error::InvalidArgument)
+        );
+        assert_eq!(decode(SyscallNumber::AstMask, 2, 0), Err(Error::InvalidArgument));
+        let handler =
+            |entry: u64, stack: u64| Syscall::decode(SyscallNumber::AstSetHandler.into(), [1, entry, stack, 0, 0, 0]);
+        assert_eq!(handler(USER_END, 0x1000), Err(Error::BadAddress), "entry in the kernel half");
+        assert_eq!(handler(0x1000, USER_END + 16), Err(Error::BadAddress), "stack in the kernel half");
         assert_eq!(decode(SyscallNumber::CapDelete, 0x80, 0), Err(Error::InvalidSlot), "slot 128");
         assert_eq!(decode(SyscallNumber::CapDelete, 0x8100, 0), Err(Error::InvalidSlot), "through slot 128");
         assert_eq!(decode(SyscallNumber::CapDelete, 1 << 16, 0), Err(Error::InvalidSlot));

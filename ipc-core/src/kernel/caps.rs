@@ -3,12 +3,12 @@
 //! capability goes: endpoints wake their waiters, Memory objects refund their parent.
 
 use crate::abi::{
-    Error, ObjectKind, Rights, CSPACE_COST, ENDPOINT_COST, FRAME_COST, MEMORY_COST, PAGE_TABLE_COST,
-    THREAD_COST,
+    Error, ObjectKind, Rights, CSPACE_COST, ENDPOINT_COST, FRAME_COST, MEMORY_COST, NOTIFICATION_COST,
+    PAGE_TABLE_COST, THREAD_COST,
 };
 use crate::cspace::{Capability, Object, SlotRef};
 use crate::machine::Machine;
-use crate::objects::{Endpoint, EndpointId, Memory, MemoryId, WaitQueue};
+use crate::objects::{Endpoint, EndpointId, Memory, MemoryId, Notification, WaitQueue};
 use crate::pages::{AddressSpace, Frame};
 use crate::thread::{Thread, ThreadId, ThreadState, MAX_THREADS};
 
@@ -17,8 +17,8 @@ use super::Kernel;
 impl Kernel {
     /// `cap_copy` (`rights: None`) and `cap_mint`: a capability derived from the one at
     /// `source`, in the empty slot `dest`, with `rights` (which must be a subset of the
-    /// source's) and `badge` (`0` keeps the source's; only an unbadged endpoint capability can
-    /// be given one).
+    /// source's) and `badge` (`0` keeps the source's; only an unbadged endpoint or
+    /// notification capability can be given one).
     pub fn mint(
         &mut self,
         source: SlotRef,
@@ -34,7 +34,7 @@ impl Kernel {
         }
         let badge = match (badge, cap.object) {
             (0, _) => cap.badge,
-            (badge, Object::Endpoint(_)) if cap.badge == 0 => badge,
+            (badge, Object::Endpoint(_) | Object::Notification(_)) if cap.badge == 0 => badge,
             _ => return Err(Error::InvalidArgument),
         };
         self.caps.insert_derived(source, dest, Capability { rights, badge, ..cap });
@@ -113,6 +113,7 @@ impl Kernel {
             ObjectKind::AddressSpace => PAGE_TABLE_COST,
             ObjectKind::CSpace => CSPACE_COST,
             ObjectKind::Thread => THREAD_COST,
+            ObjectKind::Notification => NOTIFICATION_COST,
         };
         let available = self.memories.get(parent).map_or(0, |m| m.budget - m.used);
         if cost > available {
@@ -163,6 +164,11 @@ impl Kernel {
                     memory: parent,
                 };
                 Object::Endpoint(self.endpoints.insert(endpoint).ok_or(Error::TableFull)?)
+            }
+            ObjectKind::Notification => {
+                let notification =
+                    Notification { word: 0, waiters: WaitQueue::EMPTY, bound: None, caps: 1, memory: parent };
+                Object::Notification(self.notifications.insert(notification).ok_or(Error::TableFull)?)
             }
         };
         if let Some(m) = self.memories.get_mut(parent) {
@@ -226,6 +232,11 @@ impl Kernel {
                     m.caps += 1;
                 }
             }
+            Object::Notification(id) => {
+                if let Some(n) = self.notifications.get_mut(id) {
+                    n.caps += 1;
+                }
+            }
         }
     }
 
@@ -256,6 +267,13 @@ impl Kernel {
             }
             Object::Frame(id) => self.release_frame(machine, id, cap),
             Object::AddressSpace(id) => self.release_address_space(machine, id),
+            Object::Notification(id) => {
+                let Some(n) = self.notifications.get_mut(id) else { return };
+                n.caps -= 1;
+                if n.caps == 0 {
+                    self.destroy_notification(machine, id);
+                }
+            }
         }
     }
 
@@ -364,6 +382,7 @@ impl Kernel {
         let mut space_caps = [0u32; crate::pages::MAX_SPACES];
         let mut cspace_caps = [0u32; crate::cspace::MAX_CSPACES];
         let mut thread_caps = [0u32; MAX_THREADS];
+        let mut notification_caps = [0u32; crate::objects::MAX_NOTIFICATIONS];
         for (_, cap) in self.caps.all() {
             match cap.object {
                 Object::CSpace(id) => {
@@ -389,6 +408,10 @@ impl Kernel {
                 Object::AddressSpace(id) => {
                     self.spaces.get(id).ok_or("a capability names a dead address space")?;
                     space_caps[id.index()] += 1;
+                }
+                Object::Notification(id) => {
+                    self.notifications.get(id).ok_or("a capability names a dead notification")?;
+                    notification_caps[id.index()] += 1;
                 }
             }
             match (cap.object, cap.mapping) {
@@ -418,6 +441,31 @@ impl Kernel {
                     if !ok {
                         return Err("a queued thread is not blocked on that queue");
                     }
+                }
+            }
+        }
+        for (id, n) in self.notifications.iter() {
+            if n.caps != notification_caps[id.index()] || n.caps == 0 {
+                return Err("notification capability count is wrong");
+            }
+            self.memories.get(n.memory).ok_or("a notification is charged to a dead Memory object")?;
+            charged[n.memory.index()].0 += NOTIFICATION_COST;
+            charged[n.memory.index()].1 += 1;
+            if !n.waiters.is_empty() && n.word != 0 {
+                return Err("threads wait on a notification that has bits");
+            }
+            for index in n.waiters.iter(&self.waiting) {
+                let thread = self.threads.handle_at(index).ok_or("a dead thread waits")?;
+                if self.threads.get(thread).map(|t| t.state)
+                    != Some(ThreadState::Waiting { notification: id })
+                {
+                    return Err("a thread queued on a notification is not waiting on it");
+                }
+            }
+            if let Some(thread) = n.bound {
+                let binding = self.threads.get(thread).and_then(|t| t.binding);
+                if binding.map(|b| b.notification) != Some(id) {
+                    return Err("a notification is bound to a thread that is not bound to it");
                 }
             }
         }
@@ -471,6 +519,15 @@ impl Kernel {
             if thread.started && thread.cspace.is_none() {
                 return Err("a started thread has no capability space");
             }
+            if let Some(binding) = thread.binding {
+                let bound = self.notifications.get(binding.notification).and_then(|n| n.bound);
+                if bound != Some(id) {
+                    return Err("a thread is bound to a notification that is not bound to it");
+                }
+                if binding.ast && thread.ast.handler.is_none() {
+                    return Err("a thread takes ASTs with no handler");
+                }
+            }
             if let Some(memory) = thread.memory {
                 self.memories.get(memory).ok_or("a thread is charged to a dead Memory object")?;
                 charged[memory.index()].0 += THREAD_COST;
@@ -511,6 +568,15 @@ impl Kernel {
                 }
                 ThreadState::Receiving { endpoint } if !queued_on(endpoint, false) => {
                     return Err("a receiving thread is not queued")
+                }
+                ThreadState::Waiting { notification } => {
+                    let queued = self
+                        .notifications
+                        .get(notification)
+                        .is_some_and(|n| n.waiters.iter(&self.waiting).any(|i| i == id.raw_index()));
+                    if !queued {
+                        return Err("a waiting thread is not queued");
+                    }
                 }
                 _ => {}
             }

@@ -78,11 +78,15 @@ impl Kernel {
     ) -> Result<(), Error> {
         let endpoint = self.endpoint_with(slot, Rights::READ)?;
         let sender = self.endpoint_queue_head(endpoint, true);
-        if sender.is_none() && !blocking {
+        if sender.is_none() && !blocking && !self.bound_signal_pending(caller) {
             return Err(Error::WouldBlock);
         }
         // Validated: from here on the call succeeds.
         self.drop_reply_right(machine, caller);
+        if let Some(bits) = self.take_bound_signal(caller) {
+            machine.set_values(caller, super::notify::signal_values(bits));
+            return Ok(());
+        }
         match sender {
             Some(sender) => self.take_from_sender(machine, endpoint, sender, caller),
             None => self.enqueue(caller, endpoint, ThreadState::Receiving { endpoint }),
@@ -160,16 +164,17 @@ impl Kernel {
         }
         // A reply to a fault message carries nothing: the thread resumes where it faulted,
         // with its registers untouched.
+        // The replier's own result is left to its system call: `reply` sets it, and
+        // `reply_recv` receives next, its registers intact while it waits (an AST may make
+        // that `recv` again).
         if let Some(faulted) = self.threads.get_mut(right.caller).filter(|t| t.fault.is_some()) {
             faulted.fault = None;
             self.make_ready(right.caller);
-            machine.set_result(replier, Ok(0));
             return Ok(());
         }
         let sender = Sender { badge: 0, grant: right.grant, call: None };
         self.transfer(machine, replier, right.caller, sender, message);
         self.make_ready(right.caller);
-        machine.set_result(replier, Ok(0));
         Ok(())
     }
 

@@ -671,7 +671,11 @@ impl Model {
         let cost = match kind {
             ObjectKind::Endpoint => ENDPOINT_COST,
             ObjectKind::Memory => MEMORY_COST.checked_add(budget).ok_or(Error::OutOfMemory)?,
-            ObjectKind::CSpace | ObjectKind::Thread | ObjectKind::Frame | ObjectKind::AddressSpace => {
+            ObjectKind::CSpace
+            | ObjectKind::Thread
+            | ObjectKind::Frame
+            | ObjectKind::AddressSpace
+            | ObjectKind::Notification => {
                 panic!("the model generates only Endpoint and Memory creation")
             }
         };
@@ -1178,6 +1182,7 @@ impl World {
             cspaces: live_threads,
             frames: 0,
             spaces: 0,
+            notifications: 0,
         };
         let stats = self.kernel.stats();
         if stats != expected {

@@ -123,6 +123,11 @@ pub fn create_thread(memory: Slot, dest: impl Into<SlotPath>) -> Result<(), Erro
     create(memory, ObjectKind::Thread, dest, 0)
 }
 
+/// Makes a notification charged to `memory`, its capability in `dest`; see [`crate::notify`].
+pub fn create_notification(memory: Slot, dest: impl Into<SlotPath>) -> Result<(), Error> {
+    create(memory, ObjectKind::Notification, dest, 0)
+}
+
 /// A Memory object's `(budget, used)` in bytes.
 pub fn memory_info(memory: Slot) -> Result<(u64, u64), Error> {
     call(Syscall::MemoryInfo { memory }).map(|v| (v[0], v[1]))

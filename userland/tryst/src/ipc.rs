@@ -7,7 +7,7 @@
 
 use tryst_abi::{
     IpcBuffer, Message, MessageInfo, SendKind, Slot, Syscall, MAX_MESSAGE_CAPS, MAX_MESSAGE_WORDS,
-    REGISTER_WORDS,
+    NOTIFICATION_INFO, REGISTER_WORDS, VALUE_SLOTS,
 };
 
 use crate::{raw, Error};
@@ -107,4 +107,43 @@ pub fn reply(message: Message) -> Result<(), Error> {
 /// `reply_recv`: answers the last caller, then waits for the next message on `endpoint`.
 pub fn reply_recv(endpoint: Slot, message: Message) -> Result<(u64, Message), Error> {
     crate::call(Syscall::ReplyRecv { endpoint, message }).map(Message::from_values)
+}
+
+/// What a `recv` brought a thread whose notification is bound to it in receive mode.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Event {
+    /// A message.
+    Message {
+        /// The badge of the sender's capability.
+        badge: u64,
+        /// What it sent.
+        message: Message,
+    },
+    /// The bound notification was signalled.
+    Signal {
+        /// Its bits (taken: the word is zero again).
+        bits: u64,
+    },
+}
+
+impl Event {
+    fn from_values(values: [u64; VALUE_SLOTS]) -> Event {
+        if values[1] == NOTIFICATION_INFO {
+            return Event::Signal { bits: values[0] };
+        }
+        let (badge, message) = Message::from_values(values);
+        Event::Message { badge, message }
+    }
+}
+
+/// `recv` for a thread with a bound notification: waits for a message on `endpoint` or a
+/// signal, whichever comes first (pending bits come first).
+pub fn recv_event(endpoint: Slot) -> Result<Event, Error> {
+    crate::call(Syscall::Recv { endpoint, blocking: true }).map(Event::from_values)
+}
+
+/// `reply_recv` for a thread with a bound notification: answers the last caller, then waits
+/// for a message or a signal.
+pub fn reply_recv_event(endpoint: Slot, message: Message) -> Result<Event, Error> {
+    crate::call(Syscall::ReplyRecv { endpoint, message }).map(Event::from_values)
 }

@@ -18,10 +18,12 @@
 #![warn(clippy::undocumented_unsafe_blocks)]
 #![warn(missing_docs)]
 
+pub mod ast;
 pub mod caps;
 pub mod fault;
 pub mod ipc;
 pub mod memory;
+pub mod notify;
 pub mod print;
 pub mod raw;
 pub mod ring;

@@ -1,7 +1,12 @@
 //! The raw machine instructions and fixed pages the library needs: `syscall`, `rdtsc`, the
-//! IPC buffer and the boot-info page. The only `unsafe` in the user library.
+//! IPC buffer, the boot-info page and the entry code of AST handlers. The only `unsafe` in
+//! the user library.
 
-use tryst_abi::{BootInfo, IpcBuffer, BOOT_INFO_ADDR, IPC_BUFFER_ADDR, VALUE_SLOTS};
+use core::cell::UnsafeCell;
+
+use tryst_abi::{BootInfo, IpcBuffer, SyscallNumber, BOOT_INFO_ADDR, IPC_BUFFER_ADDR, VALUE_SLOTS};
+
+use crate::ast::Handler;
 
 /// Makes system call `number` with `args` in the argument slots; returns the status slot and
 /// the value slots.
@@ -94,3 +99,61 @@ pub fn timestamp() -> u64 {
     }
     (u64::from(high) << 32) | u64::from(low)
 }
+
+/// A stack for AST handlers (see [`crate::ast`]): 16 KiB, kept in a `static`.
+#[repr(C, align(16))]
+pub struct AstStack(UnsafeCell<[u64; AstStack::WORDS]>);
+
+// SAFETY: Rust code never reads or writes the stack's contents through the static: only
+// `prepare` writes its top word (before any handler runs on it), and the handler's own frames
+// live in it below that word while the kernel runs the handler. One thread's ASTs at a time
+// use a stack (ASTs of one thread do not nest), as `crate::ast::set_handler` documents.
+unsafe impl Sync for AstStack {}
+
+impl AstStack {
+    const WORDS: usize = 2048;
+
+    /// A stack, all zero.
+    #[allow(clippy::new_without_default)]
+    pub const fn new() -> AstStack {
+        AstStack(UnsafeCell::new([0; AstStack::WORDS]))
+    }
+
+    /// Stores `handler` in the stack's top 16 bytes and returns the stack pointer a handler
+    /// starts with: that word's address (16-byte aligned).
+    pub(crate) fn prepare(&'static self, handler: Handler) -> u64 {
+        // SAFETY: the index is inside the array; no reference into it exists (see `Sync`).
+        unsafe {
+            let top = (self.0.get() as *mut u64).add(AstStack::WORDS - 2);
+            core::ptr::write_volatile(top as *mut Handler, handler);
+            top as u64
+        }
+    }
+}
+
+/// Where the kernel starts AST handlers: [`AstStack::prepare`]'s stack pointer, the bits in
+/// `rdi`, whether a blocked call was interrupted in `rsi`.
+pub(crate) fn ast_entry_address() -> u64 {
+    unsafe extern "C" {
+        fn tryst_ast_entry();
+    }
+    tryst_ast_entry as *const () as u64
+}
+
+// Calls `ast::dispatch(bits, interrupted, handler)` with the handler from the top of the
+// stack, then `ast_return`, which never returns.
+core::arch::global_asm!(
+    r#"
+    .section .text.tryst_ast_entry, "ax"
+    .global tryst_ast_entry
+tryst_ast_entry:
+    mov rdx, [rsp]
+    and rsp, -16
+    call {dispatch}
+    mov eax, {ast_return}
+    syscall
+    ud2
+    "#,
+    dispatch = sym crate::ast::dispatch,
+    ast_return = const SyscallNumber::AstReturn as u64,
+);

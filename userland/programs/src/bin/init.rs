@@ -1,6 +1,7 @@
 //! init: the one process the kernel starts. It reads the scenario named on the kernel command
-//! line (`scenario=NAME`, default `demo`), makes the scenario's endpoints, builds each process
-//! from its ELF image in the boot images (see `init/process.rs`), starts them all, and exits.
+//! line (`scenario=NAME`, default `demo`), makes the scenario's endpoints and notifications,
+//! builds each process from its ELF image in the boot images (see `init/process.rs`), starts
+//! them all, and exits.
 //! It runs at the highest priority, so every process is in place before any of them runs.
 //!
 //! Memory: init keeps a reserve of the boot Memory for building processes (their pages,
@@ -18,7 +19,7 @@ mod scenarios;
 use tryst::abi::{BootImages, MEMORY_COST};
 use tryst::{caps, println};
 
-use process::Endpoints;
+use process::Objects;
 
 tryst::entry!(main);
 
@@ -47,10 +48,10 @@ fn main(_: u64) -> u32 {
         println!("init: cannot set aside the processes' pool: {error:?}");
         return 1;
     }
-    let endpoints = match Endpoints::create(pool, scenario.endpoint_count()) {
-        Ok(endpoints) => endpoints,
+    let objects = match Objects::create(pool, scenario) {
+        Ok(objects) => objects,
         Err(error) => {
-            println!("init: cannot make the scenario's endpoints: {error:?}");
+            println!("init: cannot make the scenario's endpoints and notifications: {error:?}");
             return 1;
         }
     };
@@ -61,7 +62,7 @@ fn main(_: u64) -> u32 {
             failed += 1;
             continue;
         };
-        match process::spawn(memory, pool, &endpoints, launch, image) {
+        match process::spawn(memory, pool, &objects, launch, image) {
             Ok(()) => println!("init: started {} at priority {}", launch.program, launch.priority),
             Err(error) => {
                 println!("init: cannot start {}: {error:?}", launch.program);
@@ -70,7 +71,7 @@ fn main(_: u64) -> u32 {
         }
     }
     // The processes hold everything they need; init's own capabilities go with it.
-    endpoints.delete();
+    objects.delete();
     let _ = caps::delete(pool);
     u32::from(failed != 0)
 }

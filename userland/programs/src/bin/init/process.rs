@@ -14,7 +14,7 @@ use tryst::abi::{BootInfo, Rights, SlotPath, BOOT_INFO_ADDR, IPC_BUFFER_ADDR, PA
 use tryst::memory::{self, READ, READ_EXECUTE, READ_WRITE};
 use tryst::{caps, thread, Error, Slot};
 
-use crate::scenarios::Launch;
+use crate::scenarios::{Launch, Scenario};
 
 /// The top of every process's stack; the page above it stays unmapped.
 const STACK_TOP: u64 = 0x0000_7fff_ffff_0000;
@@ -25,9 +25,9 @@ const SCRATCH: u64 = 0x0000_5000_0000_0000;
 /// The most pages one process can own: its pages capability space's slots.
 const MAX_PAGES: u64 = tryst::abi::CSPACE_SLOTS;
 
-// init's own slots: the scenario's endpoints from FIRST_ENDPOINT_SLOT up to ENDPOINTS_END,
+// init's own slots: the scenario's objects from FIRST_ENDPOINT_SLOT up to OBJECTS_END,
 // then the pool (init.rs), then the process being built.
-const ENDPOINTS_END: u64 = 90;
+const OBJECTS_END: u64 = 90;
 const CHILD_CSPACE: u64 = 100;
 const CHILD_SPACE: u64 = 101;
 const CHILD_THREAD: u64 = 102;
@@ -45,7 +45,7 @@ pub enum SpawnError {
     SegmentOutsideUserSpace,
     TruncatedSegment,
     TooManyPages,
-    TooManyEndpoints,
+    TooManyCapabilities,
     Kernel(Error),
 }
 
@@ -55,21 +55,22 @@ impl From<Error> for SpawnError {
     }
 }
 
-/// The scenario's endpoints, in init's slots from `FIRST_ENDPOINT_SLOT` on.
-pub struct Endpoints {
+/// The scenario's endpoints and notifications, in init's slots from `FIRST_ENDPOINT_SLOT` on.
+pub struct Objects {
     count: u8,
 }
 
-impl Endpoints {
-    /// Makes `count` endpoints charged to `memory`.
-    pub fn create(memory: Slot, count: u8) -> Result<Endpoints, Error> {
-        if u64::from(count) > ENDPOINTS_END - BootInfo::FIRST_ENDPOINT_SLOT {
+impl Objects {
+    /// Makes the scenario's objects, charged to `memory`.
+    pub fn create(memory: Slot, scenario: &Scenario) -> Result<Objects, Error> {
+        let count = scenario.object_count();
+        if u64::from(count) > OBJECTS_END - BootInfo::FIRST_ENDPOINT_SLOT {
             return Err(Error::TableFull);
         }
         for n in 0..count {
-            caps::create_endpoint(memory, Endpoints::slot(n))?;
+            caps::create(memory, scenario.object_kind(n), Objects::slot(n), 0)?;
         }
-        Ok(Endpoints { count })
+        Ok(Objects { count })
     }
 
     fn slot(n: u8) -> Slot {
@@ -79,7 +80,7 @@ impl Endpoints {
     /// Deletes init's capabilities to them (the processes keep theirs).
     pub fn delete(self) {
         for n in 0..self.count {
-            let _ = caps::delete(Endpoints::slot(n));
+            let _ = caps::delete(Objects::slot(n));
         }
     }
 }
@@ -90,11 +91,11 @@ impl Endpoints {
 pub fn spawn(
     memory: Slot,
     pool: Slot,
-    endpoints: &Endpoints,
+    objects: &Objects,
     launch: &Launch,
     image: &[u8],
 ) -> Result<(), SpawnError> {
-    let result = build(memory, pool, endpoints, launch, image);
+    let result = build(memory, pool, objects, launch, image);
     // init's capabilities to the process go either way: the process holds its own, and on
     // failure the objects go with them.
     for slot in [CHILD_THREAD, CHILD_CSPACE, CHILD_SPACE, CHILD_PAGES, FRAME, IPC_FRAME] {
@@ -106,7 +107,7 @@ pub fn spawn(
 fn build(
     memory: Slot,
     pool: Slot,
-    endpoints: &Endpoints,
+    objects: &Objects,
     launch: &Launch,
     image: &[u8],
 ) -> Result<(), SpawnError> {
@@ -123,14 +124,12 @@ fn build(
     caps::copy(pool, child(BootInfo::MEMORY_SLOT))?;
     caps::copy(space, child(BootInfo::SPACE_SLOT))?;
     caps::copy(thread, child(BootInfo::THREAD_SLOT))?;
-    if launch.caps.len() > BootInfo::MAX_ENDPOINTS
-        || launch.caps.iter().any(|g| g.endpoint >= endpoints.count)
-    {
-        return Err(SpawnError::TooManyEndpoints);
+    if launch.caps.len() > BootInfo::MAX_ENDPOINTS || launch.caps.iter().any(|g| g.object >= objects.count) {
+        return Err(SpawnError::TooManyCapabilities);
     }
     for (n, grant) in launch.caps.iter().enumerate() {
         let dest = child(BootInfo::FIRST_ENDPOINT_SLOT + n as u64);
-        caps::mint(Endpoints::slot(grant.endpoint), dest, grant.rights, grant.badge)?;
+        caps::mint(Objects::slot(grant.object), dest, grant.rights, grant.badge)?;
     }
 
     let mut owned = Pages { memory, space, pages, count: 0 };

@@ -16,26 +16,34 @@ pub struct Launch {
     pub priority: u8,
     /// Passed to the program's `main` in `rdi`.
     pub argument: u64,
-    /// The endpoint capabilities it starts with, in slots 2, 3, … in this order.
+    /// The endpoint and notification capabilities it starts with, in slots 2, 3, … in this
+    /// order.
     pub caps: &'static [Grant],
 }
 
-/// An endpoint capability a boot process is given.
+/// A capability a process is given to one of the scenario's objects.
 pub struct Grant {
-    /// Which of the scenario's endpoints (numbered from 0; shared by every launch naming it).
-    pub endpoint: u8,
+    /// Which of the scenario's objects (numbered from 0; shared by every launch naming it).
+    pub object: u8,
+    /// What it is: an endpoint or a notification (every grant naming it must agree).
+    pub kind: ObjectKind,
     pub rights: Rights,
     pub badge: u64,
 }
 
-/// Every right, no badge.
-pub const fn full(endpoint: u8) -> Grant {
-    Grant { endpoint, rights: Rights::of(ObjectKind::Endpoint), badge: 0 }
+/// An endpoint capability with every right, no badge.
+pub const fn full(object: u8) -> Grant {
+    Grant { object, kind: ObjectKind::Endpoint, rights: Rights::of(ObjectKind::Endpoint), badge: 0 }
 }
 
-/// A badged capability with every right.
-pub const fn badged(endpoint: u8, badge: u64) -> Grant {
-    Grant { endpoint, rights: Rights::of(ObjectKind::Endpoint), badge }
+/// A badged endpoint capability with every right.
+pub const fn badged(object: u8, badge: u64) -> Grant {
+    Grant { object, kind: ObjectKind::Endpoint, rights: Rights::of(ObjectKind::Endpoint), badge }
+}
+
+/// A notification capability with `rights` and `badge` (the bits it signals).
+pub const fn notification(object: u8, rights: Rights, badge: u64) -> Grant {
+    Grant { object, kind: ObjectKind::Notification, rights, badge }
 }
 
 /// A set of processes to boot.
@@ -158,10 +166,18 @@ pub const SCENARIOS: &[Scenario] = &[
 ];
 
 impl Scenario {
-    /// How many endpoints the scenario's grants name.
-    pub fn endpoint_count(&self) -> u8 {
-        let grants = self.launches.iter().flat_map(|launch| launch.caps);
-        grants.map(|grant| grant.endpoint + 1).max().unwrap_or(0)
+    /// How many objects the scenario's grants name.
+    pub fn object_count(&self) -> u8 {
+        self.grants().map(|grant| grant.object + 1).max().unwrap_or(0)
+    }
+
+    /// What the scenario's object `n` is (as its first grant says).
+    pub fn object_kind(&self, n: u8) -> ObjectKind {
+        self.grants().find(|grant| grant.object == n).map_or(ObjectKind::Endpoint, |grant| grant.kind)
+    }
+
+    fn grants(&self) -> impl Iterator<Item = &Grant> {
+        self.launches.iter().flat_map(|launch| launch.caps)
     }
 }
 
