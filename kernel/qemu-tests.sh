@@ -61,6 +61,14 @@ expect_order() { # REGEX_FIRST REGEX_LATER: the first match of one comes before 
     b=$(grep -En -- "$2" "$log" | tail -1 | cut -d: -f1)
     { [ -n "$a" ] && [ -n "$b" ] && [ "$a" -lt "$b" ]; } || problems+=("expected '$1' before '$2'")
 }
+in_order() { # REGEX…: each matches a line after the line the one before it matched
+    local after=0 regex line
+    for regex in "$@"; do
+        line=$(grep -En -- "$regex" "$log" | awk -F: -v after="$after" '$1 > after { print $1; exit }')
+        [ -n "$line" ] || { problems+=("expected '$regex' after line $after"); return; }
+        after=$line
+    done
+}
 exited() { expect "tryst: process [0-9]+ \\($1\\) exited with status $2\$"; }
 awk_check() { # AWK_PROGRAM: prints problems, one a line
     local out; out=$(tr -d '\r' <"$log" | awk "$1")

@@ -280,7 +280,11 @@ mod tests {
         assert_eq!((IPC_BUFFER_ADDR, BOOT_INFO_ADDR), (0x7fff_ffff_8000, 0x7fff_ffff_a000));
         assert_eq!((ENDPOINT_COST, MEMORY_COST, NOTIFICATION_COST), (64, 64, 64));
         assert_eq!(NOTIFICATION_INFO, 1 << 9);
-        assert_eq!(MessageInfo::decode(NOTIFICATION_INFO), Err(Error::InvalidArgument), "no sender can forge it");
+        assert_eq!(
+            MessageInfo::decode(NOTIFICATION_INFO),
+            Err(Error::InvalidArgument),
+            "no sender can forge it"
+        );
         let pinned = [
             (ObjectKind::CSpace, 1),
             (ObjectKind::Memory, 2),

@@ -1026,18 +1026,22 @@ mod tests {
         let decode =
             |number: SyscallNumber, a0: u64, a1: u64| Syscall::decode(number.into(), [a0, a1, 0, 0, 0, 0]);
         assert_eq!(Syscall::decode(37, [0; 6]), Err(Error::UnknownSyscall));
-        assert_eq!(decode(SyscallNumber::NotificationBind, 127, 4), Ok(Syscall::NotificationBind {
-            thread: Slot::new(127).unwrap(),
-            notification: Slot::new(4).unwrap(),
-            mode: BindMode::Receive,
-        }));
+        assert_eq!(
+            decode(SyscallNumber::NotificationBind, 127, 4),
+            Ok(Syscall::NotificationBind {
+                thread: Slot::new(127).unwrap(),
+                notification: Slot::new(4).unwrap(),
+                mode: BindMode::Receive,
+            })
+        );
         assert_eq!(
             Syscall::decode(SyscallNumber::NotificationBind.into(), [127, 4, 2, 0, 0, 0]),
             Err(Error::InvalidArgument)
         );
         assert_eq!(decode(SyscallNumber::AstMask, 2, 0), Err(Error::InvalidArgument));
-        let handler =
-            |entry: u64, stack: u64| Syscall::decode(SyscallNumber::AstSetHandler.into(), [1, entry, stack, 0, 0, 0]);
+        let handler = |entry: u64, stack: u64| {
+            Syscall::decode(SyscallNumber::AstSetHandler.into(), [1, entry, stack, 0, 0, 0])
+        };
         assert_eq!(handler(USER_END, 0x1000), Err(Error::BadAddress), "entry in the kernel half");
         assert_eq!(handler(0x1000, USER_END + 16), Err(Error::BadAddress), "stack in the kernel half");
         assert_eq!(decode(SyscallNumber::CapDelete, 0x80, 0), Err(Error::InvalidSlot), "slot 128");

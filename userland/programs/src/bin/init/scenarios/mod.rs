@@ -7,6 +7,7 @@ use tryst::abi::{ObjectKind, Rights};
 mod caps;
 mod ipc;
 mod mem;
+mod notify;
 mod ring;
 mod shm;
 
@@ -186,5 +187,6 @@ pub fn find(name: &str) -> Option<&'static Scenario> {
     let all = SCENARIOS.iter().chain(ipc::SCENARIOS).chain(caps::SCENARIOS);
     let all =
         all.chain(shm::SCENARIOS).chain(mem::SCENARIOS).chain(mem::FAULT_SCENARIOS).chain(ring::SCENARIOS);
+    let all = all.chain(notify::SCENARIOS);
     all.into_iter().find(|scenario| scenario.name == name)
 }

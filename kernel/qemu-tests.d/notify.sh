@@ -1,0 +1,94 @@
+# Notifications and ASTs between real processes (userland/programs/src/bin/notify*.rs,
+# ast_*.rs; scenarios in userland/programs/src/bin/init/scenarios/notify.rs).
+# Sourced by kernel/qemu-tests.sh.
+
+no_failures() {
+    reject 'FAILED'
+    reject '^panic: '
+}
+
+check_signal_then_wait() {
+    no_failures
+    in_order '^notify signaller: signalled 1 times$' '^notify waiter: waiting$' \
+        '^notify waiter: woke with bits: Ok\(0x5\), as expected$'
+    expect '^notify waiter: then poll finds: Ok\(0x0\), as expected$'
+    exited notify 0
+}
+
+check_wait_then_signal() {
+    no_failures
+    # The waiter is woken by the signal and, more urgent, runs before the signaller goes on.
+    in_order '^notify waiter: waiting$' '^notify signaller: signalling 1 times$' \
+        '^notify waiter: woke with bits: Ok\(0x21\), as expected$' '^notify signaller: signalled 1 times$'
+    exited notify 0
+}
+
+check_signal_bits_coalesce() {
+    no_failures
+    expect_count '^notify signaller: signalled 2 times$' 3
+    # Six signals before it waits, one wait takes them all, and nothing is left.
+    in_order '^notify waiter: waiting$' '^notify waiter: woke with bits: Ok\(0x43\), as expected$' \
+        '^notify waiter: then poll finds: Ok\(0x0\), as expected$'
+}
+
+check_poll_nonblocking() {
+    no_failures
+    expect '^notify poll: poll with nothing pending: Ok\(0x0\), as expected$'
+    expect '^notify poll: poll returned without waiting for a tick, as expected$'
+    expect '^notify poll: poll after an unbadged signal: Ok\(0x1\), as expected$'
+    expect '^notify poll: poll after a badged signal: Ok\(0x80\), as expected$'
+    expect '^notify poll: signal without Write: got MissingRights, as expected$'
+    expect '^notify poll: wait without Read: got MissingRights, as expected$'
+    expect '^notify poll: bind it again: got AlreadyBound, as expected$'
+    expect '^notify poll: bind a second one to the thread: got AlreadyBound, as expected$'
+    expect '^notify poll: bind for ASTs with no handler: got InvalidState, as expected$'
+    expect '^notify poll: all [0-9]+ checks passed$'
+    exited notify 0
+}
+
+check_bound_notification_wakes_recv() {
+    no_failures
+    in_order '^notify_bound: receiving$' '^notify_bound: a message, label: 7, as expected$' \
+        '^notify signaller: signalling 1 times$' '^notify_bound: a signal while receiving, bits: 0x10, as expected$'
+    expect '^notify_bound: its badge: 0xc, as expected$'
+    expect '^notify_client: the answer: Ok\(\(8, 42\)\), as expected$'
+    expect '^notify_bound: a pending signal ends recv at once: Ok\(Signal \{ bits: 2 \}\), as expected$'
+    expect '^notify_bound: all [0-9]+ checks passed$'
+    exited notify_bound 0
+    exited notify_client 0
+}
+
+check_ast_interrupts_running_thread() {
+    no_failures
+    in_order '^ast_compute: computing$' '^notify signaller: signalling 1 times$' \
+        '^ast_compute: handler ran with bits 0x4 at round [0-9]+ of 3000 \(blocked call: false' '^ast_compute: computed$'
+    expect '^ast_compute: the handler ran in the middle of the computation, as expected$'
+    expect '^ast_compute: the result after ast_return: \([0-9]+, [0-9]+, [0-9]+\), as expected$'
+    expect '^ast_compute: all [0-9]+ checks passed$'
+    exited ast_compute 0
+}
+
+check_ast_during_blocked_recv() {
+    no_failures
+    in_order '^ast_recv: receiving$' '^notify signaller: signalling 1 times$' \
+        '^ast_recv: handler ran with bits 0x8 \(blocked call: true\)$' '^notify sender: sending$' '^ast_recv: received$'
+    expect '^ast_recv: the recv.s result: Ok\(\(0, 42, 4, \[1, 2, 3, 4\]\)\), as expected$'
+    expect '^ast_recv: all [0-9]+ checks passed$'
+    exited ast_recv 0
+}
+
+check_ast_masked_deferred() {
+    no_failures
+    expect '^ast_mask: handler runs while masked, three ticks later: 0, as expected$'
+    in_order '^ast_mask: handler run 1 with bits 0x3$' '^ast_mask: signalled again from inside the handler$' \
+        '^ast_mask: handler run 2 with bits 0x8$' '^ast_mask: unmask \(it was masked\): true, as expected$'
+    expect '^ast_mask: handler runs once unmask returned: 2, as expected$'
+    expect '^ast_mask: bits of each run: 0x38, as expected$'
+    expect '^ast_mask: ast_return outside a handler: got InvalidState, as expected$'
+    expect '^ast_mask: all [0-9]+ checks passed$'
+    exited ast_mask 0
+}
+
+SCENARIOS+=(signal_then_wait wait_then_signal signal_bits_coalesce poll_nonblocking
+    bound_notification_wakes_recv ast_interrupts_running_thread ast_during_blocked_recv
+    ast_masked_deferred)
