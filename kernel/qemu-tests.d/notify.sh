@@ -61,7 +61,7 @@ check_bound_notification_wakes_recv() {
 check_ast_interrupts_running_thread() {
     no_failures
     in_order '^ast_compute: computing$' '^notify signaller: signalling 1 times$' \
-        '^ast_compute: handler ran with bits 0x4 at round [0-9]+ of 3000 \(blocked call: false' '^ast_compute: computed$'
+        '^ast_compute: handler ran with bits 0x4 at round [0-9]+ of 20000 \(blocked call: false' '^ast_compute: computed$'
     expect '^ast_compute: the handler ran in the middle of the computation, as expected$'
     expect '^ast_compute: the result after ast_return: \([0-9]+, [0-9]+, [0-9]+\), as expected$'
     expect '^ast_compute: all [0-9]+ checks passed$'

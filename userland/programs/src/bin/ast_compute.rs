@@ -26,7 +26,7 @@ static PROGRESS: AtomicU64 = AtomicU64::new(0);
 static SEEN_BITS: AtomicU64 = AtomicU64::new(0);
 static SEEN_AT: AtomicU64 = AtomicU64::new(0);
 
-const ROUNDS: u64 = 3_000;
+const ROUNDS: u64 = 20_000;
 const INNER: u64 = 1_000;
 
 fn on_ast(bits: u64, interrupted_a_blocked_call: bool) {

@@ -5,6 +5,12 @@
 //! The IPC figures are cross-address-space: `bench_server` processes answer on the first
 //! endpoint (echo, reply_recv loop) and receive on the second (sink, recv loop).
 //!
+//! The notification figure is a wake-up round trip: a signal wakes `bench_waiter`, a more
+//! urgent process blocked in `wait` on the fifth capability, which runs and waits again before
+//! the signaller resumes. The AST figures are this process's own: a signal to itself, delivered
+//! as the `signal` call returns, timed to the first instruction of a handler (a stub that
+//! reads the TSC and returns), and from there through `ast_return` back to after the call.
+//!
 //! The ring figures are throughput, in bytes per guest instruction (thousandths): messages
 //! of one size sent through a shared-page ring to `bench_ring_sink` (on the third
 //! endpoint, at this program's priority so that a yield on a full ring runs it) until the
@@ -14,12 +20,12 @@
 
 mod ring_common;
 
-use tryst::abi::SyscallNumber;
+use tryst::abi::{BindMode, SyscallNumber};
 use tryst::ipc::{self, MessageExt};
 use tryst::memory::{self, READ_WRITE};
 use tryst::raw::timestamp;
 use tryst::ring::Producer;
-use tryst::{caps, println, Message, Slot};
+use tryst::{caps, notify, println, Message, Slot};
 
 tryst::entry!(main);
 
@@ -43,8 +49,7 @@ fn measure(overhead: u64, mut operation: impl FnMut()) -> Summary {
         operation();
         *sample = (timestamp() - start).saturating_sub(overhead);
     }
-    samples.sort_unstable();
-    Summary { min: samples[0], median: samples[SAMPLES / 2], p99: samples[SAMPLES * 99 / 100] }
+    summarize(&mut samples)
 }
 
 /// The label that ends a `bench_server`.
@@ -86,6 +91,76 @@ fn fault_round_trip(endpoint: Slot, memory: Slot) -> Option<Summary> {
     }
 }
 
+/// The notification the AST benchmark signals itself through, in this process's slots.
+const AST_NOTIFICATION: u64 = 44;
+/// The stack the handler stub runs on (it pushes nothing; the kernel needs a user address).
+const AST_STACK_TOP: u64 = 0x7fff_ffff_0000;
+
+/// The TSC at the handler stub's first instruction (written by the stub, read after it).
+#[unsafe(no_mangle)]
+static mut BENCH_AST_TSC: u64 = 0;
+
+// The AST handler of the benchmark: reads the TSC first thing, stores it, and returns.
+core::arch::global_asm!(
+    r#"
+    .section .text.bench_ast_entry, "ax"
+    .global bench_ast_entry
+bench_ast_entry:
+    lfence
+    rdtsc
+    shl rdx, 32
+    or rax, rdx
+    mov [rip + BENCH_AST_TSC], rax
+    mov eax, {ast_return}
+    syscall
+    ud2
+    "#,
+    ast_return = const SyscallNumber::AstReturn as u64,
+);
+
+/// Times AST delivery (signal to the handler's first instruction) and `ast_return` (from
+/// there to after the `signal` call), SAMPLES times after WARM_UP.
+fn ast_figures(memory: Slot, overhead: u64) -> Option<(Summary, Summary)> {
+    unsafe extern "C" {
+        fn bench_ast_entry();
+    }
+    let (me, notification) =
+        (Slot::new(tryst::boot_info().thread_slot).ok()?, Slot::new(AST_NOTIFICATION).ok()?);
+    caps::create_notification(memory, notification).ok()?;
+    let entry = bench_ast_entry as *const () as u64;
+    // SAFETY: ast_set_handler only records two user addresses; the stub runs on this
+    // process's own stack page below AST_STACK_TOP and touches nothing but BENCH_AST_TSC.
+    let (status, _) = unsafe {
+        tryst::raw::syscall(SyscallNumber::AstSetHandler.into(), [me.into(), entry, AST_STACK_TOP, 0, 0, 0])
+    };
+    if status != 0 {
+        return None;
+    }
+    notify::bind(me, notification, BindMode::Ast).ok()?;
+    let mut delivery = [0u64; SAMPLES];
+    let mut back = [0u64; SAMPLES];
+    for n in 0..WARM_UP + SAMPLES {
+        let start = timestamp();
+        notify::signal(notification).ok()?;
+        let end = timestamp();
+        // SAFETY: the stub wrote it before `signal` returned; nothing else writes it.
+        let handler = unsafe { core::ptr::read_volatile(&raw const BENCH_AST_TSC) };
+        if let Some(i) = n.checked_sub(WARM_UP) {
+            delivery[i] = (handler - start).saturating_sub(overhead);
+            back[i] = end - handler;
+        }
+    }
+    notify::unbind(me).ok()?;
+    caps::delete(notification).ok()?;
+    Some((summarize(&mut delivery), summarize(&mut back)))
+}
+
+/// Min, median and p99 of `samples`.
+fn summarize(samples: &mut [u64; SAMPLES]) -> Summary {
+    samples.sort_unstable();
+    Summary { min: samples[0], median: samples[SAMPLES / 2], p99: samples[SAMPLES * 99 / 100] }
+}
+
 /// One ring throughput figure.
 struct Throughput {
     message: usize,
@@ -123,6 +198,10 @@ fn main(_: u64) -> u32 {
     let sink = Slot::new(boot.endpoints[1]).expect("sink endpoint slot");
     let ring_sink = Slot::new(boot.endpoints[2]).expect("ring sink endpoint slot");
     let fault_endpoint = Slot::new(boot.endpoints[3]).expect("fault endpoint slot");
+    let (wake, stop_waiter) = (
+        Slot::new(boot.endpoints[4]).expect("notification slot"),
+        Slot::new(boot.endpoints[5]).expect("notification slot"),
+    );
     let spare = Slot::new(SPARE).expect("valid slot");
     let memory = Slot::new(boot.memory_slot).expect("memory slot");
     let (space, map_frame) =
@@ -186,6 +265,12 @@ fn main(_: u64) -> u32 {
             }),
         ),
         (
+            "signal->wait wake-up round trip",
+            measure(overhead, || {
+                let _ = notify::signal(wake);
+            }),
+        ),
+        (
             "map+unmap one page",
             measure(overhead, || {
                 let _ = memory::map(space, map_frame, MAP_ADDR, READ_WRITE);
@@ -197,7 +282,16 @@ fn main(_: u64) -> u32 {
         println!("bench: the fault benchmark failed");
         return 1;
     };
-    let fault = [("fault->handler->resume (+map)", faults)];
+    let _ = notify::signal(stop_waiter);
+    let Some((delivery, back)) = ast_figures(memory, overhead) else {
+        println!("bench: the AST benchmark failed");
+        return 1;
+    };
+    let fault = [
+        ("fault->handler->resume (+map)", faults),
+        ("AST delivery (signal->handler)", delivery),
+        ("ast_return (handler->resumed)", back),
+    ];
     // Only now, so that the sink (which yields while the ring is empty) stays out of the way
     // of the figures above.
     let mut producer = match ring_common::produce(memory, ring_sink, RING_FIRST, RING_ADDR) {

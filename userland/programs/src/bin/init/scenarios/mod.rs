@@ -157,7 +157,20 @@ pub const SCENARIOS: &[Scenario] = &[
     scenario(
         "bench",
         &[
-            launch_with("bench", 5, 0, &[full(0), full(1), full(2), full(3)]),
+            launch_with(
+                "bench",
+                5,
+                0,
+                &[
+                    full(0),
+                    full(1),
+                    full(2),
+                    full(3),
+                    notification(4, Rights::WRITE, 0x1),
+                    notification(4, Rights::WRITE, 0x2),
+                ],
+            ),
+            launch_with("bench_waiter", 6, 0, &[notification(4, Rights::READ, 0)]),
             launch_with("bench_server", 6, 0, &[full(0)]),
             launch_with("bench_server", 6, 1, &[full(1)]),
             launch_with("bench_ring_sink", 5, 0, &[full(2)]),
