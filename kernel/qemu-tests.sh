@@ -61,6 +61,14 @@ expect_order() { # REGEX_FIRST REGEX_LATER: the first match of one comes before 
     b=$(grep -En -- "$2" "$log" | tail -1 | cut -d: -f1)
     { [ -n "$a" ] && [ -n "$b" ] && [ "$a" -lt "$b" ]; } || problems+=("expected '$1' before '$2'")
 }
+wait_for_line() { # REGEX: waits (up to a minute) until the serial log being written has a matching line
+    local tries=0
+    until grep -Eq -- "$1" "$log" 2>/dev/null; do
+        sleep 0.2
+        tries=$((tries + 1))
+        [ "$tries" -lt 300 ] || return 1
+    done
+}
 in_order() { # REGEX…: each matches a line after the line the one before it matched
     local after=0 regex line
     for regex in "$@"; do
@@ -194,10 +202,18 @@ PANIC_STATUS=1
 for name in "${SCENARIOS[@]}"; do
     log="$LOGS/$name.log"
     problems=()
-    timeout --foreground "$TIMEOUT" qemu-system-x86_64 -machine q35 "${qemu_accel[@]}" -m 128M \
-        -no-reboot -display none -device isa-debug-exit,iobase=0xf4,iosize=0x04 \
-        -kernel "$KERNEL" -append "scenario=$name" -serial "file:$log" -monitor none </dev/null
-    status=$?
+    qemu=(timeout --foreground "$TIMEOUT" qemu-system-x86_64 -machine q35 "${qemu_accel[@]}" -m 128M
+        -no-reboot -display none -device isa-debug-exit,iobase=0xf4,iosize=0x04
+        -kernel "$KERNEL" -append "scenario=$name" -monitor none)
+    if declare -F "input_$name" >/dev/null; then
+        # What `input_NAME` prints is typed into the serial port; its output is the log.
+        rm -f "$log"
+        "input_$name" | "${qemu[@]}" -serial stdio >"$log"
+        status=${PIPESTATUS[1]}
+    else
+        "${qemu[@]}" -serial "file:$log" </dev/null
+        status=$?
+    fi
     [ -f "$log" ] && sed -i 's/\r$//' "$log" || touch "$log"
     expected_status=$SUCCESS_STATUS
     [ "$name" = kernel_panic_reported ] && expected_status=$PANIC_STATUS

@@ -40,6 +40,12 @@ pub enum Object {
     AddressSpace(SpaceId),
     /// A notification.
     Notification(NotificationId),
+    /// The right to take interrupt lines.
+    IrqControl,
+    /// One interrupt line (`0..IRQ_LINES`).
+    IrqHandler(u8),
+    /// The I/O ports `first..=last`.
+    IoPort { first: u16, last: u16 },
 }
 
 impl Object {
@@ -53,6 +59,9 @@ impl Object {
             Object::Frame(_) => ObjectKind::Frame,
             Object::AddressSpace(_) => ObjectKind::AddressSpace,
             Object::Notification(_) => ObjectKind::Notification,
+            Object::IrqControl => ObjectKind::IrqControl,
+            Object::IrqHandler(_) => ObjectKind::IrqHandler,
+            Object::IoPort { .. } => ObjectKind::IoPort,
         }
     }
 }

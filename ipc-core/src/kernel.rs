@@ -21,6 +21,7 @@ use crate::sched::RunQueue;
 use crate::thread::{AstHandler, Priority, Sender, Thread, ThreadId, ThreadState, ThreadTable};
 
 mod caps;
+mod devices;
 mod ipc;
 mod notify;
 mod pages;
@@ -63,6 +64,8 @@ pub struct Kernel {
     frames: Arena<Frame, MAX_FRAMES>,
     spaces: Arena<AddressSpace, MAX_SPACES>,
     notifications: Arena<Notification, MAX_NOTIFICATIONS>,
+    /// The interrupt lines user-space drivers hold.
+    irq_lines: [devices::IrqLine; crate::abi::IRQ_LINES as usize],
     /// Links of the endpoint and notification queues.
     waiting: WaitLinks,
     /// Threads to end when this entry has done its work (see [`Ending`]): one after another,
@@ -110,6 +113,7 @@ impl Kernel {
             frames: Arena::new(),
             spaces: Arena::new(),
             notifications: Arena::new(),
+            irq_lines: [devices::IrqLine { caps: 0, notification: None }; crate::abi::IRQ_LINES as usize],
             waiting: WaitLinks::new(),
             ending: [None; crate::thread::MAX_THREADS],
             ending_count: 0,
@@ -383,6 +387,33 @@ impl Kernel {
                 let was = self.mask_ast(caller, masked);
                 machine.set_result(caller, Ok(u64::from(was)));
             }
+            Syscall::IrqControlGet { control, line, dest } => {
+                let result =
+                    self.resolve(cspace, dest).and_then(|dest| self.irq_control_get(at(control), line, dest));
+                done(machine, result);
+            }
+            Syscall::IrqSetNotification { handler, notification } => {
+                let result = self.irq_set_notification(machine, at(handler), at(notification));
+                done(machine, result);
+            }
+            Syscall::IrqAck { handler } => {
+                let result = self.irq_ack(machine, at(handler));
+                done(machine, result);
+            }
+            Syscall::IoPortIssue { ports, first, count, dest } => {
+                let result = self
+                    .resolve(cspace, dest)
+                    .and_then(|dest| self.io_port_issue(at(ports), first, count, dest));
+                done(machine, result);
+            }
+            Syscall::PortIn { ports, port, width } => {
+                let result = self.port_in(machine, at(ports), port, width);
+                machine.set_result(caller, result);
+            }
+            Syscall::PortOut { ports, port, width, value } => {
+                let result = self.port_out(machine, at(ports), port, width, value);
+                done(machine, result);
+            }
             Syscall::AstReturn => {
                 // On success the interrupted context is back, its registers untouched.
                 if let Err(error) = self.ast_return(machine, caller) {
@@ -652,6 +683,8 @@ impl Kernel {
     }
 }
 
+#[cfg(test)]
+mod devices_tests;
 #[cfg(test)]
 mod ipc_tests;
 #[cfg(test)]

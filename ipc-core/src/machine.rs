@@ -76,6 +76,18 @@ pub trait Machine {
     /// `ast_return`: `thread`'s context becomes exactly the one [`Machine::enter_ast`] saved.
     fn leave_ast(&mut self, thread: ThreadId);
 
+    /// Masks interrupt line `line` at the interrupt controller.
+    fn mask_irq(&mut self, line: u8);
+
+    /// Unmasks interrupt line `line`.
+    fn unmask_irq(&mut self, line: u8);
+
+    /// Reads `width` bytes (1, 2 or 4) from I/O port `port`.
+    fn port_in(&mut self, port: u16, width: u8) -> u32;
+
+    /// Writes the low `width` bytes of `value` to I/O port `port`.
+    fn port_out(&mut self, port: u16, width: u8, value: u32);
+
     /// The thread is gone for good: release its arch state (its address space is ipc-core's
     /// business, see [`Machine::destroy_space`]).
     fn release(&mut self, thread: ThreadId);

@@ -37,6 +37,10 @@ pub struct Mock {
     pub asts: Vec<(ThreadId, AstHandler, u64, Interrupted)>,
     /// Every `ast_return` that restored a context.
     pub ast_returns: Vec<ThreadId>,
+    /// Interrupt lines unmasked now.
+    pub unmasked: HashSet<u8>,
+    /// Every port access: (port, width, value written or `None` for a read).
+    pub port_log: Vec<(u16, u8, Option<u32>)>,
 }
 
 /// An address space on the mock machine.
@@ -125,6 +129,19 @@ impl Machine for Mock {
     }
     fn leave_ast(&mut self, thread: ThreadId) {
         self.ast_returns.push(thread);
+    }
+    fn mask_irq(&mut self, line: u8) {
+        self.unmasked.remove(&line);
+    }
+    fn unmask_irq(&mut self, line: u8) {
+        self.unmasked.insert(line);
+    }
+    fn port_in(&mut self, port: u16, width: u8) -> u32 {
+        self.port_log.push((port, width, None));
+        u32::from(port) * 2
+    }
+    fn port_out(&mut self, port: u16, width: u8, value: u32) {
+        self.port_log.push((port, width, Some(value)));
     }
     fn release(&mut self, thread: ThreadId) {
         self.released.push(thread);

@@ -92,3 +92,27 @@ check_ast_masked_deferred() {
 SCENARIOS+=(signal_then_wait wait_then_signal signal_bits_coalesce poll_nonblocking
     bound_notification_wakes_recv ast_interrupts_running_thread ast_during_blocked_recv
     ast_masked_deferred)
+
+# Typed once the client asks: the driver takes it from the UART on IRQ 4.
+input_irq_to_user_driver() {
+    wait_for_line '^console_client: waiting for a line' && printf 'hello tryst\r'
+}
+
+check_irq_to_user_driver() {
+    no_failures
+    in_order '^console: driving COM1 from user space, input on IRQ 4$' \
+        '^console_client: waiting for a line typed on the console$' \
+        "^console_client: got the line 'hello tryst' through the console driver$" \
+        '^console_client: written by the console driver$'
+    expect '^console: read a port below its range: got MissingRights, as expected$'
+    expect '^console: write the kernel.s PIC: got MissingRights, as expected$'
+    expect '^console: acknowledge a line it does not hold: got WrongType, as expected$'
+    expect '^console: widen its port range: got MissingRights, as expected$'
+    # The driver echoes what is typed.
+    expect '^hello tryst$'
+    expect '^console_client: all [0-9]+ checks passed$'
+    exited console 0
+    exited console_client 0
+}
+
+SCENARIOS+=(irq_to_user_driver)

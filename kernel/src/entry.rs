@@ -27,6 +27,8 @@ pub static IPC_BUFFERS: CpuLocal<[u64; MAX_THREADS]> = CpuLocal::new([0; MAX_THR
 static AST_SAVED: CpuLocal<[UserContext; MAX_THREADS]> = CpuLocal::new([UserContext::ZERO; MAX_THREADS]);
 /// Timer ticks that arrived while the kernel idled, not yet given to ipc-core.
 static PENDING_TICKS: AtomicU64 = AtomicU64::new(0);
+/// Device lines that fired while the kernel idled, not yet given to ipc-core (bit per line).
+static PENDING_LINES: AtomicU64 = AtomicU64::new(0);
 /// Free frames before the first process was made: when all are gone, all must be back.
 pub static FREE_FRAMES_BEFORE: AtomicU64 = AtomicU64::new(u64::MAX);
 
@@ -113,6 +115,22 @@ impl Machine for Hardware {
         CONTEXTS.with(|contexts| contexts[thread.index()] = saved);
     }
 
+    fn mask_irq(&mut self, line: u8) {
+        timer::mask_line(line);
+    }
+
+    fn unmask_irq(&mut self, line: u8) {
+        timer::unmask_line(line);
+    }
+
+    fn port_in(&mut self, port: u16, width: u8) -> u32 {
+        crate::ports::read(port, width)
+    }
+
+    fn port_out(&mut self, port: u16, width: u8, value: u32) {
+        crate::ports::write(port, width, value);
+    }
+
     fn release(&mut self, thread: ThreadId) {
         IPC_BUFFERS.with(|buffers| buffers[thread.index()] = 0);
         SPACE_ROOTS.with(|roots| roots[thread.index()] = 0);
@@ -176,9 +194,21 @@ pub extern "C" fn from_user() -> ! {
             timer::end_of_interrupt(TIMER_VECTOR);
             KERNEL.with(|kernel| kernel.tick(&mut Hardware));
         }
-        v => timer::end_of_interrupt(v as u8),
+        v => {
+            let line = device_interrupt(v);
+            KERNEL.with(|kernel| kernel.interrupt(&mut Hardware, line));
+        }
     }
     run_next()
+}
+
+/// A device's PIC line fired (vector `vector`): masks it until its driver acknowledges it,
+/// tells the PIC it was taken, and returns the line.
+fn device_interrupt(vector: u64) -> u8 {
+    let line = (vector - u64::from(PIC_BASE)) as u8;
+    timer::mask_line(line);
+    timer::end_of_interrupt(vector as u8);
+    line
 }
 
 /// Describes a CPU exception taken in user mode.
@@ -206,7 +236,10 @@ pub extern "C" fn from_kernel(frame: &mut UserContext) {
             PENDING_TICKS.fetch_add(1, Ordering::Relaxed);
             timer::end_of_interrupt(TIMER_VECTOR);
         }
-        v if v >= u64::from(PIC_BASE) => timer::end_of_interrupt(v as u8),
+        v if v >= u64::from(PIC_BASE) => {
+            let line = device_interrupt(v);
+            PENDING_LINES.fetch_or(1 << line, Ordering::Relaxed);
+        }
         v => panic!(
             "kernel exception {v} at rip {:#x}, error code {:#x}, cr2 {:#x}",
             frame.rip,
@@ -251,6 +284,12 @@ pub fn run_next() -> ! {
         let ticks = PENDING_TICKS.swap(0, Ordering::Relaxed);
         for _ in 0..ticks {
             KERNEL.with(|kernel| kernel.tick(&mut Hardware));
+        }
+        let mut lines = PENDING_LINES.swap(0, Ordering::Relaxed);
+        while lines != 0 {
+            let line = lines.trailing_zeros() as u8;
+            lines &= lines - 1;
+            KERNEL.with(|kernel| kernel.interrupt(&mut Hardware, line));
         }
     }
 }

@@ -22,6 +22,11 @@ use crate::trap::CONTEXTS;
 pub const INIT_PRIORITY: u8 = 255;
 
 /// Starts init, ready to run, with `command_line` in its boot images.
+/// The first I/O port user space may have: the ports below are the legacy devices the kernel
+/// keeps (the PICs, the PIT, the QEMU exit port). COM1 (0x3f8) is above, for the console
+/// driver.
+const USER_PORTS_FIRST: u16 = 0x100;
+
 pub fn launch_init(command_line: &str) {
     FREE_FRAMES_BEFORE.store(FRAMES.lock().free_count() as u64, Ordering::Relaxed);
     let image = program("init").expect("build.rs embeds init");
@@ -40,6 +45,9 @@ pub fn launch_init(command_line: &str) {
             .expect("init's space");
         kernel.give_thread_cap(thread, at(kernel, thread, BootInfo::THREAD_SLOT)).expect("init's thread");
         kernel.boot_memory(at(kernel, thread, BootInfo::MEMORY_SLOT), budget).expect("boot memory");
+        let (control, ports) =
+            (at(kernel, thread, BootInfo::IRQ_CONTROL_SLOT), at(kernel, thread, BootInfo::IO_PORTS_SLOT));
+        kernel.boot_devices(control, ports, USER_PORTS_FIRST, u16::MAX).expect("init's device rights");
     });
     write_boot_info(loaded.boot_info);
     kprintln!("tryst: started init (process {}) at priority {INIT_PRIORITY}", thread.number());

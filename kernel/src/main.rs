@@ -15,6 +15,7 @@ mod exit;
 mod images;
 mod launch;
 mod memory;
+mod ports;
 mod process;
 mod pvh;
 mod space;

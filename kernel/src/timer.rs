@@ -42,3 +42,32 @@ pub fn end_of_interrupt(vector: u8) {
     // SAFETY: `vector` is a PIC vector that was just delivered.
     unsafe { PICS.lock().notify_end_of_interrupt(vector) };
 }
+
+/// Masks PIC line `line` (0–15).
+pub fn mask_line(line: u8) {
+    set_line_mask(line, true);
+}
+
+/// Unmasks PIC line `line` (0–15); a line of the second PIC also needs the cascade (line 2).
+pub fn unmask_line(line: u8) {
+    set_line_mask(line, false);
+    if line >= 8 {
+        set_line_mask(2, false);
+    }
+}
+
+fn set_line_mask(line: u8, masked: bool) {
+    let mut pics = PICS.lock();
+    // SAFETY: reading and writing the PICs' mask registers only changes which lines
+    // interrupt; every line has an IDT stub, and the timer's line is never passed here.
+    unsafe {
+        let mut masks = pics.read_masks();
+        let (chip, bit) = (usize::from(line / 8), line % 8);
+        if masked {
+            masks[chip] |= 1 << bit;
+        } else {
+            masks[chip] &= !(1 << bit);
+        }
+        pics.write_masks(masks[0], masks[1]);
+    }
+}

@@ -107,6 +107,12 @@ numbered! {
         AddressSpace = 6,
         /// A word of bits that `signal` sets and `wait` takes: asynchronous notification.
         Notification = 7,
+        /// The right to take interrupt lines: makes IrqHandler capabilities (init has it).
+        IrqControl = 8,
+        /// One interrupt line, delivered to a notification; masked until acknowledged.
+        IrqHandler = 9,
+        /// A range of I/O ports: `port_in` (Read) and `port_out` (Write) reach exactly those.
+        IoPort = 10,
     }
 }
 
@@ -229,6 +235,10 @@ impl BootInfo {
     pub const SPACE_SLOT: u64 = CSPACE_SLOTS - 2;
     /// The slot of the capability space that holds a process's pages (below the space's).
     pub const PAGES_SLOT: u64 = CSPACE_SLOTS - 3;
+    /// init's IrqControl capability (empty in every other process).
+    pub const IRQ_CONTROL_SLOT: u64 = CSPACE_SLOTS - 4;
+    /// init's IoPort capability to every port the kernel does not keep (empty elsewhere).
+    pub const IO_PORTS_SLOT: u64 = CSPACE_SLOTS - 5;
 
     /// The page's contents as words, in field order (how the kernel writes it).
     pub fn to_words(&self) -> [u64; BootInfo::WORDS] {
@@ -273,6 +283,7 @@ mod tests {
         assert_eq!(Rights::all().bits(), 0x1f);
         assert_eq!((PAGE_SIZE, FRAME_COST, PAGE_TABLE_COST), (4096, 4096, 4096));
         assert_eq!((BootInfo::THREAD_SLOT, BootInfo::SPACE_SLOT, BootInfo::PAGES_SLOT), (127, 126, 125));
+        assert_eq!((BootInfo::IRQ_CONTROL_SLOT, BootInfo::IO_PORTS_SLOT), (124, 123));
         assert_eq!((THREAD_COST, CSPACE_COST, THREAD_NAME_MAX), (1024, 4096, 24));
         assert_eq!(crate::BOOT_IMAGES_ADDR, 0x7000_0000_0000);
         assert_eq!(crate::BootImages::MAGIC.to_be_bytes(), *b"TRYSTIMG");
@@ -293,6 +304,9 @@ mod tests {
             (ObjectKind::Frame, 5),
             (ObjectKind::AddressSpace, 6),
             (ObjectKind::Notification, 7),
+            (ObjectKind::IrqControl, 8),
+            (ObjectKind::IrqHandler, 9),
+            (ObjectKind::IoPort, 10),
         ];
         assert_eq!(pinned.len(), ObjectKind::ALL.len());
         for (kind, number) in pinned {

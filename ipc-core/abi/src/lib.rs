@@ -138,6 +138,18 @@ numbered! {
         AstMask = 35,
         /// `ast_return() -> !`: leave the AST handler; the interrupted context resumes exactly.
         AstReturn = 36,
+        /// `irq_control_get(control, line, dest)`: the IrqHandler capability for a line.
+        IrqControlGet = 37,
+        /// `irq_set_notification(handler, notification)`: the line signals it; unmasks the line.
+        IrqSetNotification = 38,
+        /// `irq_ack(handler)`: the driver has dealt with the interrupt; unmasks the line.
+        IrqAck = 39,
+        /// `io_port_issue(ports, first, count, dest)`: an I/O-port capability for a sub-range.
+        IoPortIssue = 40,
+        /// `port_in(ports, port, width) -> value`: read an I/O port of the capability's range.
+        PortIn = 41,
+        /// `port_out(ports, port, width, value)`: write an I/O port of the capability's range.
+        PortOut = 42,
     }
 }
 
@@ -338,6 +350,31 @@ pub enum Syscall {
     AstMask { masked: bool },
     /// Return from the AST handler to the interrupted context.
     AstReturn,
+    /// Put the IrqHandler capability for interrupt `line` in `dest`, through the IrqControl
+    /// capability in `control`.
+    IrqControlGet { control: Slot, line: u8, dest: SlotPath },
+    /// The line of the IrqHandler in `handler` signals the notification in `notification`.
+    IrqSetNotification { handler: Slot, notification: Slot },
+    /// Unmask the line of the IrqHandler in `handler`.
+    IrqAck { handler: Slot },
+    /// A capability to ports `first .. first + count` of the IoPort capability in `ports`.
+    IoPortIssue { ports: Slot, first: u16, count: u32, dest: SlotPath },
+    /// Read `width` bytes (1, 2 or 4) from I/O port `port`.
+    PortIn { ports: Slot, port: u16, width: u8 },
+    /// Write the low `width` bytes (1, 2 or 4) of `value` to I/O port `port`.
+    PortOut { ports: Slot, port: u16, width: u8, value: u32 },
+}
+
+/// The interrupt lines of the legacy PICs: `irq_control_get` takes `line < IRQ_LINES`.
+pub const IRQ_LINES: u8 = 16;
+
+/// Checks a port access: a port number and a width of 1, 2 or 4 that stay below 0x10000.
+fn port_access(port: u64, width: u64) -> Result<(u16, u8), Error> {
+    let port = u16::try_from(port).map_err(|_| Error::InvalidArgument)?;
+    if !matches!(width, 1 | 2 | 4) || u64::from(port) + width > 0x1_0000 {
+        return Err(Error::InvalidArgument);
+    }
+    Ok((port, width as u8))
 }
 
 numbered! {
@@ -642,6 +679,37 @@ impl Syscall {
                 },
             },
             SyscallNumber::AstReturn => Syscall::AstReturn,
+            SyscallNumber::IrqControlGet => {
+                let line =
+                    u8::try_from(args[1]).ok().filter(|&l| l < IRQ_LINES).ok_or(Error::InvalidArgument)?;
+                Syscall::IrqControlGet { control: Slot::new(args[0])?, line, dest: SlotPath::new(args[2])? }
+            }
+            SyscallNumber::IrqSetNotification => Syscall::IrqSetNotification {
+                handler: Slot::new(args[0])?,
+                notification: Slot::new(args[1])?,
+            },
+            SyscallNumber::IrqAck => Syscall::IrqAck { handler: Slot::new(args[0])? },
+            SyscallNumber::IoPortIssue => {
+                let first = u16::try_from(args[1]).map_err(|_| Error::InvalidArgument)?;
+                if args[2] == 0 || args[1] + args[2] > 0x1_0000 {
+                    return Err(Error::InvalidArgument);
+                }
+                Syscall::IoPortIssue {
+                    ports: Slot::new(args[0])?,
+                    first,
+                    count: args[2] as u32,
+                    dest: SlotPath::new(args[3])?,
+                }
+            }
+            SyscallNumber::PortIn => {
+                let (port, width) = port_access(args[1], args[2])?;
+                Syscall::PortIn { ports: Slot::new(args[0])?, port, width }
+            }
+            SyscallNumber::PortOut => {
+                let (port, width) = port_access(args[1], args[2])?;
+                let value = u32::try_from(args[3]).map_err(|_| Error::InvalidArgument)?;
+                Syscall::PortOut { ports: Slot::new(args[0])?, port, width, value }
+            }
         })
     }
 
@@ -794,6 +862,30 @@ impl Syscall {
                 SyscallNumber::AstMask
             }
             Syscall::AstReturn => SyscallNumber::AstReturn,
+            Syscall::IrqControlGet { control, line, dest } => {
+                args[..3].copy_from_slice(&[control.into(), line.into(), dest.into()]);
+                SyscallNumber::IrqControlGet
+            }
+            Syscall::IrqSetNotification { handler, notification } => {
+                args[..2].copy_from_slice(&[handler.into(), notification.into()]);
+                SyscallNumber::IrqSetNotification
+            }
+            Syscall::IrqAck { handler } => {
+                args[0] = handler.into();
+                SyscallNumber::IrqAck
+            }
+            Syscall::IoPortIssue { ports, first, count, dest } => {
+                args[..4].copy_from_slice(&[ports.into(), first.into(), count.into(), dest.into()]);
+                SyscallNumber::IoPortIssue
+            }
+            Syscall::PortIn { ports, port, width } => {
+                args[..3].copy_from_slice(&[ports.into(), port.into(), width.into()]);
+                SyscallNumber::PortIn
+            }
+            Syscall::PortOut { ports, port, width, value } => {
+                args[..4].copy_from_slice(&[ports.into(), port.into(), width.into(), value.into()]);
+                SyscallNumber::PortOut
+            }
         };
         (number.into(), args)
     }
@@ -861,6 +953,12 @@ mod tests {
             (SyscallNumber::AstSetHandler, 34),
             (SyscallNumber::AstMask, 35),
             (SyscallNumber::AstReturn, 36),
+            (SyscallNumber::IrqControlGet, 37),
+            (SyscallNumber::IrqSetNotification, 38),
+            (SyscallNumber::IrqAck, 39),
+            (SyscallNumber::IoPortIssue, 40),
+            (SyscallNumber::PortIn, 41),
+            (SyscallNumber::PortOut, 42),
         ];
         assert_eq!(pinned.len(), SyscallNumber::ALL.len(), "a new syscall needs a pinned number");
         for &(call, number) in pinned {
@@ -1014,6 +1112,30 @@ mod tests {
             Syscall::AstMask { masked: true },
             Syscall::AstMask { masked: false },
             Syscall::AstReturn,
+            Syscall::IrqControlGet {
+                control: Slot::new(124).unwrap(),
+                line: 4,
+                dest: SlotPath::within(Slot::new(0).unwrap(), Slot::new(9).unwrap()),
+            },
+            Syscall::IrqSetNotification {
+                handler: Slot::new(9).unwrap(),
+                notification: Slot::new(4).unwrap(),
+            },
+            Syscall::IrqAck { handler: Slot::new(9).unwrap() },
+            Syscall::IoPortIssue {
+                ports: Slot::new(123).unwrap(),
+                first: 0x3f8,
+                count: 8,
+                dest: Slot::new(10).unwrap().into(),
+            },
+            Syscall::IoPortIssue {
+                ports: Slot::new(123).unwrap(),
+                first: 0,
+                count: 0x1_0000,
+                dest: Slot::new(10).unwrap().into(),
+            },
+            Syscall::PortIn { ports: Slot::new(10).unwrap(), port: 0x3fd, width: 1 },
+            Syscall::PortOut { ports: Slot::new(10).unwrap(), port: 0xfffc, width: 4, value: u32::MAX },
         ];
         for call in calls {
             let (number, args) = call.encode();
@@ -1025,7 +1147,23 @@ mod tests {
     fn decode_rejects_bad_arguments() {
         let decode =
             |number: SyscallNumber, a0: u64, a1: u64| Syscall::decode(number.into(), [a0, a1, 0, 0, 0, 0]);
-        assert_eq!(Syscall::decode(37, [0; 6]), Err(Error::UnknownSyscall));
+        assert_eq!(Syscall::decode(43, [0; 6]), Err(Error::UnknownSyscall));
+        let irq = |line: u64| Syscall::decode(SyscallNumber::IrqControlGet.into(), [124, line, 9, 0, 0, 0]);
+        assert!(irq(15).is_ok());
+        assert_eq!(irq(16), Err(Error::InvalidArgument));
+        let port_in =
+            |port: u64, width: u64| Syscall::decode(SyscallNumber::PortIn.into(), [10, port, width, 0, 0, 0]);
+        assert!(port_in(0xffff, 1).is_ok() && port_in(0xfffe, 2).is_ok());
+        assert_eq!(port_in(0xffff, 2), Err(Error::InvalidArgument), "past the last port");
+        assert_eq!(port_in(0x3f8, 3), Err(Error::InvalidArgument));
+        assert_eq!(port_in(0x1_0000, 1), Err(Error::InvalidArgument));
+        let out = Syscall::decode(SyscallNumber::PortOut.into(), [10, 0x3f8, 1, 1 << 32, 0, 0]);
+        assert_eq!(out, Err(Error::InvalidArgument));
+        let issue = |first: u64, count: u64| {
+            Syscall::decode(SyscallNumber::IoPortIssue.into(), [123, first, count, 10, 0, 0])
+        };
+        assert_eq!(issue(0x3f8, 0), Err(Error::InvalidArgument), "an empty range");
+        assert_eq!(issue(0xfff0, 0x11), Err(Error::InvalidArgument), "past the last port");
         assert_eq!(
             decode(SyscallNumber::NotificationBind, 127, 4),
             Ok(Syscall::NotificationBind {

@@ -114,6 +114,10 @@ impl Kernel {
             ObjectKind::CSpace => CSPACE_COST,
             ObjectKind::Thread => THREAD_COST,
             ObjectKind::Notification => NOTIFICATION_COST,
+            // Device rights come from the boot capabilities, never from memory.
+            ObjectKind::IrqControl | ObjectKind::IrqHandler | ObjectKind::IoPort => {
+                return Err(Error::InvalidArgument)
+            }
         };
         let available = self.memories.get(parent).map_or(0, |m| m.budget - m.used);
         if cost > available {
@@ -169,6 +173,9 @@ impl Kernel {
                 let notification =
                     Notification { word: 0, waiters: WaitQueue::EMPTY, bound: None, caps: 1, memory: parent };
                 Object::Notification(self.notifications.insert(notification).ok_or(Error::TableFull)?)
+            }
+            ObjectKind::IrqControl | ObjectKind::IrqHandler | ObjectKind::IoPort => {
+                return Err(Error::InvalidArgument)
             }
         };
         if let Some(m) = self.memories.get_mut(parent) {
@@ -237,6 +244,13 @@ impl Kernel {
                     n.caps += 1;
                 }
             }
+            Object::IrqHandler(line) => {
+                if let Some(state) = self.irq_lines.get_mut(usize::from(line)) {
+                    state.caps += 1;
+                }
+            }
+            // Rights, not objects: nothing to count.
+            Object::IrqControl | Object::IoPort { .. } => {}
         }
     }
 
@@ -274,6 +288,8 @@ impl Kernel {
                     self.destroy_notification(machine, id);
                 }
             }
+            Object::IrqHandler(line) => self.release_irq_line(machine, line),
+            Object::IrqControl | Object::IoPort { .. } => {}
         }
     }
 
@@ -383,6 +399,7 @@ impl Kernel {
         let mut cspace_caps = [0u32; crate::cspace::MAX_CSPACES];
         let mut thread_caps = [0u32; MAX_THREADS];
         let mut notification_caps = [0u32; crate::objects::MAX_NOTIFICATIONS];
+        let mut irq_caps = [0u32; crate::abi::IRQ_LINES as usize];
         for (_, cap) in self.caps.all() {
             match cap.object {
                 Object::CSpace(id) => {
@@ -413,6 +430,12 @@ impl Kernel {
                     self.notifications.get(id).ok_or("a capability names a dead notification")?;
                     notification_caps[id.index()] += 1;
                 }
+                Object::IrqHandler(line) => {
+                    *irq_caps
+                        .get_mut(usize::from(line))
+                        .ok_or("an IrqHandler for a line that does not exist")? += 1;
+                }
+                Object::IrqControl | Object::IoPort { .. } => {}
             }
             match (cap.object, cap.mapping) {
                 (_, None) => {}
@@ -442,6 +465,14 @@ impl Kernel {
                         return Err("a queued thread is not blocked on that queue");
                     }
                 }
+            }
+        }
+        for (line, state) in self.irq_lines.iter().enumerate() {
+            if state.caps != irq_caps[line] {
+                return Err("IrqHandler capability count is wrong");
+            }
+            if state.notification.is_some_and(|(n, _)| self.notifications.get(n).is_none()) {
+                return Err("a line signals a dead notification");
             }
         }
         for (id, n) in self.notifications.iter() {

@@ -675,7 +675,10 @@ impl Model {
             | ObjectKind::Thread
             | ObjectKind::Frame
             | ObjectKind::AddressSpace
-            | ObjectKind::Notification => {
+            | ObjectKind::Notification
+            | ObjectKind::IrqControl
+            | ObjectKind::IrqHandler
+            | ObjectKind::IoPort => {
                 panic!("the model generates only Endpoint and Memory creation")
             }
         };

@@ -268,7 +268,8 @@ impl Kernel {
     }
 
     /// The notification's last capability is gone: threads waiting on it wake with
-    /// `PeerGone`, its thread is unbound, and its memory is refunded.
+    /// `PeerGone`, its thread is unbound, interrupt lines stop signalling it, and its memory
+    /// is refunded.
     pub(super) fn destroy_notification<M: Machine>(&mut self, machine: &mut M, id: NotificationId) {
         let Some(mut n) = self.notifications.remove(id) else { return };
         while let Some(index) = n.waiters.dequeue(&mut self.waiting) {
@@ -279,6 +280,7 @@ impl Kernel {
         if let Some(thread) = n.bound {
             self.unbind_notification(thread, id);
         }
+        self.forget_irq_notification(id);
         self.uncharge(n.memory, NOTIFICATION_COST);
     }
 }

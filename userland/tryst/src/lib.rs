@@ -20,6 +20,7 @@
 
 pub mod ast;
 pub mod caps;
+pub mod device;
 pub mod fault;
 pub mod ipc;
 pub mod memory;

@@ -12,9 +12,9 @@ use elf::endian::LittleEndian;
 use elf::ElfBytes;
 use tryst::abi::{BootInfo, Rights, SlotPath, BOOT_INFO_ADDR, IPC_BUFFER_ADDR, PAGE_SIZE, USER_END};
 use tryst::memory::{self, READ, READ_EXECUTE, READ_WRITE};
-use tryst::{caps, thread, Error, Slot};
+use tryst::{caps, device, thread, Error, Slot};
 
-use crate::scenarios::{Launch, Scenario};
+use crate::scenarios::{Grant, Launch, Scenario};
 
 /// The top of every process's stack; the page above it stays unmapped.
 const STACK_TOP: u64 = 0x0000_7fff_ffff_0000;
@@ -124,12 +124,21 @@ fn build(
     caps::copy(pool, child(BootInfo::MEMORY_SLOT))?;
     caps::copy(space, child(BootInfo::SPACE_SLOT))?;
     caps::copy(thread, child(BootInfo::THREAD_SLOT))?;
-    if launch.caps.len() > BootInfo::MAX_ENDPOINTS || launch.caps.iter().any(|g| g.object >= objects.count) {
+    let unknown = |grant: &Grant| matches!(*grant, Grant::Object { object, .. } if object >= objects.count);
+    if launch.caps.len() > BootInfo::MAX_ENDPOINTS || launch.caps.iter().any(unknown) {
         return Err(SpawnError::TooManyCapabilities);
     }
     for (n, grant) in launch.caps.iter().enumerate() {
         let dest = child(BootInfo::FIRST_ENDPOINT_SLOT + n as u64);
-        caps::mint(Objects::slot(grant.object), dest, grant.rights, grant.badge)?;
+        match *grant {
+            Grant::Object { object, rights, badge, .. } => {
+                caps::mint(Objects::slot(object), dest, rights, badge)?
+            }
+            Grant::Irq { line } => device::irq_handler(at(BootInfo::IRQ_CONTROL_SLOT), line, dest)?,
+            Grant::Ports { first, count } => {
+                device::io_ports(at(BootInfo::IO_PORTS_SLOT), first, count.into(), dest)?
+            }
+        }
     }
 
     let mut owned = Pages { memory, space, pages, count: 0 };

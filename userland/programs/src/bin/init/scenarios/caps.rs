@@ -9,7 +9,7 @@ use super::{badged, full, launch_with, scenario, Grant, Scenario};
 
 /// A capability to scenario endpoint `endpoint` with exactly `rights` and `badge`.
 const fn grant(object: u8, rights: Rights, badge: u64) -> Grant {
-    Grant { object, kind: tryst::abi::ObjectKind::Endpoint, rights, badge }
+    Grant::Object { object, kind: tryst::abi::ObjectKind::Endpoint, rights, badge }
 }
 
 // Roles, passed as the programs' argument.

@@ -22,29 +22,36 @@ pub struct Launch {
     pub caps: &'static [Grant],
 }
 
-/// A capability a process is given to one of the scenario's objects.
-pub struct Grant {
-    /// Which of the scenario's objects (numbered from 0; shared by every launch naming it).
-    pub object: u8,
-    /// What it is: an endpoint or a notification (every grant naming it must agree).
-    pub kind: ObjectKind,
-    pub rights: Rights,
-    pub badge: u64,
+/// A capability a process is given.
+pub enum Grant {
+    /// To one of the scenario's endpoints or notifications.
+    Object {
+        /// Which (numbered from 0; shared by every launch naming it).
+        object: u8,
+        /// What it is: an endpoint or a notification (every grant naming it must agree).
+        kind: ObjectKind,
+        rights: Rights,
+        badge: u64,
+    },
+    /// The IrqHandler for an interrupt line (one process per line).
+    Irq { line: u8 },
+    /// The I/O ports `first .. first + count`.
+    Ports { first: u16, count: u16 },
 }
 
 /// An endpoint capability with every right, no badge.
 pub const fn full(object: u8) -> Grant {
-    Grant { object, kind: ObjectKind::Endpoint, rights: Rights::of(ObjectKind::Endpoint), badge: 0 }
+    Grant::Object { object, kind: ObjectKind::Endpoint, rights: Rights::of(ObjectKind::Endpoint), badge: 0 }
 }
 
 /// A badged endpoint capability with every right.
 pub const fn badged(object: u8, badge: u64) -> Grant {
-    Grant { object, kind: ObjectKind::Endpoint, rights: Rights::of(ObjectKind::Endpoint), badge }
+    Grant::Object { object, kind: ObjectKind::Endpoint, rights: Rights::of(ObjectKind::Endpoint), badge }
 }
 
 /// A notification capability with `rights` and `badge` (the bits it signals).
 pub const fn notification(object: u8, rights: Rights, badge: u64) -> Grant {
-    Grant { object, kind: ObjectKind::Notification, rights, badge }
+    Grant::Object { object, kind: ObjectKind::Notification, rights, badge }
 }
 
 /// A set of processes to boot.
@@ -182,16 +189,20 @@ pub const SCENARIOS: &[Scenario] = &[
 impl Scenario {
     /// How many objects the scenario's grants name.
     pub fn object_count(&self) -> u8 {
-        self.grants().map(|grant| grant.object + 1).max().unwrap_or(0)
+        self.objects().map(|(object, _)| object + 1).max().unwrap_or(0)
     }
 
     /// What the scenario's object `n` is (as its first grant says).
     pub fn object_kind(&self, n: u8) -> ObjectKind {
-        self.grants().find(|grant| grant.object == n).map_or(ObjectKind::Endpoint, |grant| grant.kind)
+        self.objects().find(|&(object, _)| object == n).map_or(ObjectKind::Endpoint, |(_, kind)| kind)
     }
 
-    fn grants(&self) -> impl Iterator<Item = &Grant> {
-        self.launches.iter().flat_map(|launch| launch.caps)
+    /// The objects the grants name, with their kinds.
+    fn objects(&self) -> impl Iterator<Item = (u8, ObjectKind)> + '_ {
+        self.launches.iter().flat_map(|launch| launch.caps).filter_map(|grant| match *grant {
+            Grant::Object { object, kind, .. } => Some((object, kind)),
+            Grant::Irq { .. } | Grant::Ports { .. } => None,
+        })
     }
 }
 

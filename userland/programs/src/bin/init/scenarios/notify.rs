@@ -1,9 +1,13 @@
 //! Scenarios of asynchronous notification: signal and wait in either order, coalescing, poll,
-//! a bound notification ending a `recv`, and ASTs.
+//! a bound notification ending a `recv`, ASTs, and a user-space driver taking interrupts.
 
 use tryst::abi::Rights;
 
 use super::{badged, full, launch_with, notification, scenario, Grant, Scenario};
+
+/// COM1's ports and interrupt line.
+const COM1: Grant = Grant::Ports { first: 0x3f8, count: 8 };
+const COM1_IRQ: Grant = Grant::Irq { line: 4 };
 
 // `notify` program roles (see userland/programs/src/bin/notify.rs).
 const SIGNAL: u64 = 0;
@@ -84,6 +88,20 @@ pub const SCENARIOS: &[Scenario] = &[
             launch_with("ast_recv", 5, 0, &[full(0), waits(1)]),
             launch_with("notify", 4, notify(SIGNAL, 1, 1), &[signals(1, 0x8)]),
             launch_with("notify", 3, notify(SEND, 0, 3), &[full(0)]),
+        ],
+    ),
+    // The test types a line into QEMU's serial port; the console driver takes it from the
+    // UART on its interrupt and hands it to the client.
+    scenario(
+        "irq_to_user_driver",
+        &[
+            launch_with(
+                "console",
+                6,
+                0,
+                &[full(0), notification(1, Rights::READ.union(Rights::WRITE), 0), COM1_IRQ, COM1],
+            ),
+            launch_with("console_client", 4, 0, &[full(0)]),
         ],
     ),
     scenario(
