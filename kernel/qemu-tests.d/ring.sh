@@ -23,4 +23,34 @@ check_ring_channel_transfer() {
         }'
 }
 
-SCENARIOS+=(ring_channel_transfer)
+# A blocking pair: everything arrives, and the side named by $1 (the less urgent side's
+# peer) slept on its notification, at most once per message: it never spun.
+check_blocking_ring() { # SLEEPER (consumer or producer)
+    reject 'FAILED'
+    reject '^panic: '
+    exited ring_producer 0
+    exited ring_consumer 0
+    expect '^ring_consumer: messages that differ from the producer.s stream: 0$'
+    expect '^ring_consumer: the producer.s count, size and checksum match$'
+    expect '^ring_producer: the consumer confirms count, size and checksum$'
+    expect '^ring_producer: waited for room [0-9]+ times \(asleep on a notification\)$'
+    expect '^ring_consumer: waited for data [0-9]+ times \(asleep on a notification\)$'
+    awk_check '
+        /^ring_producer: sent / { sent = $3 " " $5 " " $8; bytes = $5; messages = $3 }
+        /^ring_consumer: received / { received = $3 " " $5 " " $8 }
+        /^ring_'"$1"': waited for / { sleeps = $5 }
+        END {
+            if (sent == "" || sent != received) print "producer sent " sent ", consumer received " received
+            if (bytes + 0 < 1048576) print "only " bytes " bytes went through the ring"
+            if (sleeps + 0 == 0) print "the '"$1"' never slept"
+            if (sleeps > messages + 1) print "the '"$1"' slept " sleeps " times for " messages " messages"
+        }'
+}
+
+# The consumer is more urgent: it sleeps whenever the ring is empty (spinning would starve the
+# producer), and each message wakes it.
+check_ring_channel_blocking() { check_blocking_ring consumer; }
+# The producer is more urgent: it fills the ring and sleeps until the consumer makes room.
+check_ring_channel_blocking_full() { check_blocking_ring producer; }
+
+SCENARIOS+=(ring_channel_transfer ring_channel_blocking ring_channel_blocking_full)

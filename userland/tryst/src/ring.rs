@@ -10,6 +10,8 @@
 //! |---|---|---|---|
 //! | 0 | 8 | `head`: bytes ever written (a free-running `u64`) | the producer |
 //! | 128 | 8 | `tail`: bytes ever consumed (a free-running `u64`) | the consumer |
+//! | 256 | 8 | `consumer_waiting`: 1 while the consumer waits for a message | both |
+//! | 384 | 8 | `producer_waiting`: 1 while the producer waits for room | both |
 //! | elsewhere below 4096 | | reserved, zero | nobody |
 //! | 4096 | `data_bytes` | records | the producer |
 //!
@@ -39,6 +41,18 @@
 //! so the peer's index is re-read only when the cache says "full" or "empty": in the steady state
 //! each side writes one shared line per message and reads the other's once per batch.
 //!
+//! # Blocking
+//!
+//! [`Producer::send_blocking`] and [`Consumer::recv_blocking`] sleep on a [`Doorbell`] (in a
+//! process: a notification of its own, and the peer's to signal) instead of spinning. A side
+//! about to sleep sets its `…_waiting` flag, then looks at the peer's index once more, and
+//! sleeps only if there is still nothing to do; a side that publishes its index then looks at
+//! the peer's flag and, if set, clears it and rings the peer. Both look after a sequentially
+//! consistent fence, so at least one of them sees the other's store: either the sleeper finds
+//! the new index, or the publisher finds the flag and rings. A ring is never lost, since a
+//! notification keeps its bits until taken; at worst a side wakes once with nothing to do
+//! and looks again.
+//!
 //! # Memory ordering
 //!
 //! The producer's Release store of `head` comes after its record writes, and the consumer's
@@ -59,7 +73,7 @@
 
 use core::fmt;
 use core::ptr::{self, NonNull};
-use core::sync::atomic::{AtomicU64, Ordering};
+use core::sync::atomic::{fence, AtomicU64, Ordering};
 
 /// The page size: the header is one page and a region must start on a page boundary.
 pub const PAGE_BYTES: usize = 4096;
@@ -76,6 +90,9 @@ const WORD: usize = 8;
 const HEAD_OFFSET: usize = 0;
 /// Where the consumer's index lives in the header: two cache lines after `head`.
 const TAIL_OFFSET: usize = 128;
+/// Where each side's "sleeping" flag lives, each on a line of its own.
+const CONSUMER_WAITING_OFFSET: usize = 256;
+const PRODUCER_WAITING_OFFSET: usize = 384;
 
 const _: () = assert!(record_len(MAX_MESSAGE) <= MIN_DATA_BYTES && MIN_DATA_BYTES.is_power_of_two());
 const _: () = assert!(TAIL_OFFSET + WORD <= HEADER_BYTES && HEADER_BYTES.is_multiple_of(PAGE_BYTES));
@@ -222,6 +239,31 @@ impl Region {
         self.atomic_at(TAIL_OFFSET)
     }
 
+    /// Set while the consumer sleeps for a message.
+    fn consumer_waiting(&self) -> &AtomicU64 {
+        self.atomic_at(CONSUMER_WAITING_OFFSET)
+    }
+
+    /// Set while the producer sleeps for room.
+    fn producer_waiting(&self) -> &AtomicU64 {
+        self.atomic_at(PRODUCER_WAITING_OFFSET)
+    }
+
+    /// After publishing an index: rings the peer if its flag `waiting` says it sleeps.
+    fn wake(&self, waiting: &AtomicU64, bell: &mut impl Doorbell) {
+        // SeqCst: the index store before is ordered before this load (see "Blocking").
+        fence(Ordering::SeqCst);
+        if waiting.load(Ordering::Relaxed) != 0 && waiting.swap(0, Ordering::Relaxed) != 0 {
+            bell.ring_peer();
+        }
+    }
+
+    /// Before sleeping: sets `waiting`, ordered before the re-check of the peer's index.
+    fn announce_sleep(waiting: &AtomicU64) {
+        waiting.store(1, Ordering::Relaxed);
+        fence(Ordering::SeqCst);
+    }
+
     /// The data offset of `index`.
     fn offset(&self, index: u64) -> usize {
         // The mask keeps the result below `data_bytes`, which is a `usize`.
@@ -362,6 +404,70 @@ impl Producer {
     }
 }
 
+impl Producer {
+    /// Sends `message`, sleeping on `bell` while the ring is full, and rings the consumer if
+    /// it sleeps for a message. Fails only with [`SendError::TooLong`] or
+    /// [`SendError::Corrupt`].
+    pub fn send_blocking(&mut self, message: &[u8], bell: &mut impl Doorbell) -> Result<(), SendError> {
+        loop {
+            match self.try_send(message) {
+                Err(SendError::Full) => {}
+                Ok(()) => {
+                    self.region.wake(self.region.consumer_waiting(), bell);
+                    return Ok(());
+                }
+                error => return error,
+            }
+            Region::announce_sleep(self.region.producer_waiting());
+            match self.try_send(message) {
+                Err(SendError::Full) => bell.wait(),
+                result => {
+                    self.region.producer_waiting().store(0, Ordering::Relaxed);
+                    result?;
+                    self.region.wake(self.region.consumer_waiting(), bell);
+                    return Ok(());
+                }
+            }
+            self.region.producer_waiting().store(0, Ordering::Relaxed);
+        }
+    }
+}
+
+/// How a side of a ring sleeps and wakes its peer, for [`Producer::send_blocking`] and
+/// [`Consumer::recv_blocking`]. Rings are kept: a `wait` after a `ring_peer` from the other
+/// side returns at once (a notification's bits behave so).
+pub trait Doorbell {
+    /// Sleeps until the peer rings (at once if it rang since the last `wait`).
+    fn wait(&mut self);
+    /// Wakes the peer.
+    fn ring_peer(&mut self);
+}
+
+/// A [`Doorbell`] made of two notifications: this side's own, waited on (needs Read), and the
+/// peer's, signalled (needs Write).
+#[cfg(not(test))]
+pub struct NotificationBell {
+    /// This side's notification.
+    pub own: crate::Slot,
+    /// The peer's notification.
+    pub peer: crate::Slot,
+    /// How many times this side slept.
+    pub waits: u64,
+}
+
+#[cfg(not(test))]
+impl Doorbell for NotificationBell {
+    fn wait(&mut self) {
+        self.waits += 1;
+        // An error (the capability went) can only end in another look at the ring.
+        let _ = crate::notify::wait(self.own);
+    }
+
+    fn ring_peer(&mut self) {
+        let _ = crate::notify::signal(self.peer);
+    }
+}
+
 /// The receiving side of a ring.
 pub struct Consumer {
     region: Region,
@@ -462,6 +568,35 @@ impl Consumer {
     #[cfg(not(test))]
     pub fn recv(&mut self, buf: &mut [u8]) -> Result<usize, RecvError> {
         self.recv_with(buf, crate::yield_now)
+    }
+}
+
+impl Consumer {
+    /// Receives the next message into `buf`, sleeping on `bell` while the ring is empty, and
+    /// rings the producer if it sleeps for room. Fails only with
+    /// [`RecvError::BufferTooSmall`] or [`RecvError::Corrupt`].
+    pub fn recv_blocking(&mut self, buf: &mut [u8], bell: &mut impl Doorbell) -> Result<usize, RecvError> {
+        loop {
+            match self.try_recv(buf) {
+                Err(RecvError::Empty) => {}
+                Ok(len) => {
+                    self.region.wake(self.region.producer_waiting(), bell);
+                    return Ok(len);
+                }
+                error => return error,
+            }
+            Region::announce_sleep(self.region.consumer_waiting());
+            match self.try_recv(buf) {
+                Err(RecvError::Empty) => bell.wait(),
+                result => {
+                    self.region.consumer_waiting().store(0, Ordering::Relaxed);
+                    let len = result?;
+                    self.region.wake(self.region.producer_waiting(), bell);
+                    return Ok(len);
+                }
+            }
+            self.region.consumer_waiting().store(0, Ordering::Relaxed);
+        }
     }
 }
 
@@ -910,5 +1045,54 @@ mod tests {
         });
         assert!(sent.0 > 1000);
         assert_eq!(sent, received);
+    }
+
+    /// One side's bell in the threaded test: its own persistent bit, and the peer's.
+    struct ThreadBell {
+        own: std::sync::Arc<(std::sync::Mutex<bool>, std::sync::Condvar)>,
+        peer: std::sync::Arc<(std::sync::Mutex<bool>, std::sync::Condvar)>,
+    }
+
+    impl Doorbell for ThreadBell {
+        fn wait(&mut self) {
+            let (lock, ready) = &*self.own;
+            let mut rung = lock.lock().unwrap();
+            while !*rung {
+                let (guard, timeout) = ready.wait_timeout(rung, std::time::Duration::from_secs(10)).unwrap();
+                assert!(!timeout.timed_out(), "a wake-up was lost: asleep for 10 s");
+                rung = guard;
+            }
+            *rung = false;
+        }
+
+        fn ring_peer(&mut self) {
+            let (lock, ready) = &*self.peer;
+            *lock.lock().unwrap() = true;
+            ready.notify_one();
+        }
+    }
+
+    /// Two threads, a small ring and many messages of every size: each side sleeps often,
+    /// and a lost wake-up would leave one asleep (the bell fails the test after 10 s).
+    #[test]
+    fn blocking_sides_never_lose_a_wake_up() {
+        let region = std::sync::Arc::new(TestRegion::new(MIN_DATA_BYTES));
+        let bits = || std::sync::Arc::new((std::sync::Mutex::new(false), std::sync::Condvar::new()));
+        let (producer_bit, consumer_bit) = (bits(), bits());
+        let mut consumer_bell = ThreadBell { own: consumer_bit.clone(), peer: producer_bit.clone() };
+        let mut producer_bell = ThreadBell { own: producer_bit, peer: consumer_bit };
+        let (mut producer, mut consumer) = region.pair();
+        const MESSAGES: usize = 20_000;
+        let sender = std::thread::spawn(move || {
+            for n in 0..MESSAGES {
+                producer.send_blocking(&pattern(n % 700, n as u8), &mut producer_bell).unwrap();
+            }
+        });
+        let mut buf = vec![0; MAX_MESSAGE];
+        for n in 0..MESSAGES {
+            let len = consumer.recv_blocking(&mut buf, &mut consumer_bell).unwrap();
+            assert_eq!(&buf[..len], &pattern(n % 700, n as u8)[..]);
+        }
+        sender.join().unwrap();
     }
 }

@@ -11,7 +11,9 @@
 //! as the `signal` call returns, timed to the first instruction of a handler (a stub that
 //! reads the TSC and returns), and from there through `ast_return` back to after the call.
 //!
-//! The ring figures are throughput, in bytes per guest instruction (thousandths): messages
+//! The ring figures are throughput, first with both sides yielding while the ring is full or
+//! empty, then with both asleep on notifications (`send_blocking`/`recv_blocking`).
+//! Ring throughput is in bytes per guest instruction (thousandths): messages
 //! of one size sent through a shared-page ring to `bench_ring_sink` (on the third
 //! endpoint, at this program's priority so that a yield on a full ring runs it) until the
 //! sink has taken them all.
@@ -20,11 +22,12 @@
 
 mod ring_common;
 
+use ring_common::Waiting;
 use tryst::abi::{BindMode, SyscallNumber};
 use tryst::ipc::{self, MessageExt};
 use tryst::memory::{self, READ_WRITE};
 use tryst::raw::timestamp;
-use tryst::ring::Producer;
+use tryst::ring::{NotificationBell, Producer};
 use tryst::{caps, notify, println, Message, Slot};
 
 tryst::entry!(main);
@@ -161,6 +164,26 @@ fn summarize(samples: &mut [u64; SAMPLES]) -> Summary {
     Summary { min: samples[0], median: samples[SAMPLES / 2], p99: samples[SAMPLES * 99 / 100] }
 }
 
+/// Notifications for the blocking ring runs: the benchmark's (slot 45) and the sink's (46);
+/// the sink gets a Read copy of its own and a Write copy of the benchmark's (slots 47, 48).
+fn blocking_sink(producer: &mut Producer, memory: Slot, sink: Slot) -> Option<NotificationBell> {
+    // An empty run first: the sink takes calls only between runs.
+    producer.send_with(&[], tryst::yield_now).ok()?;
+    let [own, peer, sink_own, sink_peer] = [45, 46, 47, 48].map(|n| Slot::new(n).expect("valid slot"));
+    caps::create_notification(memory, own).ok()?;
+    caps::create_notification(memory, peer).ok()?;
+    caps::mint(peer, sink_own, tryst::Rights::READ, 0).ok()?;
+    caps::mint(own, sink_peer, tryst::Rights::WRITE, 0).ok()?;
+    let message = Message::short(BLOCKING_SINK, &[]).with_caps(&[sink_own, sink_peer]);
+    ipc::call(sink, message).ok()?;
+    caps::delete(sink_own).ok()?;
+    caps::delete(sink_peer).ok()?;
+    Some(NotificationBell { own, peer, waits: 0 })
+}
+
+/// The label of the call that makes `bench_ring_sink` block on notifications.
+const BLOCKING_SINK: u64 = 0xb10c;
+
 /// One ring throughput figure.
 struct Throughput {
     message: usize,
@@ -177,17 +200,23 @@ impl Throughput {
 
 /// Sends `total` bytes in `message`-byte messages through the ring, then waits until the
 /// sink on `sink` has taken them all.
-fn ring_throughput(producer: &mut Producer, sink: Slot, message: usize, total: u64) -> Throughput {
+fn ring_throughput(
+    producer: &mut Producer,
+    wait: &mut Waiting,
+    sink: Slot,
+    message: usize,
+    total: u64,
+) -> Throughput {
     let payload = [0x5au8; tryst::ring::MAX_MESSAGE];
     let start = timestamp();
     let mut sent = 0;
     while sent < total {
-        if producer.send_with(&payload[..message], tryst::yield_now).is_err() {
+        if wait.send(producer, &payload[..message]).is_err() {
             break;
         }
         sent += message as u64;
     }
-    let _ = producer.send_with(&[], tryst::yield_now);
+    let _ = wait.send(producer, &[]);
     let received = ipc::call(sink, Message::short(1, &[])).map_or(0, |answer| answer.words[0]);
     Throughput { message, bytes: received, instructions: timestamp() - start }
 }
@@ -301,15 +330,28 @@ fn main(_: u64) -> u32 {
             return 1;
         }
     };
-    let rings = [
-        ring_throughput(&mut producer, ring_sink, 64, 1 << 20),
-        ring_throughput(&mut producer, ring_sink, 4096, 4 << 20),
+    let mut wait = Waiting::Yield { yields: 0 };
+    let yielding = [
+        ring_throughput(&mut producer, &mut wait, ring_sink, 64, 1 << 20),
+        ring_throughput(&mut producer, &mut wait, ring_sink, 4096, 4 << 20),
     ];
+    let Some(bell) = blocking_sink(&mut producer, memory, ring_sink) else {
+        println!("bench: cannot make the ring sink block");
+        return 1;
+    };
+    let mut wait = Waiting::Sleep(bell);
+    let blocking = [
+        ring_throughput(&mut producer, &mut wait, ring_sink, 64, 1 << 20),
+        ring_throughput(&mut producer, &mut wait, ring_sink, 4096, 4 << 20),
+    ];
+    let rings = [&yielding[0], &yielding[1], &blocking[0], &blocking[1]];
+    let names =
+        ["ring, 64 B, yielding", "ring, 4 KiB, yielding", "ring, 64 B, blocking", "ring, 4 KiB, blocking"];
     for endpoint in [echo, sink] {
         let _ = ipc::send(endpoint, Message::short(STOP, &[]));
     }
     // An empty run first: the sink takes calls only between runs.
-    let _ = producer.send_with(&[], tryst::yield_now);
+    let _ = wait.send(&mut producer, &[]);
     let _ = ipc::call(ring_sink, Message::short(STOP, &[]));
     println!("bench: {SAMPLES} samples each after {WARM_UP} warm-up, timer overhead {overhead} subtracted");
     println!("bench: {:<32} {:>8} {:>8} {:>8}", "operation", "min", "median", "p99");
@@ -318,9 +360,8 @@ fn main(_: u64) -> u32 {
     }
     println!("bench:");
     println!("bench: {:<32} {:>8} {:>12} {:>12}", "ring throughput", "bytes", "instructions", "bytes/instr");
-    for ring in &rings {
+    for (ring, name) in rings.iter().zip(names) {
         let rate = ring.milli_bytes_per_instruction();
-        let name = if ring.message == 64 { "ring, 64 B messages" } else { "ring, 4 KiB messages" };
         println!(
             "bench: {:<32} {:>8} {:>12} {:>8}.{:03}",
             name,
@@ -346,8 +387,9 @@ fn main(_: u64) -> u32 {
     for (n, ring) in rings.iter().enumerate() {
         let comma = if n == 0 { "" } else { ", " };
         let rate = ring.milli_bytes_per_instruction();
+        let blocking = n >= 2;
         tryst::print!(
-            "{comma}{{\"message_bytes\": {}, \"bytes\": {}, \"instructions\": {}, \"bytes_per_instruction\": {}.{:03}}}",
+            "{comma}{{\"message_bytes\": {}, \"blocking\": {blocking}, \"bytes\": {}, \"instructions\": {}, \"bytes_per_instruction\": {}.{:03}}}",
             ring.message,
             ring.bytes,
             ring.instructions,

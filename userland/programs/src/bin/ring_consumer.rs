@@ -3,12 +3,16 @@
 //! regenerates the producer's pseudo-random stream and compares every message byte for
 //! byte, keeps its own FNV-1a checksum, and finally compares count, size and checksum with
 //! the producer's report (answering 0 when all match).
+//!
+//! With argument 1 (`ring_channel_blocking`) it sleeps on its notification (second boot
+//! capability) while the ring is empty, and signals the producer's (third) when it sleeps for
+//! room, instead of yielding.
 #![no_std]
 #![no_main]
 
 mod ring_common;
 
-use ring_common::{fnv1a, next_len, Stream, FNV_START};
+use ring_common::{fnv1a, next_len, Stream, Waiting, FNV_START};
 use tryst::ipc::{self, MessageExt};
 use tryst::ring::MAX_MESSAGE;
 use tryst::{println, Message, Slot};
@@ -19,7 +23,7 @@ tryst::entry!(main);
 const RING_ADDR: u64 = 0x20_0000_0000;
 const REPORT: u64 = 0x7265;
 
-fn main(_: u64) -> u32 {
+fn main(blocking: u64) -> u32 {
     let boot = tryst::boot_info();
     let endpoint = Slot::new(boot.endpoints[0]).expect("endpoint slot");
     let mut consumer = match ring_common::consume(endpoint, boot.first_free_slot, RING_ADDR) {
@@ -30,15 +34,12 @@ fn main(_: u64) -> u32 {
         }
     };
     println!("ring_consumer: ring mapped at {RING_ADDR:#x}");
+    let mut waiting = Waiting::from_boot(blocking == 1, &boot);
     let (mut sizes, mut contents) = (Stream::new(1), Stream::new(2));
     let (mut buffer, mut expected) = ([0u8; MAX_MESSAGE], [0u8; MAX_MESSAGE]);
-    let (mut messages, mut bytes, mut checksum, mut waits, mut mismatches) =
-        (0u64, 0u64, FNV_START, 0u64, 0u64);
+    let (mut messages, mut bytes, mut checksum, mut mismatches) = (0u64, 0u64, FNV_START, 0u64);
     loop {
-        let len = match consumer.recv_with(&mut buffer, || {
-            waits += 1;
-            tryst::yield_now();
-        }) {
+        let len = match waiting.recv(&mut consumer, &mut buffer) {
             Ok(0) => break,
             Ok(len) => len,
             Err(error) => {
@@ -62,7 +63,8 @@ fn main(_: u64) -> u32 {
     }
     println!("ring_consumer: received {messages} messages, {bytes} bytes, checksum {checksum:#018x}");
     println!("ring_consumer: messages that differ from the producer's stream: {mismatches}");
-    println!("ring_consumer: waited for data {waits} times (one yield each)");
+    let (waits, how) = waiting.report();
+    println!("ring_consumer: waited for data {waits} times ({how})");
     let Ok((_, report)) = ipc::recv(endpoint) else {
         println!("ring_consumer: FAILED: no report from the producer");
         return 1;

@@ -4,12 +4,16 @@
 //! empty message. Only when the ring is full does it make a system call (a yield). Then it
 //! tells the consumer over IPC what it sent: message count, byte count and an FNV-1a
 //! checksum of every byte, which the consumer compares with its own.
+//!
+//! With argument 1 (`ring_channel_blocking`) it sleeps on its notification (second boot
+//! capability) while the ring is full, and signals the consumer's (third) when it sleeps for
+//! data, instead of yielding.
 #![no_std]
 #![no_main]
 
 mod ring_common;
 
-use ring_common::{fnv1a, next_len, Stream, FNV_START};
+use ring_common::{fnv1a, next_len, Stream, Waiting, FNV_START};
 use tryst::ipc::{self, MessageExt};
 use tryst::ring::MAX_MESSAGE;
 use tryst::{println, Message, Slot};
@@ -23,7 +27,7 @@ const RING_ADDR: u64 = 0x10_0000_0000;
 /// The label of the final report call.
 pub const REPORT: u64 = 0x7265;
 
-fn main(_: u64) -> u32 {
+fn main(blocking: u64) -> u32 {
     let boot = tryst::boot_info();
     let endpoint = Slot::new(boot.endpoints[0]).expect("endpoint slot");
     let memory = Slot::new(boot.memory_slot).expect("memory slot");
@@ -35,17 +39,15 @@ fn main(_: u64) -> u32 {
         }
     };
     println!("ring_producer: ring of {} bytes shared, mapped at {RING_ADDR:#x}", producer.capacity());
+    let mut waiting = Waiting::from_boot(blocking == 1, &boot);
     let (mut sizes, mut contents) = (Stream::new(1), Stream::new(2));
     let mut buffer = [0u8; MAX_MESSAGE];
-    let (mut messages, mut bytes, mut checksum, mut waits) = (0u64, 0u64, FNV_START, 0u64);
+    let (mut messages, mut bytes, mut checksum) = (0u64, 0u64, FNV_START);
     while bytes < TOTAL {
         let len = next_len(&mut sizes);
         let message = &mut buffer[..len];
         contents.fill(message);
-        if let Err(error) = producer.send_with(message, || {
-            waits += 1;
-            tryst::yield_now();
-        }) {
+        if let Err(error) = waiting.send(&mut producer, message) {
             println!("ring_producer: FAILED: send of message {messages}: {error}");
             return 1;
         }
@@ -54,9 +56,10 @@ fn main(_: u64) -> u32 {
         checksum = fnv1a(checksum, message);
     }
     // The empty message ends the stream.
-    let _ = producer.send_with(&[], tryst::yield_now);
+    let _ = waiting.send(&mut producer, &[]);
     println!("ring_producer: sent {messages} messages, {bytes} bytes, checksum {checksum:#018x}");
-    println!("ring_producer: waited for room {waits} times (one yield each)");
+    let (waits, how) = waiting.report();
+    println!("ring_producer: waited for room {waits} times ({how})");
     match ipc::call(endpoint, Message::short(REPORT, &[messages, bytes, checksum])) {
         Ok(answer) if answer.info.label == 0 => {
             println!("ring_producer: the consumer confirms count, size and checksum");

@@ -63,6 +63,53 @@ pub fn consume(endpoint: Slot, first: u64, vaddr: u64) -> Result<Consumer, Error
         .map_err(|_| Error::InvalidArgument)
 }
 
+/// How a side waits while the ring is full or empty: yielding (counted), or asleep on its
+/// notification.
+pub enum Waiting {
+    Yield { yields: u64 },
+    Sleep(ring::NotificationBell),
+}
+
+impl Waiting {
+    /// Asleep on the notification in the second boot capability, signalling the peer's in the
+    /// third, when `blocking`; else yielding.
+    pub fn from_boot(blocking: bool, boot: &tryst::BootInfo) -> Waiting {
+        if !blocking {
+            return Waiting::Yield { yields: 0 };
+        }
+        let slot = |n: usize| Slot::new(boot.endpoints[n]).expect("boot capability slot");
+        Waiting::Sleep(ring::NotificationBell { own: slot(1), peer: slot(2), waits: 0 })
+    }
+
+    pub fn send(&mut self, producer: &mut Producer, message: &[u8]) -> Result<(), ring::SendError> {
+        match self {
+            Waiting::Yield { yields } => producer.send_with(message, || {
+                *yields += 1;
+                tryst::yield_now();
+            }),
+            Waiting::Sleep(bell) => producer.send_blocking(message, bell),
+        }
+    }
+
+    pub fn recv(&mut self, consumer: &mut Consumer, buf: &mut [u8]) -> Result<usize, ring::RecvError> {
+        match self {
+            Waiting::Yield { yields } => consumer.recv_with(buf, || {
+                *yields += 1;
+                tryst::yield_now();
+            }),
+            Waiting::Sleep(bell) => consumer.recv_blocking(buf, bell),
+        }
+    }
+
+    /// How many times it waited, and how, for the report lines.
+    pub fn report(&self) -> (u64, &'static str) {
+        match self {
+            Waiting::Yield { yields } => (*yields, "one yield each"),
+            Waiting::Sleep(bell) => (bell.waits, "asleep on a notification"),
+        }
+    }
+}
+
 /// A small deterministic generator (xorshift64*) for message sizes and contents.
 pub struct Stream(u64);
 
