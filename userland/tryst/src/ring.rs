@@ -1076,7 +1076,7 @@ mod tests {
     /// and a lost wake-up would leave one asleep (the bell fails the test after 10 s).
     #[test]
     fn blocking_sides_never_lose_a_wake_up() {
-        let region = std::sync::Arc::new(TestRegion::new(MIN_DATA_BYTES));
+        let region = TestRegion::new(MIN_DATA_BYTES);
         let bits = || std::sync::Arc::new((std::sync::Mutex::new(false), std::sync::Condvar::new()));
         let (producer_bit, consumer_bit) = (bits(), bits());
         let mut consumer_bell = ThreadBell { own: consumer_bit.clone(), peer: producer_bit.clone() };
