@@ -77,6 +77,10 @@ in_order() { # REGEX…: each matches a line after the line the one before it ma
         after=$line
     done
 }
+no_failures() { # no check failed and no user program panicked
+    reject 'FAILED'
+    reject '^panic: '
+}
 exited() { expect "tryst: process [0-9]+ \\($1\\) exited with status $2\$"; }
 awk_check() { # AWK_PROGRAM: prints problems, one a line
     local out; out=$(tr -d '\r' <"$log" | awk "$1")

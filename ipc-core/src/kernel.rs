@@ -636,11 +636,7 @@ impl Kernel {
             ThreadState::Ready => self.ready.remove(thread.raw_index()),
             ThreadState::Sending { endpoint, .. } => self.dequeue(endpoint, thread, true),
             ThreadState::Receiving { endpoint } => self.dequeue(endpoint, thread, false),
-            ThreadState::Waiting { notification } => {
-                if let Some(n) = self.notifications.get_mut(notification) {
-                    n.waiters.remove(&mut self.waiting, thread.raw_index());
-                }
-            }
+            ThreadState::Waiting { notification } => self.stop_waiting(notification, thread),
             ThreadState::Inactive
             | ThreadState::Running
             | ThreadState::Sleeping { .. }

@@ -19,8 +19,7 @@ caps_lines() {
 # caps_clean PROGRAM N: no check failed, no user program panicked or stopped, and all N
 # processes running PROGRAM exited with status 0.
 caps_clean() {
-    reject 'FAILED'
-    reject '^panic: '
+    no_failures
     reject "tryst: process [0-9]+ \\($1\\) stopped"
     expect_count "^tryst: process [0-9]+ \\($1\\) exited with status 0\$" "$2"
 }

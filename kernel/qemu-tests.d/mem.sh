@@ -20,8 +20,7 @@ mem_lines() {
 # mem_clean PROGRAM EXITED STOPPED: no check failed and no user program panicked; exactly
 # EXITED processes running PROGRAM exited (all with status 0) and exactly STOPPED were stopped.
 mem_clean() {
-    reject 'FAILED'
-    reject '^panic: '
+    no_failures
     reject 'did not fault'
     expect_count "^tryst: process [0-9]+ \\($1\\) exited with status 0\$" "$2"
     expect_count "^tryst: process [0-9]+ \\($1\\) exited" "$2"

@@ -2,11 +2,6 @@
 # ast_*.rs; scenarios in userland/programs/src/bin/init/scenarios/notify.rs).
 # Sourced by kernel/qemu-tests.sh.
 
-no_failures() {
-    reject 'FAILED'
-    reject '^panic: '
-}
-
 check_signal_then_wait() {
     no_failures
     in_order '^notify signaller: signalled 1 times$' '^notify waiter: waiting$' \

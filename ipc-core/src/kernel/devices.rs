@@ -13,6 +13,7 @@ use crate::cspace::{Capability, Object, SlotRef};
 use crate::machine::Machine;
 use crate::objects::NotificationId;
 
+use super::notify::{notification_with, signal_bits};
 use super::Kernel;
 
 /// The kernel's state of one interrupt line.
@@ -62,12 +63,8 @@ impl Kernel {
     ) -> Result<(), Error> {
         let line = self.irq_line(handler)?;
         let cap = self.caps.get(notification)?;
-        let Object::Notification(id) = cap.object else { return Err(Error::WrongType) };
-        if !cap.rights.contains(Rights::WRITE) {
-            return Err(Error::MissingRights);
-        }
-        let bits = if cap.badge == 0 { 1 } else { cap.badge };
-        self.irq_lines[usize::from(line)].notification = Some((id, bits));
+        let id = notification_with(cap, Rights::WRITE)?;
+        self.irq_lines[usize::from(line)].notification = Some((id, signal_bits(cap)));
         machine.unmask_irq(line);
         Ok(())
     }

@@ -30,7 +30,7 @@ impl Kernel {
     pub(super) fn signal<M: Machine>(&mut self, machine: &mut M, slot: SlotRef) -> Result<(), Error> {
         let cap = self.caps.get(slot)?;
         let id = notification_with(cap, Rights::WRITE)?;
-        self.notify(machine, id, if cap.badge == 0 { 1 } else { cap.badge });
+        self.notify(machine, id, signal_bits(cap));
         Ok(())
     }
 
@@ -195,9 +195,7 @@ impl Kernel {
                 again(if sender.call.is_some() { SyscallNumber::Call } else { SyscallNumber::Send }, None)
             }
             ThreadState::Waiting { notification } => {
-                if let Some(n) = self.notifications.get_mut(notification) {
-                    n.waiters.remove(&mut self.waiting, thread.raw_index());
-                }
+                self.stop_waiting(notification, thread);
                 again(SyscallNumber::Wait, None)
             }
             // The same deadline: it sleeps what is left.
@@ -262,6 +260,13 @@ impl Kernel {
         }
     }
 
+    /// Takes `thread`, blocked in `wait`, off `notification`'s queue.
+    pub(super) fn stop_waiting(&mut self, notification: NotificationId, thread: ThreadId) {
+        if let Some(n) = self.notifications.get_mut(notification) {
+            n.waiters.remove(&mut self.waiting, thread.raw_index());
+        }
+    }
+
     /// Takes notification `id`'s word, leaving it zero.
     fn take_word(&mut self, id: NotificationId) -> u64 {
         self.notifications.get_mut(id).map_or(0, |n| core::mem::take(&mut n.word))
@@ -285,8 +290,17 @@ impl Kernel {
     }
 }
 
+/// The bits a signal through `cap` sets: its badge, or bit 0 when it is unbadged.
+pub(super) fn signal_bits(cap: Capability) -> u64 {
+    if cap.badge == 0 {
+        1
+    } else {
+        cap.badge
+    }
+}
+
 /// The notification the capability names, if it has `rights`.
-fn notification_with(cap: Capability, rights: Rights) -> Result<NotificationId, Error> {
+pub(super) fn notification_with(cap: Capability, rights: Rights) -> Result<NotificationId, Error> {
     match cap.object {
         Object::Notification(id) if cap.rights.contains(rights) => Ok(id),
         Object::Notification(_) => Err(Error::MissingRights),

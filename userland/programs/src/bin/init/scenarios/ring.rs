@@ -5,10 +5,16 @@
 
 use tryst::abi::Rights;
 
-use super::{full, launch_with, notification, scenario, Scenario};
+use super::{full, launch_with, notification, scenario, Grant, Scenario};
 
 /// The `ring_*` argument that makes a side sleep on notifications instead of yielding.
 const BLOCKING: u64 = 1;
+/// A blocking side's capabilities: the endpoint the ring is set up over, its own notification
+/// (Read, to sleep on) and its peer's (Write, to wake it).
+const CONSUMER_CAPS: &[Grant] =
+    &[full(0), notification(1, Rights::READ, 0), notification(2, Rights::WRITE, 0)];
+const PRODUCER_CAPS: &[Grant] =
+    &[full(0), notification(2, Rights::READ, 0), notification(1, Rights::WRITE, 0)];
 
 pub const SCENARIOS: &[Scenario] = &[
     scenario(
@@ -16,41 +22,20 @@ pub const SCENARIOS: &[Scenario] = &[
         &[launch_with("ring_consumer", 4, 0, &[full(0)]), launch_with("ring_producer", 4, 0, &[full(0)])],
     ),
     // The consumer is more urgent: a side that spun (yielding) while the ring is empty would
-    // starve the producer for ever, so this works only if it truly sleeps. Each side waits on
-    // its own notification (Read) and signals the other's (Write).
+    // starve the producer for ever, so this works only if it truly sleeps.
     scenario(
         "ring_channel_blocking",
         &[
-            launch_with(
-                "ring_consumer",
-                5,
-                BLOCKING,
-                &[full(0), notification(1, Rights::READ, 0), notification(2, Rights::WRITE, 0)],
-            ),
-            launch_with(
-                "ring_producer",
-                4,
-                BLOCKING,
-                &[full(0), notification(2, Rights::READ, 0), notification(1, Rights::WRITE, 0)],
-            ),
+            launch_with("ring_consumer", 5, BLOCKING, CONSUMER_CAPS),
+            launch_with("ring_producer", 4, BLOCKING, PRODUCER_CAPS),
         ],
     ),
     // The producer is more urgent: it sleeps whenever the ring is full.
     scenario(
         "ring_channel_blocking_full",
         &[
-            launch_with(
-                "ring_consumer",
-                4,
-                BLOCKING,
-                &[full(0), notification(1, Rights::READ, 0), notification(2, Rights::WRITE, 0)],
-            ),
-            launch_with(
-                "ring_producer",
-                5,
-                BLOCKING,
-                &[full(0), notification(2, Rights::READ, 0), notification(1, Rights::WRITE, 0)],
-            ),
+            launch_with("ring_consumer", 4, BLOCKING, CONSUMER_CAPS),
+            launch_with("ring_producer", 5, BLOCKING, PRODUCER_CAPS),
         ],
     ),
 ];
