@@ -208,7 +208,7 @@ for name in "${SCENARIOS[@]}"; do
     problems=()
     qemu=(timeout --foreground "$TIMEOUT" qemu-system-x86_64 -machine q35 "${qemu_accel[@]}" -m 128M
         -no-reboot -display none -device isa-debug-exit,iobase=0xf4,iosize=0x04
-        -kernel "$KERNEL" -append "scenario=$name" -monitor none)
+        -rtc clock=vm -kernel "$KERNEL" -append "scenario=$name" -monitor none)
     if declare -F "input_$name" >/dev/null; then
         # What `input_NAME` prints is typed into the serial port; its output is the log.
         rm -f "$log"

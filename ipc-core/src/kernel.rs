@@ -358,6 +358,12 @@ impl Kernel {
                 let result = self.thread_with(at(thread), Rights::WRITE).map(|target| self.resume(target));
                 done(machine, result);
             }
+            Syscall::ThreadNotifyExit { thread, notification } => {
+                let result = self
+                    .thread_with(at(thread), Rights::WRITE)
+                    .and_then(|target| self.notify_exit(target, at(notification)));
+                done(machine, result);
+            }
             Syscall::ThreadSetName { thread, name } => {
                 let result = self.set_name(machine, caller, at(thread), name);
                 done(machine, result);
@@ -628,10 +634,11 @@ impl Kernel {
     /// Removes a thread from everything that could still name it, then from the table: it
     /// leaves any queue, the call it owed an answer fails, capabilities to it are deleted, and
     /// it leaves its capability space and address space (each goes with its last thread) and
-    /// its IPC buffer.
+    /// its IPC buffer. Last, its exit notification is signalled.
     fn destroy<M: Machine>(&mut self, machine: &mut M, thread: ThreadId) {
         let Some(t) = self.threads.get(thread) else { return };
         let (state, cspace, space, ipc_buffer, memory) = (t.state, t.cspace, t.space, t.ipc_buffer, t.memory);
+        let exit_notification = t.exit_notification;
         match state {
             ThreadState::Ready => self.ready.remove(thread.raw_index()),
             ThreadState::Sending { endpoint, .. } => self.dequeue(endpoint, thread, true),
@@ -668,6 +675,9 @@ impl Kernel {
             if let Some(memory) = memory {
                 self.uncharge(memory, crate::abi::THREAD_COST);
             }
+        }
+        if let Some((notification, bits)) = exit_notification {
+            self.notify(machine, notification, bits);
         }
     }
 

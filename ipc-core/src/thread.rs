@@ -134,6 +134,8 @@ pub struct Thread {
     pub fault: Option<Fault>,
     /// Its bound notification, if any, and how signals reach it.
     pub binding: Option<Binding>,
+    /// The notification to signal when it ends, and the bits (`thread_notify_exit`).
+    pub exit_notification: Option<(NotificationId, u64)>,
     /// Its AST handler and whether ASTs may interrupt it now.
     pub ast: AstState,
 }
@@ -185,6 +187,7 @@ impl Thread {
             fault_handler: None,
             fault: None,
             binding: None,
+            exit_notification: None,
             ast: AstState::default(),
         }
     }

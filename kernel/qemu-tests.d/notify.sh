@@ -88,7 +88,7 @@ SCENARIOS+=(signal_then_wait wait_then_signal signal_bits_coalesce poll_nonblock
     bound_notification_wakes_recv ast_interrupts_running_thread ast_during_blocked_recv
     ast_masked_deferred)
 
-# Typed once the client asks: the driver takes it from the UART on IRQ 4.
+# Typed once the client asks: the console server takes it from the UART on IRQ 4 and echoes it.
 input_irq_to_user_driver() {
     wait_for_line '^console_client: waiting for a line' && printf 'hello tryst\r'
 }
@@ -97,17 +97,52 @@ check_irq_to_user_driver() {
     no_failures
     in_order '^console: driving COM1 from user space, input on IRQ 4$' \
         '^console_client: waiting for a line typed on the console$' \
-        "^console_client: got the line 'hello tryst' through the console driver$" \
-        '^console_client: written by the console driver$'
-    expect '^console: read a port below its range: got MissingRights, as expected$'
-    expect '^console: write the kernel.s PIC: got MissingRights, as expected$'
-    expect '^console: acknowledge a line it does not hold: got WrongType, as expected$'
-    expect '^console: widen its port range: got MissingRights, as expected$'
-    # The driver echoes what is typed.
-    expect '^hello tryst$'
+        '^hello tryst$' \
+        "^console_client: got the line 'hello tryst' through the console server$" \
+        '^console_client: written by the console server$' \
+        '^console_client: stop the server \(only init may\): got InvalidArgument, as expected$' \
+        '^console: stopped by init after [0-9]+ writes from 2 clients$'
+    expect '^console_client: read a port below its range: got MissingRights, as expected$'
+    expect '^console_client: write the kernel.s PIC: got MissingRights, as expected$'
+    expect '^console_client: acknowledge a line it does not hold: got WrongType, as expected$'
+    expect '^console_client: widen its port range: got MissingRights, as expected$'
     expect '^console_client: all [0-9]+ checks passed$'
     exited console 0
     exited console_client 0
 }
 
 SCENARIOS+=(irq_to_user_driver)
+
+check_timer_sleep() {
+    no_failures
+    expect '^timer: the real-time clock ticks at 1024 Hz on IRQ 8$'
+    # Each client checks that it did not wake early, by the server's clock and the kernel's.
+    expect_count '^timer_client: not early by the timer server.s clock, as expected$' 3
+    expect_count '^timer_client: not early by the kernel.s ticks, as expected$' 3
+    # Started 30, 10, 20: woken shortest first.
+    in_order '^timer_client: slept 10 ms: ' '^timer_client: slept 20 ms: ' '^timer_client: slept 30 ms: '
+    awk_check '
+        /^timer_client: slept [0-9]+ ms: woke at [0-9]+ ns/ {
+            if ($7 <= last) print "woke at " $7 " ns, not after the one before (" last " ns)"; last = $7
+        }'
+    expect_count '^timer_client: all [0-9]+ checks passed$' 3
+    expect '^timer: stopped after [0-9]+ ticks$'
+    exited timer 0
+}
+
+check_timer_timeouts() {
+    no_failures
+    expect '^timer_client: the recv ended by the alarm.s signal, as expected$'
+    expect '^timer_client: not before 15 ms, as expected$'
+    expect '^timer_client: cancel it: Ok\(true\), as expected$'
+    expect '^timer_client: the cancelled alarm.s signal: Ok\(0\), as expected$'
+    expect '^timer_client: an alarm number out of range: got InvalidArgument, as expected$'
+    expect '^timer_client: set an alarm never registered: got InvalidArgument, as expected$'
+    expect '^timer_client: an unknown request: got InvalidArgument, as expected$'
+    expect '^timer_client: stop the server \(only init may\): got InvalidArgument, as expected$'
+    expect '^timer_client: the server still answers, as expected$'
+    expect '^timer_client: all [0-9]+ checks passed$'
+    exited timer 0
+}
+
+SCENARIOS+=(timer_sleep timer_timeouts)

@@ -21,12 +21,11 @@ use crate::trap::CONTEXTS;
 /// init's priority: the highest, so it builds the whole system before anything it starts runs.
 pub const INIT_PRIORITY: u8 = 255;
 
-/// Starts init, ready to run, with `command_line` in its boot images.
-/// The first I/O port user space may have: the ports below are the legacy devices the kernel
-/// keeps (the PICs, the PIT, the QEMU exit port). COM1 (0x3f8) is above, for the console
-/// driver.
-const USER_PORTS_FIRST: u16 = 0x100;
+/// The first I/O port of init's capability: all of them, though the kernel's own (the PICs,
+/// the PIT, the QEMU exit port) stay out of any capability's reach.
+const USER_PORTS_FIRST: u16 = 0;
 
+/// Starts init, ready to run, with `command_line` in its boot images.
 pub fn launch_init(command_line: &str) {
     FREE_FRAMES_BEFORE.store(FRAMES.lock().free_count() as u64, Ordering::Relaxed);
     let image = program("init").expect("build.rs embeds init");
@@ -92,6 +91,8 @@ fn write_boot_info(page: u64) {
         space_slot: BootInfo::SPACE_SLOT,
         pages_slot: BootInfo::PAGES_SLOT,
         images_addr: BOOT_IMAGES_ADDR,
+        console_slot: 0,
+        timer_slot: 0,
     };
     for (n, word) in info.to_words().iter().enumerate() {
         AddressSpace::fill_frame(page, n * 8, &word.to_le_bytes());

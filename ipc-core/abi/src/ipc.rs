@@ -216,6 +216,12 @@ pub struct BootInfo {
     /// Where the boot images are mapped (read-only, see [`crate::BootImages`]); 0 in every
     /// process but init.
     pub images_addr: u64,
+    /// The slot of an endpoint capability to the console server ([`BootInfo::CONSOLE_SLOT`]),
+    /// which prints the process's output; 0 when it has none (init, and the console server).
+    pub console_slot: u64,
+    /// The slot of an endpoint capability to the timer server ([`BootInfo::TIMER_SLOT`]);
+    /// 0 when it has none.
+    pub timer_slot: u64,
 }
 
 impl BootInfo {
@@ -239,6 +245,10 @@ impl BootInfo {
     pub const IRQ_CONTROL_SLOT: u64 = CSPACE_SLOTS - 4;
     /// init's IoPort capability to every port the kernel does not keep (empty elsewhere).
     pub const IO_PORTS_SLOT: u64 = CSPACE_SLOTS - 5;
+    /// Where a process given the console server's endpoint finds it.
+    pub const CONSOLE_SLOT: u64 = CSPACE_SLOTS - 6;
+    /// Where a process given the timer server's endpoint finds it.
+    pub const TIMER_SLOT: u64 = CSPACE_SLOTS - 7;
 
     /// The page's contents as words, in field order (how the kernel writes it).
     pub fn to_words(&self) -> [u64; BootInfo::WORDS] {
@@ -250,11 +260,13 @@ impl BootInfo {
         words[6 + BootInfo::MAX_ENDPOINTS] = self.space_slot;
         words[7 + BootInfo::MAX_ENDPOINTS] = self.pages_slot;
         words[8 + BootInfo::MAX_ENDPOINTS] = self.images_addr;
+        words[9 + BootInfo::MAX_ENDPOINTS] = self.console_slot;
+        words[10 + BootInfo::MAX_ENDPOINTS] = self.timer_slot;
         words
     }
 
     /// The page's size in words.
-    pub const WORDS: usize = 9 + BootInfo::MAX_ENDPOINTS;
+    pub const WORDS: usize = 11 + BootInfo::MAX_ENDPOINTS;
 }
 
 #[cfg(test)]
@@ -283,7 +295,15 @@ mod tests {
         assert_eq!(Rights::all().bits(), 0x1f);
         assert_eq!((PAGE_SIZE, FRAME_COST, PAGE_TABLE_COST), (4096, 4096, 4096));
         assert_eq!((BootInfo::THREAD_SLOT, BootInfo::SPACE_SLOT, BootInfo::PAGES_SLOT), (127, 126, 125));
-        assert_eq!((BootInfo::IRQ_CONTROL_SLOT, BootInfo::IO_PORTS_SLOT), (124, 123));
+        assert_eq!(
+            (
+                BootInfo::IRQ_CONTROL_SLOT,
+                BootInfo::IO_PORTS_SLOT,
+                BootInfo::CONSOLE_SLOT,
+                BootInfo::TIMER_SLOT
+            ),
+            (124, 123, 122, 121)
+        );
         assert_eq!((THREAD_COST, CSPACE_COST, THREAD_NAME_MAX), (1024, 4096, 24));
         assert_eq!(crate::BOOT_IMAGES_ADDR, 0x7000_0000_0000);
         assert_eq!(crate::BootImages::MAGIC.to_be_bytes(), *b"TRYSTIMG");

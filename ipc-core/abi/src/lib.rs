@@ -150,6 +150,8 @@ numbered! {
         PortIn = 41,
         /// `port_out(ports, port, width, value)`: write an I/O port of the capability's range.
         PortOut = 42,
+        /// `thread_notify_exit(thread, notification)`: signal the notification when the thread ends.
+        ThreadNotifyExit = 43,
     }
 }
 
@@ -363,6 +365,9 @@ pub enum Syscall {
     PortIn { ports: Slot, port: u16, width: u8 },
     /// Write the low `width` bytes (1, 2 or 4) of `value` to I/O port `port`.
     PortOut { ports: Slot, port: u16, width: u8, value: u32 },
+    /// When the thread in `thread` ends (exits, is stopped or destroyed), signal the
+    /// notification in `notification` with that capability's badge.
+    ThreadNotifyExit { thread: Slot, notification: Slot },
 }
 
 /// The interrupt lines of the legacy PICs: `irq_control_get` takes `line < IRQ_LINES`.
@@ -689,6 +694,9 @@ impl Syscall {
                 notification: Slot::new(args[1])?,
             },
             SyscallNumber::IrqAck => Syscall::IrqAck { handler: Slot::new(args[0])? },
+            SyscallNumber::ThreadNotifyExit => {
+                Syscall::ThreadNotifyExit { thread: Slot::new(args[0])?, notification: Slot::new(args[1])? }
+            }
             SyscallNumber::IoPortIssue => {
                 let first = u16::try_from(args[1]).map_err(|_| Error::InvalidArgument)?;
                 if args[2] == 0 || args[1] + args[2] > 0x1_0000 {
@@ -886,6 +894,10 @@ impl Syscall {
                 args[..4].copy_from_slice(&[ports.into(), port.into(), width.into(), value.into()]);
                 SyscallNumber::PortOut
             }
+            Syscall::ThreadNotifyExit { thread, notification } => {
+                args[..2].copy_from_slice(&[thread.into(), notification.into()]);
+                SyscallNumber::ThreadNotifyExit
+            }
         };
         (number.into(), args)
     }
@@ -959,6 +971,7 @@ mod tests {
             (SyscallNumber::IoPortIssue, 40),
             (SyscallNumber::PortIn, 41),
             (SyscallNumber::PortOut, 42),
+            (SyscallNumber::ThreadNotifyExit, 43),
         ];
         assert_eq!(pinned.len(), SyscallNumber::ALL.len(), "a new syscall needs a pinned number");
         for &(call, number) in pinned {
@@ -1136,6 +1149,7 @@ mod tests {
             },
             Syscall::PortIn { ports: Slot::new(10).unwrap(), port: 0x3fd, width: 1 },
             Syscall::PortOut { ports: Slot::new(10).unwrap(), port: 0xfffc, width: 4, value: u32::MAX },
+            Syscall::ThreadNotifyExit { thread: Slot::new(20).unwrap(), notification: Slot::new(4).unwrap() },
         ];
         for call in calls {
             let (number, args) = call.encode();
@@ -1147,7 +1161,7 @@ mod tests {
     fn decode_rejects_bad_arguments() {
         let decode =
             |number: SyscallNumber, a0: u64, a1: u64| Syscall::decode(number.into(), [a0, a1, 0, 0, 0, 0]);
-        assert_eq!(Syscall::decode(43, [0; 6]), Err(Error::UnknownSyscall));
+        assert_eq!(Syscall::decode(44, [0; 6]), Err(Error::UnknownSyscall));
         let irq = |line: u64| Syscall::decode(SyscallNumber::IrqControlGet.into(), [124, line, 9, 0, 0, 0]);
         assert!(irq(15).is_ok());
         assert_eq!(irq(16), Err(Error::InvalidArgument));

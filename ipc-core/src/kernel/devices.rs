@@ -6,7 +6,8 @@
 //! never sees an interrupt it has not dealt with yet re-raised. Each line has at most one
 //! IrqHandler object (its capability may be copied); the line is masked again when the last
 //! capability goes. An IoPort capability names a range of ports; `port_in` and `port_out`
-//! reach exactly those, and `io_port_issue` makes capabilities for sub-ranges.
+//! reach exactly those (never the kernel's own: the PICs, the PIT and the exit device), and
+//! `io_port_issue` makes capabilities for sub-ranges.
 
 use crate::abi::{Error, Rights, IRQ_LINES};
 use crate::cspace::{Capability, Object, SlotRef};
@@ -28,6 +29,10 @@ pub struct IrqLine {
 /// Lines user space cannot take: the timer (0), which is the kernel's, and the cascade (2)
 /// between the two PICs.
 const KERNEL_LINES: [u8; 2] = [0, 2];
+
+/// Ports no capability reaches, first and last of each range: the two PICs, the PIT, the
+/// POST port the PIC set-up writes to pause, and QEMU's exit device. They are the kernel's.
+const KERNEL_PORTS: [(u16, u16); 5] = [(0x20, 0x21), (0x40, 0x43), (0x80, 0x80), (0xa0, 0xa1), (0xf4, 0xf7)];
 
 impl Kernel {
     /// `irq_control_get`: the IrqHandler capability for `line`, in the empty slot `dest`,
@@ -137,7 +142,7 @@ impl Kernel {
     }
 
     /// The I/O ports `port .. port + width` through the IoPort capability at `ports`, which
-    /// must hold all of them and have `rights`.
+    /// must hold all of them and have `rights`; none may be the kernel's.
     fn port_access(&self, ports: SlotRef, port: u16, width: u8, rights: Rights) -> Result<(), Error> {
         let cap = self.caps.get(ports)?;
         let Object::IoPort { first, last } = cap.object else { return Err(Error::WrongType) };
@@ -146,6 +151,10 @@ impl Kernel {
         }
         let end = u32::from(port) + u32::from(width) - 1;
         if port < first || end > u32::from(last) {
+            return Err(Error::MissingRights);
+        }
+        let kernels = |&(from, to): &(u16, u16)| u32::from(port) <= u32::from(to) && end >= u32::from(from);
+        if KERNEL_PORTS.iter().any(kernels) {
             return Err(Error::MissingRights);
         }
         Ok(())
@@ -178,7 +187,7 @@ impl Kernel {
     }
 
     /// Gives the boot thread's slots `control` an IrqControl capability and `ports` an IoPort
-    /// capability to ports `first..=last` (what the kernel does not keep for itself).
+    /// capability to ports `first..=last` (the kernel's own stay out of reach all the same).
     pub fn boot_devices(
         &mut self,
         control: SlotRef,

@@ -22,7 +22,7 @@ fn driver() -> (Box<Kernel>, Mock, ThreadId) {
     let t = k.spawn("driver", 5).unwrap();
     let at = |k: &Kernel, n| k.slot_of(t, slot(n)).unwrap();
     k.boot_memory(at(&k, MEMORY), 1 << 16).unwrap();
-    k.boot_devices(at(&k, CONTROL), at(&k, PORTS), 0x100, 0xffff).unwrap();
+    k.boot_devices(at(&k, CONTROL), at(&k, PORTS), 0, 0xffff).unwrap();
     k.create(&mut m, at(&k, MEMORY), ObjectKind::Notification, at(&k, NTFN), 0).unwrap();
     assert_eq!(k.schedule(), Some(t));
     (k, m, t)
@@ -102,7 +102,7 @@ fn port_capabilities_reach_exactly_their_range() {
         dest: slot(dest).into(),
     };
     assert_eq!(call(&mut k, &mut m, t, issue(0x3f8, 8, COM1)), Ok(0));
-    assert_eq!(call(&mut k, &mut m, t, issue(0x20, 2, 20)), Err(Error::MissingRights), "the kernel's PIC");
+    assert_eq!(call(&mut k, &mut m, t, issue(0x70, 2, 20)), Ok(0), "the CMOS clock is for drivers");
     let port_in = |port: u16, width: u8| Syscall::PortIn { ports: slot(COM1), port, width };
     assert_eq!(call(&mut k, &mut m, t, port_in(0x3fd, 1)), Ok(0x3fd * 2));
     assert_eq!(call(&mut k, &mut m, t, port_in(0x3ff, 1)), Ok(0x3ff * 2));
@@ -120,4 +120,25 @@ fn port_capabilities_reach_exactly_their_range() {
     // Revoking the parent takes the derived range away.
     call(&mut k, &mut m, t, Syscall::CapRevoke { slot: slot(PORTS).into() }).unwrap();
     assert_eq!(call(&mut k, &mut m, t, out(COM1)), Err(Error::EmptySlot));
+}
+
+#[test]
+fn the_kernels_ports_are_out_of_every_capabilitys_reach() {
+    let (mut k, mut m, t) = driver();
+    let port_in = |port: u16, width: u8| Syscall::PortIn { ports: slot(PORTS), port, width };
+    for (port, what) in
+        [(0x20, "first PIC"), (0xa1, "second PIC"), (0x43, "PIT"), (0x80, "POST"), (0xf4, "exit")]
+    {
+        assert_eq!(call(&mut k, &mut m, t, port_in(port, 1)), Err(Error::MissingRights), "{what}");
+    }
+    assert_eq!(
+        call(&mut k, &mut m, t, port_in(0x3e, 4)),
+        Err(Error::MissingRights),
+        "a wide read into the PIT"
+    );
+    assert_eq!(call(&mut k, &mut m, t, port_in(0x3c, 4)), Ok(0x3c * 2), "just below the PIT");
+    assert_eq!(call(&mut k, &mut m, t, port_in(0x70, 1)), Ok(0x70 * 2), "the CMOS clock");
+    let write_pic = Syscall::PortOut { ports: slot(PORTS), port: 0x21, width: 1, value: 0 };
+    assert_eq!(call(&mut k, &mut m, t, write_pic), Err(Error::MissingRights));
+    assert!(m.port_log.iter().all(|&(port, ..)| port == 0x3c || port == 0x70), "{:?}", m.port_log);
 }

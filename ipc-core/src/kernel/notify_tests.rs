@@ -321,3 +321,47 @@ fn a_thread_destroyed_while_bound_and_waiting_leaves_nothing_behind() {
         Syscall::NotificationBind { thread: slot(SELF), notification: slot(NTFN), mode: BindMode::Receive };
     assert_eq!(call(&mut k, &mut m, t[1], rebind), Some(Ok(0)), "the notification is free again");
 }
+
+#[test]
+fn exit_notification_tells_the_parent_however_the_child_ends() {
+    let (mut k, mut m, t) = world(&[("parent", 5), ("exits", 3), ("destroyed", 3)]);
+    runs(&mut k, t[0]);
+    for (child, at, badge) in [(t[1], 20, 0b01), (t[2], 21, 0b10)] {
+        k.give_thread_cap(child, k.slot_of(t[0], slot(at)).unwrap()).unwrap();
+        mint(&mut k, t[0], NTFN, at + 10, Rights::WRITE, badge);
+        let notify = Syscall::ThreadNotifyExit { thread: slot(at), notification: slot(at + 10) };
+        assert_eq!(call(&mut k, &mut m, t[0], notify), Some(Ok(0)));
+    }
+    let no_rights = Syscall::ThreadNotifyExit { thread: slot(20), notification: slot(NTFN + 100) };
+    assert_eq!(call(&mut k, &mut m, t[0], no_rights), Some(Err(Error::EmptySlot)));
+    mint(&mut k, t[0], NTFN, 40, Rights::READ, 0);
+    let read_only = Syscall::ThreadNotifyExit { thread: slot(20), notification: slot(40) };
+    assert_eq!(call(&mut k, &mut m, t[0], read_only), Some(Err(Error::MissingRights)));
+    let not_a_thread = Syscall::ThreadNotifyExit { thread: slot(EP), notification: slot(NTFN) };
+    assert_eq!(call(&mut k, &mut m, t[0], not_a_thread), Some(Err(Error::WrongType)));
+
+    assert_eq!(call(&mut k, &mut m, t[0], wait(NTFN)), None, "blocked until a child ends");
+    runs(&mut k, t[1]);
+    call(&mut k, &mut m, t[1], Syscall::Exit { status: 0 });
+    assert_eq!(m.results[&t[0].index()], Ok(0b01), "the exit signalled with its capability's badge");
+    runs(&mut k, t[0]);
+    assert_eq!(call(&mut k, &mut m, t[0], Syscall::ThreadDestroy { thread: slot(21) }), Some(Ok(0)));
+    assert_eq!(call(&mut k, &mut m, t[0], poll(NTFN)), Some(Ok(0b10)), "destroying it signals too");
+}
+
+#[test]
+fn an_exit_notification_deleted_first_is_not_signalled() {
+    let (mut k, mut m, t) = world(&[("parent", 5), ("child", 5)]);
+    runs(&mut k, t[0]);
+    k.give_thread_cap(t[1], k.slot_of(t[0], slot(20)).unwrap()).unwrap();
+    let notify = Syscall::ThreadNotifyExit { thread: slot(20), notification: slot(NTFN) };
+    assert_eq!(call(&mut k, &mut m, t[0], notify), Some(Ok(0)));
+    // Every capability to the notification goes: it is destroyed before the child ends.
+    assert_eq!(call(&mut k, &mut m, t[0], Syscall::CapDelete { slot: slot(NTFN).into() }), Some(Ok(0)));
+    yield_to(&mut k, &mut m, t[0], t[1]);
+    assert_eq!(call(&mut k, &mut m, t[1], Syscall::CapDelete { slot: slot(NTFN).into() }), Some(Ok(0)));
+    assert_eq!(k.stats().notifications, 0);
+    call(&mut k, &mut m, t[1], Syscall::Exit { status: 0 });
+    assert!(k.thread(t[1]).is_none());
+    k.check_invariants().unwrap();
+}

@@ -1,5 +1,5 @@
 //! Threads and capability spaces made from user space: `thread_configure`, `thread_start`,
-//! `thread_suspend`, `thread_resume`, `thread_set_name`, and the lives of both kinds of
+//! `thread_suspend`, `thread_resume`, `thread_notify_exit`, `thread_set_name`, and the lives of both kinds of
 //! object — a thread ends when it exits, is destroyed, or is not running when its last
 //! capability goes; a capability space goes with its last thread, or when no thread ever used
 //! it and only its own slots still name it.
@@ -10,6 +10,7 @@ use crate::machine::Machine;
 use crate::pages::FrameId;
 use crate::thread::{Name, ThreadId, ThreadState};
 
+use super::notify::{notification_with, signal_bits};
 use super::{Ending, Kernel};
 
 impl Kernel {
@@ -122,6 +123,18 @@ impl Kernel {
         if t.started && t.state == ThreadState::Inactive {
             self.make_ready(thread);
         }
+    }
+
+    /// `thread_notify_exit`: when `thread` ends, however it ends, the notification at
+    /// `notification` (Write) is signalled with that capability's badge (bit 0 if unbadged).
+    /// A later call replaces the earlier. This is how a parent learns its children ended.
+    pub(super) fn notify_exit(&mut self, thread: ThreadId, notification: SlotRef) -> Result<(), Error> {
+        let cap = self.caps.get(notification)?;
+        let id = notification_with(cap, Rights::WRITE)?;
+        if let Some(t) = self.threads.get_mut(thread) {
+            t.exit_notification = Some((id, signal_bits(cap)));
+        }
+        Ok(())
     }
 
     /// `thread_set_name`: the name the kernel's reports give the thread at `thread` (Write):

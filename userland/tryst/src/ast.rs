@@ -22,7 +22,7 @@
 //! buffer around the handler, so the handler may make IPC calls of its own.
 
 pub use tryst_abi::BindMode;
-use tryst_abi::{IpcBuffer, Syscall};
+use tryst_abi::Syscall;
 
 use crate::{call, raw, Error, Slot};
 
@@ -56,9 +56,5 @@ pub fn unmask() -> bool {
 // A `fn` pointer is a plain code address in a register: only the entry code calls this.
 #[allow(improper_ctypes_definitions)]
 pub(crate) extern "C" fn dispatch(bits: u64, interrupted: u64, handler: Handler) {
-    let saved: [u64; IpcBuffer::WORDS] = core::array::from_fn(raw::ipc_word);
-    handler(bits, interrupted != 0);
-    for (i, &word) in saved.iter().enumerate() {
-        raw::set_ipc_word(i, word);
-    }
+    raw::preserving_ipc_buffer(|| handler(bits, interrupted != 0));
 }

@@ -62,6 +62,15 @@ pub fn word(message: &Message, index: usize) -> u64 {
     }
 }
 
+/// A server's answer in the convention the system's servers keep: a label of 0 is success,
+/// any other is an error code ([`Error::InvalidArgument`] if it is not one).
+pub fn answered(answer: &Message) -> Result<(), Error> {
+    match answer.info.label {
+        0 => Ok(()),
+        code => Err(Error::try_from(code).unwrap_or(Error::InvalidArgument)),
+    }
+}
+
 /// Names the empty slots where capabilities arriving in the next received message land, in
 /// order (at most three).
 pub fn set_receive_slots(slots: &[Slot]) {

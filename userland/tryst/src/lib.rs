@@ -1,5 +1,5 @@
 //! The Tryst user library: safe wrappers for every system call, the process runtime
-//! (`entry!`, the panic handler) and console printing.
+//! (`entry!`, the panic handler) and printing through the console server.
 //!
 //! A program looks like this:
 //!
@@ -20,6 +20,7 @@
 
 pub mod ast;
 pub mod caps;
+pub mod console;
 pub mod device;
 pub mod fault;
 pub mod ipc;
@@ -29,6 +30,7 @@ pub mod print;
 pub mod raw;
 pub mod ring;
 pub mod thread;
+pub mod timer;
 
 pub use tryst_abi as abi;
 pub use tryst_abi::{BootInfo, Error, Message, ObjectKind, Rights, Slot};
@@ -48,8 +50,9 @@ fn call(call: Syscall) -> Result<[u64; tryst_abi::VALUE_SLOTS], Error> {
     }
 }
 
-/// Writes `bytes` to the kernel's debug console (at most [`abi::DEBUG_WRITE_MAX`] at once);
-/// returns how many bytes were written.
+/// Writes `bytes` to the kernel's debug output (at most [`abi::DEBUG_WRITE_MAX`] at once);
+/// returns how many bytes were written. Programs print through the console server instead
+/// (`println!`); this is the path for init, the console server and debugging.
 pub fn debug_write(bytes: &[u8]) -> Result<usize, Error> {
     let buf = UserBuffer { addr: bytes.as_ptr() as u64, len: bytes.len() as u64 };
     call(Syscall::DebugWrite { buf }).map(|v| v[0] as usize)

@@ -1,9 +1,14 @@
-//! `print!` and `println!` over the debug console. Each call is one `debug_write` (up to the
-//! buffer size), so lines from different processes never interleave mid-line.
+//! `print!` and `println!`: through the console server when the process was given one (see
+//! [`crate::console`]), otherwise (init, and the console server itself) through the kernel's
+//! debug output. Each call is one message (up to the buffer size), so lines from different
+//! processes never interleave mid-line. A console server that fails the write (it has
+//! stopped) does not lose the text: it goes to the debug output instead.
 
 use core::fmt::{self, Write};
 
-const BUFFER: usize = 512;
+use crate::console;
+
+const BUFFER: usize = console::MAX_TEXT;
 
 /// Collects formatted text and writes it in as few system calls as it can.
 pub struct LineWriter {
@@ -20,8 +25,11 @@ impl LineWriter {
     /// Writes out what has been collected.
     pub fn flush(&mut self) {
         if self.len > 0 {
-            // Printing is best effort: a failure here has nowhere better to be reported.
-            let _ = crate::debug_write(&self.buffer[..self.len]);
+            let text = &self.buffer[..self.len];
+            if console::endpoint().is_none_or(|server| console::write(server, text).is_err()) {
+                // Printing is best effort: a failure here has nowhere better to be reported.
+                let _ = crate::debug_write(text);
+            }
             self.len = 0;
         }
     }
@@ -53,13 +61,13 @@ pub fn print_args(args: fmt::Arguments) {
     writer.flush();
 }
 
-/// Prints to the debug console.
+/// Prints to the console.
 #[macro_export]
 macro_rules! print {
     ($($arg:tt)*) => { $crate::print::print_args(format_args!($($arg)*)) };
 }
 
-/// Prints a line to the debug console.
+/// Prints a line to the console.
 #[macro_export]
 macro_rules! println {
     () => { $crate::print!("\n") };

@@ -53,6 +53,17 @@ pub fn set_ipc_word(index: usize, value: u64) {
     unsafe { core::ptr::write_volatile((IPC_BUFFER_ADDR as *mut u64).add(index), value) }
 }
 
+/// Runs `f` and then puts this thread's IPC buffer back as it was: for code that makes IPC
+/// calls of its own in the middle of someone else's (printing, AST handlers).
+pub fn preserving_ipc_buffer<T>(f: impl FnOnce() -> T) -> T {
+    let saved: [u64; IpcBuffer::WORDS] = core::array::from_fn(ipc_word);
+    let result = f();
+    for (i, &word) in saved.iter().enumerate() {
+        set_ipc_word(i, word);
+    }
+    result
+}
+
 /// A copy of this process's boot-info page.
 pub fn boot_info() -> BootInfo {
     // SAFETY: the kernel maps the boot-info page read-only at BOOT_INFO_ADDR before the program

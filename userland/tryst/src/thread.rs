@@ -1,5 +1,5 @@
 //! Threads made from user space: configure a new thread's capability space, address space,
-//! IPC buffer and priority, start it, suspend and resume it, name it.
+//! IPC buffer and priority, start it, suspend and resume it, name it, hear when it ends.
 //!
 //! The usual order: `caps::create_thread`, [`configure`], [`set_name`], [`start`]. A thread
 //! ends when it exits, is destroyed (`caps::destroy_thread`), or is not running (never
@@ -45,4 +45,11 @@ pub fn resume(thread: Slot) -> Result<(), Error> {
 pub fn set_name(thread: Slot, name: &str) -> Result<(), Error> {
     let name = UserBuffer { addr: name.as_ptr() as u64, len: name.len() as u64 };
     call(Syscall::ThreadSetName { thread, name }).map(drop)
+}
+
+/// `thread_notify_exit`: when the thread in `thread` ends, however it ends (exit, a fault
+/// with no handler, destruction), the notification in `notification` (with Write) is
+/// signalled with that capability's badge. A later call replaces the earlier one.
+pub fn notify_exit(thread: Slot, notification: Slot) -> Result<(), Error> {
+    call(Syscall::ThreadNotifyExit { thread, notification }).map(drop)
 }

@@ -1,20 +1,23 @@
-//! The console driver: COM1 from user space. It holds the UART's eight I/O ports and its
-//! interrupt line (IRQ 4) and serves its endpoint (first boot capability): clients write text
-//! and read typed lines (see `console_common`). Input is interrupt-driven: the line signals
-//! the driver's notification (second boot capability), bound to its thread so that interrupts
-//! reach it while it waits for requests; it reads what arrived, echoes it, and acknowledges
-//! the line. Boot capabilities: endpoint, notification, IrqHandler (line 4), ports 0x3f8–0x3ff.
+//! The console server: COM1 driven from user space. init starts it in every system and gives
+//! every other process a badged capability to its endpoint, through which `println!` writes
+//! (see `tryst::console` for the protocol). It holds the UART's eight I/O ports and its
+//! interrupt line (IRQ 4). Input is interrupt-driven: the line signals a notification bound to
+//! the server's thread, so interrupts reach it while it waits for requests; it reads what
+//! arrived, echoes it, and acknowledges the line.
+//!
+//! Boot capabilities: its endpoint (unbadged: init's; clients' copies carry badges), the
+//! IrqHandler for line 4, ports 0x3f8–0x3ff. It prints its own lines through the kernel's
+//! debug output, as it has no console to ask.
 #![no_std]
 #![no_main]
 
 mod caps_common;
-mod console_common;
 
-use caps_common::{boot_endpoint, slot, Checks};
-use console_common::{pack, unpack, MAX_TEXT, READ_LINE, STOP, WRITE};
+use caps_common::{boot_endpoint, slot};
 use tryst::abi::BindMode;
+use tryst::console::{pack, unpack, MAX_TEXT, READ_LINE, STOP, WRITE};
 use tryst::ipc::{self, Event, MessageExt};
-use tryst::{device, notify, println, Error, Message, Slot};
+use tryst::{caps, device, notify, println, Error, Message, Slot};
 
 tryst::entry!(main);
 
@@ -22,13 +25,16 @@ const COM1: u16 = 0x3f8;
 // UART registers, from COM1.
 const DATA: u16 = 0;
 const INTERRUPT_ENABLE: u16 = 1;
+const FIFO_CONTROL: u16 = 2;
 const MODEM_CONTROL: u16 = 4;
 const LINE_STATUS: u16 = 5;
 // Line status bits.
 const DATA_READY: u8 = 1 << 0;
 const TRANSMIT_EMPTY: u8 = 1 << 5;
+/// The transmit FIFO's depth: this many bytes may follow each "transmitter empty".
+const FIFO_BYTES: usize = 16;
 
-/// The UART, through the driver's port capability.
+/// The UART, through the server's port capability.
 struct Uart {
     ports: Slot,
 }
@@ -38,12 +44,26 @@ impl Uart {
         device::read_u8(self.ports, COM1 + LINE_STATUS)
     }
 
+    /// Writes `bytes`, each `\n` as `\r\n` for terminals.
     fn write(&self, bytes: &[u8]) -> Result<(), Error> {
+        let mut room = 0;
         for &byte in bytes {
-            while self.status()? & TRANSMIT_EMPTY == 0 {}
-            device::write_u8(self.ports, COM1 + DATA, byte)?;
+            if byte == b'\n' {
+                self.put(b'\r', &mut room)?;
+            }
+            self.put(byte, &mut room)?;
         }
         Ok(())
+    }
+
+    /// Writes one byte, first waiting for the FIFO to empty when the last wait's room is used.
+    fn put(&self, byte: u8, room: &mut usize) -> Result<(), Error> {
+        if *room == 0 {
+            while self.status()? & TRANSMIT_EMPTY == 0 {}
+            *room = FIFO_BYTES;
+        }
+        *room -= 1;
+        device::write_u8(self.ports, COM1 + DATA, byte)
     }
 
     /// Every byte waiting in the UART.
@@ -71,7 +91,7 @@ impl Input {
         match byte {
             b'\r' | b'\n' => {
                 self.complete = true;
-                let _ = uart.write(b"\r\n");
+                let _ = uart.write(b"\n");
             }
             _ if self.len < self.bytes.len() => {
                 self.bytes[self.len] = byte;
@@ -93,47 +113,43 @@ fn main(_: u64) -> u32 {
     }
 }
 
-/// What the driver's capabilities do not allow, each refused with an error.
-fn refusals(endpoint: Slot, ports: Slot) {
-    let mut checks = Checks::new("console");
-    checks.error("read a port below its range", device::read_u8(ports, COM1 - 1), Error::MissingRights);
-    checks.error("write the kernel's PIC", device::write_u8(ports, 0x20, 0xff), Error::MissingRights);
-    checks.error("acknowledge a line it does not hold", device::irq_ack(endpoint), Error::WrongType);
-    let issue = device::io_ports(ports, COM1, 16, slot(tryst::boot_info().first_free_slot));
-    checks.error("widen its port range", issue, Error::MissingRights);
-}
-
 fn serve() -> Result<(), Error> {
-    let (endpoint, irq_ntfn, irq, ports) =
-        (boot_endpoint(0), boot_endpoint(1), boot_endpoint(2), boot_endpoint(3));
+    let (endpoint, irq, ports) = (boot_endpoint(0), boot_endpoint(1), boot_endpoint(2));
+    let boot = tryst::boot_info();
+    let irq_ntfn = slot(boot.first_free_slot);
+    caps::create_notification(slot(boot.memory_slot), irq_ntfn)?;
     let uart = Uart { ports };
-    refusals(endpoint, ports);
-    notify::bind(slot(tryst::boot_info().thread_slot), irq_ntfn, BindMode::Receive)?;
+    notify::bind(slot(boot.thread_slot), irq_ntfn, BindMode::Receive)?;
     device::irq_set_notification(irq, irq_ntfn)?;
-    // Interrupt when data arrives; OUT2 (with DTR and RTS) connects the UART's interrupt to the PIC.
+    // FIFOs on; interrupt when data arrives; OUT2 (with DTR and RTS) connects the UART's
+    // interrupt to the PIC.
+    device::write_u8(ports, COM1 + FIFO_CONTROL, 0x01)?;
     device::write_u8(ports, COM1 + INTERRUPT_ENABLE, 0x01)?;
     device::write_u8(ports, COM1 + MODEM_CONTROL, 0x0b)?;
     println!("console: driving COM1 from user space, input on IRQ 4");
     let mut input = Input { bytes: [0; MAX_TEXT], len: 0, complete: false };
     uart.read_available(|byte| input.take(byte, &uart))?;
     let mut text = [0u8; MAX_TEXT];
+    let (mut writes, mut clients) = (0u64, 0u64);
     loop {
-        let message = match ipc::recv_event(endpoint)? {
+        let (badge, message) = match ipc::recv_event(endpoint)? {
             Event::Signal { .. } => {
                 uart.read_available(|byte| input.take(byte, &uart))?;
                 device::irq_ack(irq)?;
                 continue;
             }
-            Event::Message { message, .. } => message,
+            Event::Message { badge, message } => (badge, message),
         };
         match message.info.label {
             WRITE => {
                 let len = unpack(&message, &mut text);
                 uart.write(&text[..len])?;
                 ipc::reply(Message::short(0, &[]))?;
+                writes += 1;
+                clients |= 1u64.checked_shl(badge as u32).unwrap_or(0);
             }
             READ_LINE => {
-                // The caller waits for its answer while the driver waits for the line.
+                // The caller waits for its answer while the server waits for the line.
                 while !input.complete {
                     notify::wait(irq_ntfn)?;
                     uart.read_available(|byte| input.take(byte, &uart))?;
@@ -142,7 +158,9 @@ fn serve() -> Result<(), Error> {
                 ipc::reply(pack(0, &input.bytes[..input.len]))?;
                 (input.len, input.complete) = (0, false);
             }
-            STOP => {
+            STOP if badge == 0 => {
+                let (clients, s) = (clients.count_ones(), if clients.count_ones() == 1 { "" } else { "s" });
+                println!("console: stopped by init after {writes} writes from {clients} client{s}");
                 ipc::reply(Message::short(0, &[]))?;
                 return Ok(());
             }

@@ -1,7 +1,10 @@
 //! init: the one process the kernel starts. It reads the scenario named on the kernel command
 //! line (`scenario=NAME`, default `demo`), makes the scenario's endpoints and notifications,
 //! builds each process from its ELF image in the boot images (see `init/process.rs`), starts
-//! them all, and exits.
+//! them all with the system's servers beside them (the console server and the timer server,
+//! to which every process gets a capability), and waits until every one of the scenario's
+//! processes has ended (each signals a bit of init's notification as it ends). Then it stops
+//! the servers and exits, and the system has finished.
 //! It runs at the highest priority, so every process is in place before any of them runs.
 //!
 //! Memory: init keeps a reserve of the boot Memory for building processes (their pages,
@@ -16,10 +19,14 @@ mod process;
 #[path = "init/scenarios/mod.rs"]
 mod scenarios;
 
-use tryst::abi::{BootImages, MEMORY_COST};
-use tryst::{caps, println};
+use tryst::abi::{BootImages, ObjectKind, MEMORY_COST};
+use tryst::timer::Timer;
+use tryst::{caps, console, notify, println};
 
-use process::Objects;
+use process::{at, Membership, Objects, CONSOLE, EXITS, TIMER};
+
+/// The timer server's badge with the console server (scenario processes have 1, 2, …).
+const TIMER_SERVER_BADGE: u64 = 63;
 
 tryst::entry!(main);
 
@@ -55,25 +62,90 @@ fn main(_: u64) -> u32 {
             return 1;
         }
     };
+    let made = caps::create(memory, ObjectKind::Endpoint, at(CONSOLE), 0)
+        .and_then(|()| caps::create(memory, ObjectKind::Endpoint, at(TIMER), 0))
+        .and_then(|()| caps::create(memory, ObjectKind::Notification, at(EXITS), 0));
+    if let Err(error) = made {
+        println!("init: cannot make the servers' endpoints and the exit notification: {error:?}");
+        return 1;
+    }
+    if scenario.launches.len() > 64 {
+        println!("init: {} processes are more than the exit notification's 64 bits", scenario.launches.len());
+        return 1;
+    }
     let mut failed = 0;
-    for launch in scenario.launches {
-        let Some(image) = images.find(launch.program) else {
-            println!("init: no boot image called {}", launch.program);
-            failed += 1;
-            continue;
-        };
-        match process::spawn(memory, pool, &objects, launch, image) {
-            Ok(()) => println!("init: started {} at priority {}", launch.program, launch.priority),
+    let mut running = 0u64;
+    for (n, launch) in scenario.launches.iter().enumerate() {
+        let badge = Some(n as u64 + 1);
+        let member = Membership { console_badge: badge, timer_badge: badge, exit_bit: Some(1 << n) };
+        match start(&images, memory, pool, &objects, launch, &member) {
+            true => running |= 1 << n,
+            false => failed += 1,
+        }
+    }
+    // The servers last, so that the scenario's processes have the first numbers. If one
+    // cannot start, its clients' capabilities go: their calls fail (printing falls back to
+    // the kernel's debug output) rather than wait for ever.
+    let server = Membership { console_badge: None, timer_badge: None, exit_bit: None };
+    let console_up = start(&images, memory, pool, &objects, &scenarios::CONSOLE, &server);
+    if !console_up {
+        let _ = caps::revoke(at(CONSOLE));
+    }
+    let server = Membership { console_badge: console_up.then_some(TIMER_SERVER_BADGE), ..server };
+    let timer_up = start(&images, memory, pool, &objects, &scenarios::TIMER, &server);
+    if !timer_up {
+        let _ = caps::revoke(at(TIMER));
+    }
+    // The processes hold everything they need; init's own capabilities to it go.
+    objects.delete();
+    let _ = caps::delete(pool);
+    while running != 0 {
+        match notify::wait(at(EXITS)) {
+            Ok(ended) => running &= !ended,
             Err(error) => {
-                println!("init: cannot start {}: {error:?}", launch.program);
-                failed += 1;
+                println!("init: cannot wait for the processes to end: {error:?}");
+                return 1;
             }
         }
     }
-    // The processes hold everything they need; init's own capabilities go with it.
-    objects.delete();
-    let _ = caps::delete(pool);
+    if timer_up {
+        if let Err(error) = Timer::new(at(TIMER)).stop() {
+            println!("init: cannot stop the timer server: {error:?}");
+            failed += 1;
+        }
+    }
+    if console_up {
+        if let Err(error) = console::stop(at(CONSOLE)) {
+            println!("init: cannot stop the console server: {error:?}");
+            failed += 1;
+        }
+    }
     u32::from(failed != 0)
+}
+
+/// Builds and starts the process `launch` describes; reports how that went.
+fn start(
+    images: &BootImages,
+    memory: tryst::Slot,
+    pool: tryst::Slot,
+    objects: &Objects,
+    launch: &scenarios::Launch,
+    member: &Membership,
+) -> bool {
+    let Some(image) = images.find(launch.program) else {
+        println!("init: no boot image called {}", launch.program);
+        return false;
+    };
+    match process::spawn(memory, pool, objects, launch, image, member) {
+        Ok(()) => {
+            println!("init: started {} at priority {}", launch.program, launch.priority);
+            true
+        }
+        Err(error) => {
+            println!("init: cannot start {}: {error:?}", launch.program);
+            false
+        }
+    }
 }
 
 /// The value of `scenario=` on the kernel command line.

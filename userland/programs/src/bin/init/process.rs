@@ -25,15 +25,33 @@ const SCRATCH: u64 = 0x0000_5000_0000_0000;
 /// The most pages one process can own: its pages capability space's slots.
 const MAX_PAGES: u64 = tryst::abi::CSPACE_SLOTS;
 
-// init's own slots: the scenario's objects from FIRST_ENDPOINT_SLOT up to OBJECTS_END,
-// then the pool (init.rs), then the process being built.
+// init's own slots: the scenario's objects from FIRST_ENDPOINT_SLOT up to OBJECTS_END, the
+// system's own objects, then the pool (init.rs), then the process being built.
 const OBJECTS_END: u64 = 90;
+/// The console server's endpoint (unbadged: only this capability may stop the server).
+pub const CONSOLE: u64 = 91;
+/// The notification each process's end signals, with its own bit.
+pub const EXITS: u64 = 92;
+/// The timer server's endpoint (unbadged: only this capability may stop the server).
+pub const TIMER: u64 = 93;
 const CHILD_CSPACE: u64 = 100;
 const CHILD_SPACE: u64 = 101;
 const CHILD_THREAD: u64 = 102;
 const CHILD_PAGES: u64 = 103;
 const FRAME: u64 = 104;
 const IPC_FRAME: u64 = 105;
+const EXIT_BIT: u64 = 106;
+
+/// How a process takes part in the system.
+pub struct Membership {
+    /// The badge of its console capability; `None`: it gets none (the console server itself).
+    pub console_badge: Option<u64>,
+    /// The badge of its timer capability; `None`: it gets none.
+    pub timer_badge: Option<u64>,
+    /// The bit of init's `EXITS` notification its end signals; `None`: init does not wait
+    /// for it.
+    pub exit_bit: Option<u64>,
+}
 
 /// Why a process could not be built.
 #[allow(dead_code)] // read through Debug, in init's report
@@ -94,11 +112,12 @@ pub fn spawn(
     objects: &Objects,
     launch: &Launch,
     image: &[u8],
+    membership: &Membership,
 ) -> Result<(), SpawnError> {
-    let result = build(memory, pool, objects, launch, image);
+    let result = build(memory, pool, objects, launch, image, membership);
     // init's capabilities to the process go either way: the process holds its own, and on
     // failure the objects go with them.
-    for slot in [CHILD_THREAD, CHILD_CSPACE, CHILD_SPACE, CHILD_PAGES, FRAME, IPC_FRAME] {
+    for slot in [CHILD_THREAD, CHILD_CSPACE, CHILD_SPACE, CHILD_PAGES, FRAME, IPC_FRAME, EXIT_BIT] {
         let _ = caps::delete(at(slot));
     }
     result
@@ -110,6 +129,7 @@ fn build(
     objects: &Objects,
     launch: &Launch,
     image: &[u8],
+    membership: &Membership,
 ) -> Result<(), SpawnError> {
     let (cspace, space, thread, pages) =
         (at(CHILD_CSPACE), at(CHILD_SPACE), at(CHILD_THREAD), at(CHILD_PAGES));
@@ -138,7 +158,21 @@ fn build(
             Grant::Ports { first, count } => {
                 device::io_ports(at(BootInfo::IO_PORTS_SLOT), first, count.into(), dest)?
             }
+            Grant::Console => caps::copy(at(CONSOLE), dest)?,
+            Grant::Timer => caps::copy(at(TIMER), dest)?,
         }
+    }
+    if let Some(badge) = membership.console_badge {
+        caps::mint(at(CONSOLE), child(BootInfo::CONSOLE_SLOT), Rights::WRITE, badge)?;
+    }
+    if let Some(badge) = membership.timer_badge {
+        // Grant too: registering an alarm carries a notification capability.
+        let rights = Rights::WRITE.union(Rights::GRANT);
+        caps::mint(at(TIMER), child(BootInfo::TIMER_SLOT), rights, badge)?;
+    }
+    if let Some(bit) = membership.exit_bit {
+        caps::mint(at(EXITS), at(EXIT_BIT), Rights::WRITE, bit)?;
+        thread::notify_exit(thread, at(EXIT_BIT))?;
     }
 
     let mut owned = Pages { memory, space, pages, count: 0 };
@@ -146,7 +180,7 @@ fn build(
     for page in 1..=STACK_PAGES {
         owned.add(STACK_TOP - page * PAGE_SIZE, READ_WRITE, 0, &[])?;
     }
-    owned.add(BOOT_INFO_ADDR, READ, 0, &boot_info(launch.caps.len()))?;
+    owned.add(BOOT_INFO_ADDR, READ, 0, &boot_info(launch.caps.len(), membership))?;
     // The IPC buffer: thread_configure needs its Frame capability in init's own space.
     caps::create_frame(memory, at(IPC_FRAME))?;
     memory::map(space, at(IPC_FRAME), IPC_BUFFER_ADDR, READ_WRITE)?;
@@ -227,8 +261,9 @@ fn load_segments(pages: &mut Pages, image: &[u8]) -> Result<u64, SpawnError> {
     Ok(elf.ehdr.e_entry)
 }
 
-/// The boot-info page of a process given `endpoints` endpoints, as bytes.
-fn boot_info(endpoints: usize) -> [u8; BootInfo::WORDS * 8] {
+/// The boot-info page of a process given `endpoints` endpoints and the servers' capabilities
+/// `membership` says, as bytes.
+fn boot_info(endpoints: usize, membership: &Membership) -> [u8; BootInfo::WORDS * 8] {
     let mut info = BootInfo {
         magic: BootInfo::MAGIC,
         cspace_slot: BootInfo::CSPACE_SLOT,
@@ -240,6 +275,8 @@ fn boot_info(endpoints: usize) -> [u8; BootInfo::WORDS * 8] {
         space_slot: BootInfo::SPACE_SLOT,
         pages_slot: BootInfo::PAGES_SLOT,
         images_addr: 0,
+        console_slot: membership.console_badge.map_or(0, |_| BootInfo::CONSOLE_SLOT),
+        timer_slot: membership.timer_badge.map_or(0, |_| BootInfo::TIMER_SLOT),
     };
     for (n, slot) in info.endpoints.iter_mut().take(endpoints).enumerate() {
         *slot = BootInfo::FIRST_ENDPOINT_SLOT + n as u64;

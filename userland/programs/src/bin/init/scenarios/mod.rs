@@ -11,7 +11,8 @@ mod notify;
 mod ring;
 mod shm;
 
-/// One process to start.
+/// One process to start. Besides its grants, every process gets capabilities to the console
+/// and timer servers (see `tryst::console` and `tryst::timer`).
 pub struct Launch {
     pub program: &'static str,
     pub priority: u8,
@@ -37,7 +38,29 @@ pub enum Grant {
     Irq { line: u8 },
     /// The I/O ports `first .. first + count`.
     Ports { first: u16, count: u16 },
+    /// The console server's own endpoint, unbadged (only for the console server).
+    Console,
+    /// The timer server's own endpoint, unbadged (only for the timer server).
+    Timer,
 }
+
+/// The console server every system runs: COM1's ports and interrupt line, above every
+/// scenario process so that printing never waits behind one, below init.
+pub const CONSOLE: Launch = launch_with(
+    "console",
+    250,
+    0,
+    &[Grant::Console, Grant::Irq { line: 4 }, Grant::Ports { first: 0x3f8, count: 8 }],
+);
+
+/// The timer server every system runs: the CMOS real-time clock's ports and interrupt line,
+/// just below the console server, which it prints through.
+pub const TIMER: Launch = launch_with(
+    "timer",
+    249,
+    0,
+    &[Grant::Timer, Grant::Irq { line: 8 }, Grant::Ports { first: 0x70, count: 2 }],
+);
 
 /// An endpoint capability with every right, no badge.
 pub const fn full(object: u8) -> Grant {
@@ -201,7 +224,7 @@ impl Scenario {
     fn objects(&self) -> impl Iterator<Item = (u8, ObjectKind)> + '_ {
         self.launches.iter().flat_map(|launch| launch.caps).filter_map(|grant| match *grant {
             Grant::Object { object, kind, .. } => Some((object, kind)),
-            Grant::Irq { .. } | Grant::Ports { .. } => None,
+            Grant::Irq { .. } | Grant::Ports { .. } | Grant::Console | Grant::Timer => None,
         })
     }
 }

@@ -1,13 +1,13 @@
 //! Scenarios of asynchronous notification: signal and wait in either order, coalescing, poll,
-//! a bound notification ending a `recv`, ASTs, and a user-space driver taking interrupts.
+//! a bound notification ending a `recv`, ASTs, a user-space driver taking interrupts, and the
+//! timer server's sleeps and timeouts.
 
 use tryst::abi::Rights;
 
-use super::{badged, full, launch_with, notification, scenario, Grant, Scenario};
+use super::{badged, full, launch, launch_with, notification, scenario, Grant, Scenario};
 
-/// COM1's ports and interrupt line.
-const COM1: Grant = Grant::Ports { first: 0x3f8, count: 8 };
-const COM1_IRQ: Grant = Grant::Irq { line: 4 };
+/// `timer_client`'s argument for its timeout checks (any other is a sleep in ms).
+const TIMEOUTS: u64 = 1 << 32;
 
 // `notify` program roles (see userland/programs/src/bin/notify.rs).
 const SIGNAL: u64 = 0;
@@ -90,20 +90,21 @@ pub const SCENARIOS: &[Scenario] = &[
             launch_with("notify", 3, notify(SEND, 0, 3), &[full(0)]),
         ],
     ),
-    // The test types a line into QEMU's serial port; the console driver takes it from the
-    // UART on its interrupt and hands it to the client.
+    // The test types a line into QEMU's serial port; the console server (which every system
+    // runs) takes it from the UART on its interrupt and hands it to the client. The client's
+    // COM2 ports are for the checks of what a port capability refuses.
     scenario(
         "irq_to_user_driver",
-        &[
-            launch_with(
-                "console",
-                6,
-                0,
-                &[full(0), notification(1, Rights::READ.union(Rights::WRITE), 0), COM1_IRQ, COM1],
-            ),
-            launch_with("console_client", 4, 0, &[full(0)]),
-        ],
+        &[launch_with("console_client", 4, 0, &[Grant::Ports { first: 0x2f8, count: 8 }])],
     ),
+    // Three clients of the timer server (which every system runs) sleep 30, 10 and 20 ms,
+    // starting one after another at the same priority; they must wake shortest first.
+    scenario(
+        "timer_sleep",
+        &[launch("timer_client", 4, 30), launch("timer_client", 4, 10), launch("timer_client", 4, 20)],
+    ),
+    // A recv bounded by an alarm, a cancelled alarm, and requests the server refuses.
+    scenario("timer_timeouts", &[launch("timer_client", 4, TIMEOUTS)]),
     scenario(
         "ast_masked_deferred",
         &[launch_with("ast_mask", 5, 0, &[notification(0, Rights::READ.union(Rights::WRITE), 0)])],
