@@ -130,6 +130,8 @@ check_caller_dies_reply_fails_cleanly() {
         'ipc_reply_server: reply_recv with no call to answer: Err(NoReply), as expected' \
         'ipc_reply_killer: holding the Thread capability of the caller with badge 1' \
         'ipc_reply_client 1: calling; the killer holds my Thread capability' \
+        'ipc_reply_killer: holding the Thread capability of the caller with badge 2' \
+        'ipc_reply_client 2: calling; the killer holds my Thread capability' \
         'ipc_reply_server: recv: Ok(1), as expected' \
         'ipc_reply_server: holding the call of badge 1; having its caller destroyed' \
         'tryst: process 3 (ipc_reply_client) destroyed by process 1' \
@@ -137,8 +139,6 @@ check_caller_dies_reply_fails_cleanly() {
         'ipc_reply_server: the killer: Ok(()), as expected' \
         'ipc_reply_server: reply to the destroyed caller: Err(PeerGone), as expected' \
         'ipc_reply_server: reply again: Err(NoReply), as expected' \
-        'ipc_reply_killer: holding the Thread capability of the caller with badge 2' \
-        'ipc_reply_client 2: calling; the killer holds my Thread capability' \
         'ipc_reply_server: recv: Ok(2), as expected' \
         'ipc_reply_server: holding the call of badge 2; having its caller destroyed' \
         'tryst: process 4 (ipc_reply_client) destroyed by process 1' \
@@ -160,7 +160,7 @@ check_caller_dies_reply_fails_cleanly() {
 check_ipc_stress_no_leak() {
     # 3 clients x 34000 calls, alternating between two servers; every 7th call carries a
     # capability (4857 per client: 2429 to server 1, 2428 to server 2).
-    expect '^ipc_stress_monitor: at the start: 6 threads, 4 endpoints, 2 memory objects, [0-9]+ capabilities, 12 cspaces; boot memory 256 of [0-9]+ bytes used$'
+    expect '^ipc_stress_monitor: at the start: 9 threads, 6 endpoints, 2 memory objects, [0-9]+ capabilities, 17 cspaces; boot memory 384 of [0-9]+ bytes used$'
     awk_check '
         /^ipc_stress_monitor: at the start: / { start = substr($0, length("ipc_stress_monitor: at the start: ") + 1) }
         /^ipc_stress_monitor: at the end: / { end = substr($0, length("ipc_stress_monitor: at the end: ") + 1) }

@@ -21,7 +21,7 @@ use core::sync::atomic::{AtomicU64, Ordering};
 
 use caps_common::{slot, Checks};
 use tryst::memory::{self, PAGE, READ_WRITE};
-use tryst::{caps, println, thread, Error};
+use tryst::{caps, thread, Error};
 
 tryst::entry!(main);
 
@@ -34,7 +34,12 @@ static ROUNDS: AtomicU64 = AtomicU64::new(0);
 
 /// The worker: counts and yields, for ever (it is destroyed).
 extern "C" fn worker(step: u64) -> ! {
-    println!("thread_control worker: running, counting by {step}");
+    // Through the kernel's debug output, not the console server: the library finds a thread's
+    // IPC buffer at IPC_BUFFER_ADDR, which is the first thread's, so this thread cannot send
+    // a long message (per-thread IPC-buffer addresses are still to come).
+    let mut line = *b"thread_control worker: running, counting by ?\n";
+    line[line.len() - 2] = b'0' + (step % 10) as u8; // the step is a single digit
+    let _ = tryst::debug_write(&line);
     loop {
         ROUNDS.fetch_add(step, Ordering::Relaxed);
         tryst::yield_now();
