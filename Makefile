@@ -22,7 +22,7 @@ else
   BENCH_TIMING := -icount shift=0,sleep=off -rtc base=2024-01-01T00:00:00,clock=vm
 endif
 
-QEMU_FLAGS = -machine q35 $(QEMU_CPU) -m 128M -no-reboot -display none \
+QEMU_FLAGS = -machine q35 $(QEMU_CPU) -m 128M -no-reboot -display none -rtc clock=vm \
 	-device isa-debug-exit,iobase=0xf4,iosize=0x04 \
 	-kernel $(KERNEL_ELF)
 

@@ -1,8 +1,9 @@
 //! Devices for user-space drivers: interrupt lines delivered to notifications, and I/O ports.
 //!
 //! init holds the IrqControl capability (slot [`BootInfo::IRQ_CONTROL_SLOT`]) and an IoPort
-//! capability to every port above the legacy devices the kernel keeps
-//! ([`BootInfo::IO_PORTS_SLOT`]), and hands drivers exactly what they need. A driver sets
+//! capability to every port ([`BootInfo::IO_PORTS_SLOT`]; the kernel's own — the PICs, the
+//! PIT, the exit device — stay out of any capability's reach), and hands drivers exactly what
+//! they need. A driver sets
 //! the notification its line signals, waits on it, deals with the device, and acknowledges
 //! the line: it stays masked from the moment it fires until then.
 //!
