@@ -136,6 +136,8 @@ pub const SCENARIOS: &[Scenario] = &[
             // 1 MiB through a ring in pages the two share, checked byte for byte.
             launch_with("ring_consumer", 2, 0, &[full(1)]),
             launch_with("ring_producer", 2, 0, &[full(1)]),
+            // A client of the timer server sleeps 20 ms.
+            launch("timer_client", 3, 20),
         ],
     ),
     // A process built by init checks itself from the inside; a program init has no image of
