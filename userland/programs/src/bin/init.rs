@@ -96,7 +96,8 @@ fn main(_: u64) -> u32 {
     if !timer_up {
         let _ = caps::revoke(at(TIMER));
     }
-    // The processes hold everything they need; init's own capabilities to it go.
+    // The processes hold everything they need: init's capabilities to the scenario's objects
+    // and to the pool go.
     objects.delete();
     let _ = caps::delete(pool);
     while running != 0 {
