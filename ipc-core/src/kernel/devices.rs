@@ -153,8 +153,8 @@ impl Kernel {
         if port < first || end > u32::from(last) {
             return Err(Error::MissingRights);
         }
-        let kernels = |&(from, to): &(u16, u16)| u32::from(port) <= u32::from(to) && end >= u32::from(from);
-        if KERNEL_PORTS.iter().any(kernels) {
+        let overlaps = |&(from, to): &(u16, u16)| u32::from(port) <= u32::from(to) && end >= u32::from(from);
+        if KERNEL_PORTS.iter().any(overlaps) {
             return Err(Error::MissingRights);
         }
         Ok(())

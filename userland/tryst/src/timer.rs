@@ -4,17 +4,17 @@
 //!
 //! init starts the timer server in every system and gives each process a badged endpoint
 //! capability to it in slot [`BootInfo::TIMER_SLOT`], named by the boot-info page's
-//! `timer_slot` ([`Timer::system`]); the badge tells clients apart. It registers up to [`ALARMS`] alarms, each with a notification capability of its
-//! own; an alarm that is due is signalled on that capability (with its badge). So a client
-//! sleeps by setting an alarm and waiting on the notification, and bounds a `recv` by setting
-//! an alarm on a notification bound to its thread: the `recv` ends with a signal if the alarm
-//! comes first.
+//! `timer_slot` ([`Timer::system`]); the badge tells clients apart. A client registers up to
+//! [`ALARMS`] alarms, each with a notification capability of its own; an alarm that is due is
+//! signalled on that capability (with its badge). So a client sleeps by setting an alarm and
+//! waiting on the notification, and bounds a `recv` by setting an alarm on a notification
+//! bound to its thread: the `recv` ends with a signal if the alarm comes first.
 //!
 //! Time is in nanoseconds since the server started, counted in ticks of the clock
-//! (1/[`TICKS_PER_SECOND`] s long; the figure is rounded down): the server's time is never ahead of real time. An alarm
-//! set to go off `ns` from now goes off at the first tick at least `ns` after the request
-//! arrived, never early; as the server knows the present only to within a tick, that can be up
-//! to two ticks later than asked.
+//! (1/[`TICKS_PER_SECOND`] s long; the figure is rounded down): the server's time is never
+//! ahead of real time. An alarm set to go off `ns` from now goes off at the first tick at
+//! least `ns` after the request arrived, never early; as the server knows the present only to
+//! within a tick, that can be up to two ticks later than asked.
 //!
 //! [`BootInfo::TIMER_SLOT`]: tryst_abi::BootInfo::TIMER_SLOT
 
@@ -53,7 +53,7 @@ pub struct Timer {
 /// One of a client's alarms, with the notification it signals.
 #[derive(Clone, Copy, Debug)]
 pub struct Alarm {
-    server: Slot,
+    timer: Timer,
     number: u64,
     notification: Slot,
 }
@@ -83,7 +83,7 @@ impl Timer {
     pub fn alarm(&self, number: u64, notification: Slot) -> Result<Alarm, Error> {
         let message = Message::short(REGISTER, &[number]).with_caps(&[notification]);
         answered(&ipc::call(self.server, message)?)?;
-        Ok(Alarm { server: self.server, number, notification })
+        Ok(Alarm { timer: *self, number, notification })
     }
 
     /// Asks the server to end; only its unbadged capability may ([`Error::InvalidArgument`]
@@ -102,18 +102,18 @@ impl Timer {
 impl Alarm {
     /// Sets the alarm to go off `ns` from now; returns the deadline, in the server's time.
     pub fn set_after(&self, ns: u64) -> Result<u64, Error> {
-        Timer::new(self.server).ask(AFTER, &[self.number, ns]).map(|answer| answer.words[0])
+        self.timer.ask(AFTER, &[self.number, ns]).map(|answer| answer.words[0])
     }
 
     /// Sets the alarm to go off when the server's time reaches `deadline`.
     pub fn set_at(&self, deadline: u64) -> Result<(), Error> {
-        Timer::new(self.server).ask(AT, &[self.number, deadline]).map(drop)
+        self.timer.ask(AT, &[self.number, deadline]).map(drop)
     }
 
     /// Turns the alarm off; returns whether it was still set. If it was not, it may have gone
     /// off already, and its signal may be pending on the notification.
     pub fn cancel(&self) -> Result<bool, Error> {
-        Timer::new(self.server).ask(CANCEL, &[self.number]).map(|answer| answer.words[0] != 0)
+        self.timer.ask(CANCEL, &[self.number]).map(|answer| answer.words[0] != 0)
     }
 
     /// Sleeps for at least `ns`: sets the alarm and waits on its notification, which must be

@@ -146,7 +146,8 @@ fn serve() -> Result<(), Error> {
                 uart.write(&text[..len])?;
                 ipc::reply(Message::short(0, &[]))?;
                 writes += 1;
-                clients |= 1u64.checked_shl(badge as u32).unwrap_or(0);
+                // Counts badges below 64 (init gives 1, 2, … and 63).
+                clients |= u32::try_from(badge).ok().and_then(|b| 1u64.checked_shl(b)).unwrap_or(0);
             }
             READ_LINE => {
                 // The caller waits for its answer while the server waits for the line.

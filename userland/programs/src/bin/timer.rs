@@ -27,8 +27,7 @@ tryst::entry!(main);
 const MAX_CLIENTS: u64 = 16;
 /// Where a registered capability lands when it arrives.
 const ARRIVALS: u64 = 40;
-/// The first of the registered notification capabilities: client `c`'s alarm `a` is in
-/// `REGISTERED + (c - 1) * ALARMS + a`.
+/// The first of the registered notification capabilities (see `registered_slot`).
 const REGISTERED: u64 = 41;
 
 // The CMOS real-time clock's ports and registers.
@@ -163,7 +162,7 @@ impl Alarms {
             return Err(Error::InvalidArgument);
         }
         let (c, a) = (client, alarm as usize);
-        let registered = slot(REGISTERED + client as u64 * ALARMS + alarm);
+        let registered = registered_slot(c, a);
         match message.info.label {
             REGISTER => {
                 if message.info.caps != 1 {
@@ -197,7 +196,7 @@ impl Alarms {
         while let Some((c, a, _)) = self.earliest().filter(|&(_, _, deadline)| deadline <= now) {
             self.deadlines[c][a] = None;
             // A client that deleted its notification misses its alarm; the others do not.
-            let _ = notify::signal(slot(REGISTERED + (c as u64) * ALARMS + a as u64));
+            let _ = notify::signal(registered_slot(c, a));
         }
     }
 
@@ -208,6 +207,11 @@ impl Alarms {
         });
         set.min_by_key(|&(_, _, deadline)| deadline)
     }
+}
+
+/// Where the notification capability of client row `client`'s alarm `alarm` is kept.
+fn registered_slot(client: usize, alarm: usize) -> Slot {
+    slot(REGISTERED + client as u64 * ALARMS + alarm as u64)
 }
 
 /// The table row of the client with `badge`.

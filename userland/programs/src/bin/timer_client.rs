@@ -95,16 +95,13 @@ fn timeouts(checks: &mut Checks, timer: Timer) {
         timer.alarm(ALARMS, spare).map(drop),
         Error::InvalidArgument,
     );
-    let unregistered =
-        ipc::call(timer_slot(), Message::short(AFTER, &[2, MS])).and_then(|a| ipc::answered(&a));
-    checks.error("set an alarm never registered", unregistered, Error::InvalidArgument);
-    let unknown = ipc::call(timer_slot(), Message::short(99, &[])).and_then(|a| ipc::answered(&a));
-    checks.error("an unknown request", unknown, Error::InvalidArgument);
-    let stop = ipc::call(timer_slot(), Message::short(STOP, &[])).and_then(|a| ipc::answered(&a));
-    checks.error("stop the server (only init may)", stop, Error::InvalidArgument);
+    // Requests `Timer` cannot make, sent as raw messages.
+    let server = slot(tryst::boot_info().timer_slot);
+    let ask = |label: u64, words: &[u64]| {
+        ipc::call(server, Message::short(label, words)).and_then(|answer| ipc::answered(&answer))
+    };
+    checks.error("set an alarm never registered", ask(AFTER, &[2, MS]), Error::InvalidArgument);
+    checks.error("an unknown request", ask(99, &[]), Error::InvalidArgument);
+    checks.error("stop the server (only init may)", ask(STOP, &[]), Error::InvalidArgument);
     checks.holds("the server still answers", timer.now().is_ok_and(|now| now > asked));
-}
-
-fn timer_slot() -> tryst::Slot {
-    slot(tryst::boot_info().timer_slot)
 }
