@@ -93,6 +93,7 @@ fn write_boot_info(page: u64) {
         images_addr: BOOT_IMAGES_ADDR,
         console_slot: 0,
         timer_slot: 0,
+        names_slot: 0,
     };
     for (n, word) in info.to_words().iter().enumerate() {
         AddressSpace::fill_frame(page, n * 8, &word.to_le_bytes());

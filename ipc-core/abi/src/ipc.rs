@@ -222,6 +222,9 @@ pub struct BootInfo {
     /// The slot of an endpoint capability to the timer server ([`BootInfo::TIMER_SLOT`]);
     /// 0 when it has none.
     pub timer_slot: u64,
+    /// The slot of an endpoint capability to the name service ([`BootInfo::NAMES_SLOT`]),
+    /// badged with the process's number; 0 when it has none.
+    pub names_slot: u64,
 }
 
 impl BootInfo {
@@ -249,6 +252,8 @@ impl BootInfo {
     pub const CONSOLE_SLOT: u64 = CSPACE_SLOTS - 6;
     /// Where a process given the timer server's endpoint finds it.
     pub const TIMER_SLOT: u64 = CSPACE_SLOTS - 7;
+    /// Where a process given the name service's endpoint finds it.
+    pub const NAMES_SLOT: u64 = CSPACE_SLOTS - 8;
 
     /// The page's contents as words, in field order (how the kernel writes it).
     pub fn to_words(&self) -> [u64; BootInfo::WORDS] {
@@ -262,11 +267,12 @@ impl BootInfo {
         words[8 + BootInfo::MAX_ENDPOINTS] = self.images_addr;
         words[9 + BootInfo::MAX_ENDPOINTS] = self.console_slot;
         words[10 + BootInfo::MAX_ENDPOINTS] = self.timer_slot;
+        words[11 + BootInfo::MAX_ENDPOINTS] = self.names_slot;
         words
     }
 
     /// The page's size in words.
-    pub const WORDS: usize = 11 + BootInfo::MAX_ENDPOINTS;
+    pub const WORDS: usize = 12 + BootInfo::MAX_ENDPOINTS;
 }
 
 #[cfg(test)]

@@ -200,6 +200,12 @@ numbered! {
         /// `notification_bind`: the notification is bound to a thread already, or the thread
         /// has a bound notification already.
         AlreadyBound = 19,
+        /// A name the name service has no endpoint for now (never registered, or its server
+        /// is being restarted). The kernel never returns it; servers answer it.
+        NotFound = 20,
+        /// A server got a message whose label names none of its operations. The kernel never
+        /// returns it; servers answer it.
+        UnknownOperation = 21,
     }
 }
 
@@ -1002,6 +1008,8 @@ mod tests {
             (Error::NotMapped, 17),
             (Error::InvalidState, 18),
             (Error::AlreadyBound, 19),
+            (Error::NotFound, 20),
+            (Error::UnknownOperation, 21),
         ];
         assert_eq!(pinned.len(), Error::ALL.len(), "a new error needs a pinned code");
         for &(error, code) in pinned {

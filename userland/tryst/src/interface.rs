@@ -1,0 +1,627 @@
+//! Typed IPC interfaces: declare an interface once with [`interface!`](crate::interface!) and
+//! get both sides of it, a client stub whose methods make the calls and a server trait with
+//! the dispatch that decodes requests, calls the trait's methods and encodes their answers.
+//!
+//! ```ignore
+//! tryst::interface! {
+//!     /// A counter kept by a server.
+//!     pub mod counter {
+//!         /// Adds `n`; returns the new total.
+//!         fn add(n: u64) -> u64 = 1;
+//!         /// The total.
+//!         fn total() -> u64 = 2;
+//!     }
+//! }
+//! ```
+//!
+//! makes `counter::Client` (`client.add(5)? == 5`), `counter::Server` (a trait with
+//! `fn add(&mut self, caller: u64, n: u64) -> Result<u64, Error>`, `caller` being the badge of
+//! the capability the request came through), `counter::dispatch` and `counter::serve`.
+//!
+//! On the wire an operation is a message labelled with its number whose words are the
+//! arguments, each taking [`Wire::WORDS`] words, in order. The answer's label is 0 and its words
+//! the result, or the label is the [`Error`]'s code and there are no words. A request whose
+//! label names no operation is answered [`Error::UnknownOperation`]; one whose words are too
+//! few, too many or not a value of the argument's type (a `bool` of 2, a `u8` above 255, a
+//! name that is not UTF-8) is answered [`Error::InvalidArgument`]. The server goes on either
+//! way: nothing a client sends reaches a method unless it decoded.
+
+use core::cell::Cell;
+use core::fmt;
+
+use tryst_abi::{Message, MAX_MESSAGE_WORDS};
+
+use crate::ipc::{self, MessageExt};
+use crate::{caps, names, Error, Slot};
+
+/// A value that travels in message words: a fixed number of them, so that a request's length
+/// says whether it is well-formed.
+pub trait Wire: Sized {
+    /// How many words the value takes.
+    const WORDS: usize;
+    /// Writes the value into `out`, which is exactly [`WORDS`](Wire::WORDS) long.
+    fn put(&self, out: &mut [u64]);
+    /// Reads a value back from `words` (exactly [`WORDS`](Wire::WORDS) long); `None` if they
+    /// hold no value of this type.
+    fn take(words: &[u64]) -> Option<Self>;
+}
+
+impl Wire for () {
+    const WORDS: usize = 0;
+    fn put(&self, _: &mut [u64]) {}
+    fn take(_: &[u64]) -> Option<()> {
+        Some(())
+    }
+}
+
+impl Wire for u64 {
+    const WORDS: usize = 1;
+    fn put(&self, out: &mut [u64]) {
+        out[0] = *self;
+    }
+    fn take(words: &[u64]) -> Option<u64> {
+        Some(words[0])
+    }
+}
+
+impl Wire for i64 {
+    const WORDS: usize = 1;
+    fn put(&self, out: &mut [u64]) {
+        out[0] = *self as u64;
+    }
+    fn take(words: &[u64]) -> Option<i64> {
+        Some(words[0] as i64)
+    }
+}
+
+macro_rules! narrow_unsigned {
+    ($($t:ty),*) => {$(
+        impl Wire for $t {
+            const WORDS: usize = 1;
+            fn put(&self, out: &mut [u64]) {
+                out[0] = u64::from(*self);
+            }
+            fn take(words: &[u64]) -> Option<$t> {
+                <$t>::try_from(words[0]).ok()
+            }
+        }
+    )*};
+}
+narrow_unsigned!(u8, u16, u32);
+
+impl Wire for bool {
+    const WORDS: usize = 1;
+    fn put(&self, out: &mut [u64]) {
+        out[0] = u64::from(*self);
+    }
+    fn take(words: &[u64]) -> Option<bool> {
+        match words[0] {
+            0 => Some(false),
+            1 => Some(true),
+            _ => None,
+        }
+    }
+}
+
+impl Wire for Error {
+    const WORDS: usize = 1;
+    fn put(&self, out: &mut [u64]) {
+        out[0] = u64::from(*self);
+    }
+    fn take(words: &[u64]) -> Option<Error> {
+        Error::try_from(words[0]).ok()
+    }
+}
+
+impl<T: Wire + Copy + Default, const N: usize> Wire for [T; N] {
+    const WORDS: usize = T::WORDS * N;
+    fn put(&self, out: &mut [u64]) {
+        for (value, words) in self.iter().zip(out.chunks_exact_mut(T::WORDS.max(1))) {
+            value.put(words);
+        }
+    }
+    fn take(words: &[u64]) -> Option<[T; N]> {
+        let mut values = [T::default(); N];
+        for (value, words) in values.iter_mut().zip(words.chunks_exact(T::WORDS.max(1))) {
+            *value = T::take(words)?;
+        }
+        Some(values)
+    }
+}
+
+macro_rules! tuple {
+    ($($name:ident)+) => {
+        impl<$($name: Wire),+> Wire for ($($name,)+) {
+            const WORDS: usize = 0 $(+ $name::WORDS)+;
+            #[allow(non_snake_case)]
+            fn put(&self, out: &mut [u64]) {
+                let ($($name,)+) = self;
+                let mut at = 0;
+                $( $name.put(&mut out[at..at + $name::WORDS]); at += $name::WORDS; )+
+                let _ = at;
+            }
+            #[allow(non_snake_case)]
+            fn take(words: &[u64]) -> Option<Self> {
+                let mut at = 0;
+                $( let $name = $name::take(&words[at..at + $name::WORDS])?; at += $name::WORDS; )+
+                let _ = at;
+                Some(($($name,)+))
+            }
+        }
+    };
+}
+tuple!(A);
+tuple!(A B);
+tuple!(A B C);
+tuple!(A B C D);
+tuple!(A B C D E);
+tuple!(A B C D E F);
+
+/// A short UTF-8 string of at most [`Name::MAX`] bytes, carried in three words: names of
+/// services and of processes.
+#[derive(Clone, Copy, PartialEq, Eq, Default)]
+pub struct Name {
+    bytes: [u8; Name::MAX],
+    len: u8,
+}
+
+impl Name {
+    /// The most bytes a name holds (a thread's name has as many).
+    pub const MAX: usize = 24;
+
+    /// `text` as a name; `None` if it is longer than [`Name::MAX`] bytes or holds a NUL.
+    pub fn new(text: &str) -> Option<Name> {
+        if text.len() > Name::MAX || text.bytes().any(|byte| byte == 0) {
+            return None;
+        }
+        let mut name = Name { bytes: [0; Name::MAX], len: text.len() as u8 };
+        name.bytes[..text.len()].copy_from_slice(text.as_bytes());
+        Some(name)
+    }
+
+    /// The name's text.
+    pub fn as_str(&self) -> &str {
+        // `new` and `take` accept only UTF-8.
+        core::str::from_utf8(&self.bytes[..usize::from(self.len)]).unwrap_or("")
+    }
+}
+
+impl Wire for Name {
+    const WORDS: usize = Name::MAX / 8;
+    fn put(&self, out: &mut [u64]) {
+        for (word, chunk) in out.iter_mut().zip(self.bytes.chunks_exact(8)) {
+            *word = u64::from_le_bytes(chunk.try_into().unwrap_or_default());
+        }
+    }
+    fn take(words: &[u64]) -> Option<Name> {
+        let mut bytes = [0u8; Name::MAX];
+        for (chunk, word) in bytes.chunks_exact_mut(8).zip(words) {
+            chunk.copy_from_slice(&word.to_le_bytes());
+        }
+        // Zero-padded: the text, then only NULs.
+        let len = bytes.iter().position(|&byte| byte == 0).unwrap_or(Name::MAX);
+        if bytes[len..].iter().any(|&byte| byte != 0) {
+            return None;
+        }
+        Name::new(core::str::from_utf8(&bytes[..len]).ok()?)
+    }
+}
+
+impl fmt::Debug for Name {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self.as_str(), f)
+    }
+}
+
+impl fmt::Display for Name {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A request's or answer's words, gathered from the registers and the IPC buffer.
+#[derive(Clone, Copy)]
+pub struct Words {
+    words: [u64; MAX_MESSAGE_WORDS],
+    len: usize,
+}
+
+impl Words {
+    /// The words of `message`, just received (read before the next IPC overwrites the IPC
+    /// buffer).
+    pub fn of(message: &Message) -> Words {
+        let len = usize::from(message.info.length).min(MAX_MESSAGE_WORDS);
+        let mut words = [0; MAX_MESSAGE_WORDS];
+        for (i, word) in words[..len].iter_mut().enumerate() {
+            *word = ipc::word(message, i);
+        }
+        Words { words, len }
+    }
+
+    /// `value` encoded.
+    pub fn encode<T: Wire>(value: &T) -> Words {
+        let mut words = Words { words: [0; MAX_MESSAGE_WORDS], len: T::WORDS };
+        value.put(&mut words.words[..T::WORDS]);
+        words
+    }
+
+    /// Builds words from a slice (at most [`MAX_MESSAGE_WORDS`]).
+    pub fn from_slice(slice: &[u64]) -> Words {
+        let len = slice.len().min(MAX_MESSAGE_WORDS);
+        let mut words = Words { words: [0; MAX_MESSAGE_WORDS], len };
+        words.words[..len].copy_from_slice(&slice[..len]);
+        words
+    }
+
+    /// The words, as a slice.
+    pub fn as_slice(&self) -> &[u64] {
+        &self.words[..self.len]
+    }
+
+    /// The value they encode: `None` unless they are exactly one value of type `T`.
+    pub fn decode<T: Wire>(&self) -> Option<T> {
+        match self.len == T::WORDS {
+            true => T::take(self.as_slice()),
+            false => None,
+        }
+    }
+}
+
+/// What a server answers a request with: a result's words or an error.
+#[derive(Clone, Copy)]
+pub struct Answer {
+    label: u64,
+    words: Words,
+}
+
+impl Answer {
+    /// The answer to a request that returned `result`.
+    pub fn of<T: Wire>(result: Result<T, Error>) -> Answer {
+        match result {
+            Ok(value) => Answer { label: 0, words: Words::encode(&value) },
+            Err(error) => Answer::error(error),
+        }
+    }
+
+    /// An answer saying `error`.
+    pub fn error(error: Error) -> Answer {
+        Answer { label: u64::from(error), words: Words::from_slice(&[]) }
+    }
+
+    /// The label: 0 for success, else an [`Error`]'s code.
+    pub fn label(&self) -> u64 {
+        self.label
+    }
+
+    /// The result's words (none for an error).
+    pub fn words(&self) -> &[u64] {
+        self.words.as_slice()
+    }
+
+    /// As a message (words past the fourth are written into this thread's IPC buffer now).
+    pub fn message(&self) -> Message {
+        Message::long(self.label, self.words())
+    }
+}
+
+/// Decodes a result from the answer `label` and `words`: the error the label names, or the
+/// value the words hold ([`Error::InvalidArgument`] if they hold none).
+pub fn result<T: Wire>(label: u64, words: &Words) -> Result<T, Error> {
+    match label {
+        0 => words.decode().ok_or(Error::InvalidArgument),
+        code => Err(Error::try_from(code).unwrap_or(Error::InvalidArgument)),
+    }
+}
+
+/// A client's connection to a server: its endpoint capability, and, if it came from the name
+/// service, the name to look up again when the server behind it is restarted.
+pub struct Connection {
+    endpoint: Slot,
+    name: Option<Name>,
+    /// The last call ended with `PeerGone`: the next one first looks the name up again.
+    stale: Cell<bool>,
+}
+
+impl Connection {
+    /// A connection through the endpoint capability in `endpoint`.
+    pub const fn new(endpoint: Slot) -> Connection {
+        Connection { endpoint, name: None, stale: Cell::new(false) }
+    }
+
+    /// Looks `name` up in the name service and keeps the endpoint capability it answers in
+    /// the empty slot `endpoint`. When the server behind it goes, the call that was under way
+    /// fails with [`Error::PeerGone`] and the next call looks the name up again, reaching the
+    /// server's new instance.
+    pub fn lookup(name: &str, endpoint: Slot) -> Result<Connection, Error> {
+        let name = Name::new(name).ok_or(Error::InvalidArgument)?;
+        names::lookup(name, endpoint)?;
+        Ok(Connection { endpoint, name: Some(name), stale: Cell::new(false) })
+    }
+
+    /// The endpoint capability's slot.
+    pub fn endpoint(&self) -> Slot {
+        self.endpoint
+    }
+
+    /// Calls operation `label` with `words`; returns the answer's label and words.
+    pub fn call(&self, label: u64, words: &[u64]) -> Result<(u64, Words), Error> {
+        if self.stale.get() {
+            self.reconnect()?;
+        }
+        match self.call_once(label, words) {
+            // A server that was restarted while this client was not calling: its capability
+            // went with the old instance.
+            Err(Error::EmptySlot) if self.name.is_some() => {
+                self.reconnect()?;
+                self.call_once(label, words)
+            }
+            Err(Error::PeerGone) if self.name.is_some() => {
+                self.stale.set(true);
+                Err(Error::PeerGone)
+            }
+            other => other,
+        }
+    }
+
+    fn call_once(&self, label: u64, words: &[u64]) -> Result<(u64, Words), Error> {
+        let answer = ipc::call(self.endpoint, Message::long(label, words))?;
+        Ok((answer.info.label, Words::of(&answer)))
+    }
+
+    /// Looks the name up again, into the same slot.
+    fn reconnect(&self) -> Result<(), Error> {
+        let Some(name) = self.name else { return Ok(()) };
+        match caps::delete(self.endpoint) {
+            Ok(()) | Err(Error::EmptySlot) => {}
+            Err(error) => return Err(error),
+        }
+        names::lookup(name, self.endpoint)?;
+        self.stale.set(false);
+        Ok(())
+    }
+}
+
+/// Serves requests on `endpoint` for ever: each is given to `handle` with the sender's badge,
+/// its label and its words, and answered with what `handle` returns. A caller that died
+/// before its answer, or a request sent rather than called, is skipped. Returns only when the
+/// endpoint fails (it went, or lacks Read).
+pub fn serve(endpoint: Slot, mut handle: impl FnMut(u64, u64, &Words) -> Answer) -> Error {
+    let mut next = ipc::recv(endpoint);
+    loop {
+        let (badge, request) = match next {
+            Ok(received) => received,
+            Err(error) => return error,
+        };
+        let answer = handle(badge, request.info.label, &Words::of(&request));
+        next = match ipc::reply_recv(endpoint, answer.message()) {
+            Err(Error::PeerGone | Error::NoReply) => ipc::recv(endpoint),
+            other => other,
+        };
+    }
+}
+
+/// Declares a typed IPC interface: its operations, each with its number (the message
+/// label), arguments and result type (any [`Wire`] type, a tuple for several values). Makes a
+/// module holding:
+///
+/// - `Client`, with one method per operation returning `Result<Result type, Error>`: the
+///   server's error, or the IPC error ([`Error::PeerGone`] when the server died during the
+///   call). `Client::new(endpoint)` or, through the name service, `Client::lookup(name, slot)`.
+/// - `Server`, a trait with one method per operation taking the caller's badge first.
+/// - `dispatch(server, badge, label, words) -> Answer`, and `serve(server, endpoint)`,
+///   which answers requests for ever.
+///
+/// See the [module documentation](crate::interface) for the wire format.
+#[macro_export]
+macro_rules! interface {
+    (
+        $(#[$meta:meta])*
+        $vis:vis mod $module:ident {
+            $(
+                $(#[$op_meta:meta])*
+                fn $op:ident($($arg:ident : $arg_ty:ty),* $(,)?) -> $ret:ty = $code:literal;
+            )*
+        }
+    ) => {
+        $(#[$meta])*
+        $vis mod $module {
+            #[allow(unused_imports)]
+            use super::*;
+            #[allow(unused_imports)]
+            use $crate::interface::{Answer, Connection, Wire, Words};
+            use $crate::{Error, Slot};
+
+            /// The operations' numbers: the labels of their requests.
+            #[allow(non_upper_case_globals)]
+            pub mod op {
+                $( #[doc = concat!("`", stringify!($op), "`")] pub const $op: u64 = $code; )*
+            }
+
+            /// The client side: one method per operation.
+            pub struct Client {
+                connection: Connection,
+            }
+
+            impl Client {
+                /// A client calling through the endpoint capability in `endpoint`.
+                pub const fn new(endpoint: Slot) -> Client {
+                    Client { connection: Connection::new(endpoint) }
+                }
+
+                /// A client of the server registered as `name` with the name service, its
+                /// capability kept in the empty slot `endpoint`; after the server is
+                /// restarted, the next call reaches the new instance.
+                pub fn lookup(name: &str, endpoint: Slot) -> Result<Client, Error> {
+                    Connection::lookup(name, endpoint).map(|connection| Client { connection })
+                }
+
+                /// The connection the calls go through.
+                pub fn connection(&self) -> &Connection {
+                    &self.connection
+                }
+
+                $(
+                    $(#[$op_meta])*
+                    pub fn $op(&self, $($arg: $arg_ty),*) -> Result<$ret, Error> {
+                        const WORDS: usize = 0 $(+ <$arg_ty as Wire>::WORDS)*;
+                        const { assert!(WORDS <= $crate::abi::MAX_MESSAGE_WORDS, "more argument words than a message holds") };
+                        let mut words = [0u64; WORDS];
+                        let mut at = 0;
+                        $(
+                            <$arg_ty as Wire>::put(&$arg, &mut words[at..at + <$arg_ty as Wire>::WORDS]);
+                            at += <$arg_ty as Wire>::WORDS;
+                        )*
+                        let _ = at;
+                        let (label, answer) = self.connection.call($code, &words)?;
+                        $crate::interface::result::<$ret>(label, &answer)
+                    }
+                )*
+            }
+
+            /// The server side: implement it and hand it to [`serve`].
+            pub trait Server {
+                $(
+                    $(#[$op_meta])*
+                    ///
+                    /// `caller` is the badge of the capability the request came through.
+                    fn $op(&mut self, caller: u64, $($arg: $arg_ty),*) -> Result<$ret, Error>;
+                )*
+            }
+
+            /// Decodes one request, calls the server's method and encodes its answer: a label
+            /// that names no operation is [`Error::UnknownOperation`], words that are not the
+            /// operation's arguments [`Error::InvalidArgument`].
+            pub fn dispatch<S: Server + ?Sized>(server: &mut S, caller: u64, label: u64, words: &Words) -> Answer {
+                match label {
+                    $(
+                        $code => {
+                            let Some(($($arg,)*)) = words.decode::<($($arg_ty,)*)>() else {
+                                return Answer::error(Error::InvalidArgument);
+                            };
+                            Answer::of(server.$op(caller, $($arg),*))
+                        }
+                    )*
+                    _ => Answer::error(Error::UnknownOperation),
+                }
+            }
+
+            /// Serves requests arriving on `endpoint` for ever; returns only when the endpoint
+            /// fails.
+            pub fn serve<S: Server + ?Sized>(server: &mut S, endpoint: Slot) -> Error {
+                $crate::interface::serve(endpoint, |caller, label, words| dispatch(server, caller, label, words))
+            }
+        }
+    };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    crate::interface! {
+        /// An interface for the tests.
+        pub mod sums {
+            /// `a + b`, or `InvalidArgument` if it overflows.
+            fn add(a: u64, b: u64) -> u64 = 1;
+            /// Whether the name is `yes`, with its length.
+            fn check(name: Name, strict: bool) -> (bool, u8) = 2;
+            /// Nothing at all.
+            fn nothing() -> () = 3;
+            /// Eight words in, their sum out: past the four register words.
+            fn wide(values: [u64; 8]) -> u64 = 4;
+        }
+    }
+
+    /// A server that records its callers.
+    #[derive(Default)]
+    struct Sums {
+        callers: Vec<u64>,
+    }
+
+    impl sums::Server for Sums {
+        fn add(&mut self, caller: u64, a: u64, b: u64) -> Result<u64, Error> {
+            self.callers.push(caller);
+            a.checked_add(b).ok_or(Error::InvalidArgument)
+        }
+        fn check(&mut self, _: u64, name: Name, strict: bool) -> Result<(bool, u8), Error> {
+            let yes = if strict { name.as_str() == "yes" } else { name.as_str().eq_ignore_ascii_case("yes") };
+            Ok((yes, name.as_str().len() as u8))
+        }
+        fn nothing(&mut self, _: u64) -> Result<(), Error> {
+            Ok(())
+        }
+        fn wide(&mut self, _: u64, values: [u64; 8]) -> Result<u64, Error> {
+            Ok(values.iter().sum())
+        }
+    }
+
+    fn ask(label: u64, words: &[u64]) -> Answer {
+        sums::dispatch(&mut Sums::default(), 7, label, &Words::from_slice(words))
+    }
+
+    #[test]
+    fn a_request_reaches_the_method_and_its_result_comes_back() {
+        let mut server = Sums::default();
+        let answer = sums::dispatch(&mut server, 9, sums::op::add, &Words::from_slice(&[2, 3]));
+        assert_eq!((answer.label(), answer.words()), (0, &[5][..]));
+        assert_eq!(server.callers, [9]);
+        let yes = Name::new("YES").unwrap();
+        let mut request = [0; 4];
+        (yes, false).put(&mut request);
+        let answer = ask(sums::op::check, &request);
+        assert_eq!(result::<(bool, u8)>(answer.label(), &Words::from_slice(answer.words())), Ok((true, 3)));
+        assert_eq!(ask(sums::op::nothing, &[]).label(), 0);
+        let answer = ask(sums::op::wide, &[1, 2, 3, 4, 5, 6, 7, 8]);
+        assert_eq!(answer.words(), [36]);
+    }
+
+    #[test]
+    fn a_methods_error_is_the_answers_label() {
+        let answer = ask(sums::op::add, &[u64::MAX, 1]);
+        assert_eq!((answer.label(), answer.words()), (u64::from(Error::InvalidArgument), &[][..]));
+        assert_eq!(result::<u64>(answer.label(), &Words::from_slice(&[])), Err(Error::InvalidArgument));
+    }
+
+    #[test]
+    fn unknown_operations_and_malformed_arguments_are_refused() {
+        let unknown = u64::from(Error::UnknownOperation);
+        let invalid = u64::from(Error::InvalidArgument);
+        assert_eq!(ask(0, &[]).label(), unknown);
+        assert_eq!(ask(99, &[1, 2]).label(), unknown);
+        assert_eq!(ask(sums::op::add, &[1]).label(), invalid, "too few words");
+        assert_eq!(ask(sums::op::add, &[1, 2, 3]).label(), invalid, "too many words");
+        assert_eq!(ask(sums::op::nothing, &[0]).label(), invalid, "words where none belong");
+        let name = super::super::names::words(Name::new("yes").unwrap());
+        assert_eq!(ask(sums::op::check, &[name[0], name[1], name[2], 2]).label(), invalid, "a bool of 2");
+        assert_eq!(ask(sums::op::check, &[0xff, 0, 0, 1]).label(), invalid, "not UTF-8");
+        assert_eq!(ask(sums::op::check, &[0x6100, 0, 0, 1]).label(), invalid, "text after a NUL");
+        assert_eq!(ask(sums::op::check, &[name[0], name[1], name[2], 1]).label(), 0);
+    }
+
+    #[test]
+    fn names_are_checked() {
+        assert!(Name::new("twenty-four bytes exactly").is_none());
+        assert!(Name::new("twenty-four bytes, just!").is_some());
+        assert!(Name::new("nul\0").is_none());
+        assert_eq!(Name::new("").unwrap().as_str(), "");
+    }
+
+    proptest! {
+        #[test]
+        fn every_value_survives_the_wire(a: u64, b: u8, c: bool, d: i64, text in "[a-z0-9 é]{0,8}") {
+            let name = Name::new(&text).unwrap();
+            let value = (a, b, c, d, name);
+            let words = Words::encode(&value);
+            prop_assert_eq!(words.as_slice().len(), 7);
+            prop_assert_eq!(words.decode::<(u64, u8, bool, i64, Name)>(), Some(value));
+            prop_assert_eq!(words.decode::<(u64, u8, bool, i64)>(), None);
+        }
+
+        #[test]
+        fn narrow_integers_refuse_wide_words(word in 256u64..) {
+            prop_assert_eq!(u8::take(&[word]), None);
+            prop_assert_eq!(u32::take(&[word]).is_some(), word <= u64::from(u32::MAX));
+        }
+    }
+}
