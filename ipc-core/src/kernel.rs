@@ -364,6 +364,14 @@ impl Kernel {
                     .and_then(|target| self.notify_exit(target, at(notification)));
                 done(machine, result);
             }
+            Syscall::ThreadInfo { thread } => match self.thread_info(caller, at(thread)) {
+                Ok(values) => machine.set_values(caller, values),
+                Err(error) => machine.set_result(caller, Err(error)),
+            },
+            Syscall::EndpointStats { endpoint } => match self.endpoint_stats(at(endpoint)) {
+                Ok(s) => machine.set_values(caller, [s.messages, s.calls, s.replies, s.caps, 0, 0]),
+                Err(error) => machine.set_result(caller, Err(error)),
+            },
             Syscall::ThreadSetName { thread, name } => {
                 let result = self.set_name(machine, caller, at(thread), name);
                 done(machine, result);

@@ -93,6 +93,8 @@ pub struct Sender {
 pub struct ReplyRight {
     /// The caller waiting for the answer.
     pub caller: ThreadId,
+    /// The endpoint the call came through, whose counters the answer adds to.
+    pub endpoint: EndpointId,
     /// Whether the answer may carry capabilities (the caller's capability had GrantReply).
     pub grant: bool,
 }

@@ -152,6 +152,32 @@ numbered! {
         PortOut = 42,
         /// `thread_notify_exit(thread, notification)`: signal the notification when the thread ends.
         ThreadNotifyExit = 43,
+        /// `thread_info(thread) -> (number, state, priority, suspended)`.
+        ThreadInfo = 44,
+        /// `endpoint_stats(endpoint) -> (messages, calls, replies, caps)`: its traffic.
+        EndpointStats = 45,
+    }
+}
+
+numbered! {
+    /// What a thread is doing, as `thread_info` reports it.
+    pub enum ThreadRunState {
+        /// Not started, or suspended and not blocked.
+        Inactive = 0,
+        /// Ready to run.
+        Ready = 1,
+        /// On the CPU (the caller itself).
+        Running = 2,
+        /// In `sleep`.
+        Sleeping = 3,
+        /// Queued on an endpoint in `send` or `call`.
+        Sending = 4,
+        /// Queued on an endpoint in `recv` or `reply_recv`.
+        Receiving = 5,
+        /// Its call was taken; it waits for the answer.
+        AwaitingReply = 6,
+        /// In `wait` on a notification.
+        Waiting = 7,
     }
 }
 
@@ -374,6 +400,10 @@ pub enum Syscall {
     /// When the thread in `thread` ends (exits, is stopped or destroyed), signal the
     /// notification in `notification` with that capability's badge.
     ThreadNotifyExit { thread: Slot, notification: Slot },
+    /// The number, state, priority and suspension of the thread in `thread` (needs Read).
+    ThreadInfo { thread: Slot },
+    /// The traffic counters of the endpoint in `endpoint` (needs Read).
+    EndpointStats { endpoint: Slot },
 }
 
 /// The interrupt lines of the legacy PICs: `irq_control_get` takes `line < IRQ_LINES`.
@@ -703,6 +733,8 @@ impl Syscall {
             SyscallNumber::ThreadNotifyExit => {
                 Syscall::ThreadNotifyExit { thread: Slot::new(args[0])?, notification: Slot::new(args[1])? }
             }
+            SyscallNumber::ThreadInfo => Syscall::ThreadInfo { thread: Slot::new(args[0])? },
+            SyscallNumber::EndpointStats => Syscall::EndpointStats { endpoint: Slot::new(args[0])? },
             SyscallNumber::IoPortIssue => {
                 let first = u16::try_from(args[1]).map_err(|_| Error::InvalidArgument)?;
                 if args[2] == 0 || args[1] + args[2] > 0x1_0000 {
@@ -904,6 +936,14 @@ impl Syscall {
                 args[..2].copy_from_slice(&[thread.into(), notification.into()]);
                 SyscallNumber::ThreadNotifyExit
             }
+            Syscall::ThreadInfo { thread } => {
+                args[0] = thread.into();
+                SyscallNumber::ThreadInfo
+            }
+            Syscall::EndpointStats { endpoint } => {
+                args[0] = endpoint.into();
+                SyscallNumber::EndpointStats
+            }
         };
         (number.into(), args)
     }
@@ -978,6 +1018,8 @@ mod tests {
             (SyscallNumber::PortIn, 41),
             (SyscallNumber::PortOut, 42),
             (SyscallNumber::ThreadNotifyExit, 43),
+            (SyscallNumber::ThreadInfo, 44),
+            (SyscallNumber::EndpointStats, 45),
         ];
         assert_eq!(pinned.len(), SyscallNumber::ALL.len(), "a new syscall needs a pinned number");
         for &(call, number) in pinned {
@@ -1158,6 +1200,8 @@ mod tests {
             Syscall::PortIn { ports: Slot::new(10).unwrap(), port: 0x3fd, width: 1 },
             Syscall::PortOut { ports: Slot::new(10).unwrap(), port: 0xfffc, width: 4, value: u32::MAX },
             Syscall::ThreadNotifyExit { thread: Slot::new(20).unwrap(), notification: Slot::new(4).unwrap() },
+            Syscall::ThreadInfo { thread: Slot::new(127).unwrap() },
+            Syscall::EndpointStats { endpoint: Slot::new(2).unwrap() },
         ];
         for call in calls {
             let (number, args) = call.encode();
@@ -1169,7 +1213,7 @@ mod tests {
     fn decode_rejects_bad_arguments() {
         let decode =
             |number: SyscallNumber, a0: u64, a1: u64| Syscall::decode(number.into(), [a0, a1, 0, 0, 0, 0]);
-        assert_eq!(Syscall::decode(44, [0; 6]), Err(Error::UnknownSyscall));
+        assert_eq!(Syscall::decode(46, [0; 6]), Err(Error::UnknownSyscall));
         let irq = |line: u64| Syscall::decode(SyscallNumber::IrqControlGet.into(), [124, line, 9, 0, 0, 0]);
         assert!(irq(15).is_ok());
         assert_eq!(irq(16), Err(Error::InvalidArgument));

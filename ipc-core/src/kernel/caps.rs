@@ -8,7 +8,7 @@ use crate::abi::{
 };
 use crate::cspace::{Capability, Object, SlotRef};
 use crate::machine::Machine;
-use crate::objects::{Endpoint, EndpointId, Memory, MemoryId, Notification, WaitQueue};
+use crate::objects::{Endpoint, EndpointId, EndpointStats, Memory, MemoryId, Notification, WaitQueue};
 use crate::pages::{AddressSpace, Frame};
 use crate::thread::{Thread, ThreadId, ThreadState, MAX_THREADS};
 
@@ -166,6 +166,7 @@ impl Kernel {
                     receivers: WaitQueue::EMPTY,
                     caps: 1,
                     memory: parent,
+                    stats: EndpointStats::default(),
                 };
                 Object::Endpoint(self.endpoints.insert(endpoint).ok_or(Error::TableFull)?)
             }

@@ -11,7 +11,7 @@ use crate::abi::{
 };
 use crate::cspace::{Object, SlotRef};
 use crate::machine::Machine;
-use crate::objects::EndpointId;
+use crate::objects::{EndpointId, EndpointStats};
 use crate::thread::{ReplyRight, Sender, ThreadId, ThreadState};
 
 use super::Kernel;
@@ -60,7 +60,7 @@ impl Kernel {
             return;
         };
         self.dequeue(endpoint, receiver, false);
-        self.transfer(machine, caller, receiver, sender, message);
+        self.transfer_through(machine, caller, receiver, endpoint, sender, message);
         if sender.call.is_none() {
             machine.set_result(caller, Ok(0));
         }
@@ -122,6 +122,12 @@ impl Kernel {
         self.recv(machine, caller, slot, true)
     }
 
+    /// `endpoint_stats`: the traffic of the endpoint at `slot` (needs Read).
+    pub(super) fn endpoint_stats(&self, slot: SlotRef) -> Result<EndpointStats, Error> {
+        let endpoint = self.endpoint_with(slot, Rights::READ)?;
+        self.endpoints.get(endpoint).map(|e| e.stats).ok_or(Error::EmptySlot)
+    }
+
     /// Ends `thread`'s unanswered call, if it has one: the caller wakes with `PeerGone`.
     pub(super) fn drop_reply_right<M: Machine>(&mut self, machine: &mut M, thread: ThreadId) {
         let Some(right) = self.threads.get_mut(thread).and_then(|t| t.reply_to.take()) else { return };
@@ -173,7 +179,11 @@ impl Kernel {
             return Ok(());
         }
         let sender = Sender { badge: 0, grant: right.grant, call: None };
-        self.transfer(machine, replier, right.caller, sender, message);
+        let caps = self.transfer(machine, replier, right.caller, sender, message);
+        if let Some(stats) = self.endpoints.get_mut(right.endpoint).map(|e| &mut e.stats) {
+            stats.replies += 1;
+            stats.caps += u64::from(caps);
+        }
         self.make_ready(right.caller);
         Ok(())
     }
@@ -196,15 +206,40 @@ impl Kernel {
             Some(fault) => fault.message(),
             None => Message::from_arguments(&machine.arguments(sender)).unwrap_or_default(),
         };
-        self.transfer(machine, sender, receiver, how, message);
+        self.transfer_through(machine, sender, receiver, endpoint, how, message);
         if how.call.is_none() {
             self.wake(machine, sender, Ok(0));
         }
     }
 
+    /// `transfer` of a message sent through `endpoint`, counted there. For a call, `to`
+    /// receives the right to reply and `from` waits for it.
+    fn transfer_through<M: Machine>(
+        &mut self,
+        machine: &mut M,
+        from: ThreadId,
+        to: ThreadId,
+        endpoint: EndpointId,
+        sender: Sender,
+        message: Message,
+    ) {
+        let caps = self.transfer(machine, from, to, sender, message);
+        if let Some(stats) = self.endpoints.get_mut(endpoint).map(|e| &mut e.stats) {
+            stats.messages += 1;
+            stats.calls += u64::from(sender.call.is_some());
+            stats.caps += u64::from(caps);
+        }
+        if let Some(grant) = sender.call {
+            if let Some(t) = self.threads.get_mut(to) {
+                t.reply_to = Some(ReplyRight { caller: from, endpoint, grant });
+            }
+            self.block(from, ThreadState::AwaitingReply);
+        }
+    }
+
     /// Moves a message from `from` to `to` and sets `to`'s result: words beyond the registers
-    /// buffer to buffer, then the capabilities, then the values. For a call, `to` receives the
-    /// right to reply and `from` waits for it.
+    /// buffer to buffer, then the capabilities, then the values. Returns how many
+    /// capabilities arrived.
     fn transfer<M: Machine>(
         &mut self,
         machine: &mut M,
@@ -212,7 +247,7 @@ impl Kernel {
         to: ThreadId,
         sender: Sender,
         message: Message,
-    ) {
+    ) -> u8 {
         let length = usize::from(message.info.length);
         if length > REGISTER_WORDS {
             machine.copy_ipc_words(from, to, REGISTER_WORDS..length);
@@ -221,12 +256,7 @@ impl Kernel {
             if message.info.caps > 0 { self.transfer_caps(machine, from, to, message.info.caps) } else { 0 };
         let info = MessageInfo { caps, ..message.info };
         machine.set_values(to, Message { info, words: message.words }.values(sender.badge));
-        if let Some(grant) = sender.call {
-            if let Some(t) = self.threads.get_mut(to) {
-                t.reply_to = Some(ReplyRight { caller: from, grant });
-            }
-            self.block(from, ThreadState::AwaitingReply);
-        }
+        caps
     }
 
     /// Copies up to `count` capabilities named in `from`'s `send_caps` into the slots `to`

@@ -3,7 +3,7 @@
 
 use crate::abi::{
     BootInfo, Error, IpcBuffer, Message, MessageInfo, ObjectKind, Rights, SendKind, Slot, Syscall,
-    ENDPOINT_COST,
+    ThreadRunState, ENDPOINT_COST,
 };
 use crate::mock::Mock;
 use crate::thread::ThreadState;
@@ -394,4 +394,43 @@ fn a_chain_of_orphaned_faulting_threads_is_stopped_one_after_another() {
     assert!(b_line.is_some() && a_line.is_some() && b_line < a_line, "{}", m.console);
     k.check_invariants().unwrap();
     assert_eq!(k.stats().threads, 0);
+}
+
+#[test]
+fn endpoints_count_their_traffic_and_threads_report_their_state() {
+    let (mut k, mut m, t) = world(&[("server", 5), ("client", 5)], 4096);
+    let (server, client) = (t[0], t[1]);
+    let stats = |k: &mut Kernel, m: &mut Mock| {
+        m.call(k, Syscall::EndpointStats { endpoint: slot(EP) });
+        m.values[&k.current().unwrap().index()]
+    };
+    runs(&mut k, server);
+    assert_eq!(stats(&mut k, &mut m), [0; 6]);
+    m.call(&mut k, recv(EP));
+    runs(&mut k, client);
+    m.call(&mut k, send(SendKind::Call, EP, msg(7, [1, 2, 3, 4])));
+    runs(&mut k, server);
+    m.call(&mut k, Syscall::ReplyRecv { endpoint: slot(EP), message: msg(0, [0; 4]) });
+    runs(&mut k, client);
+    m.call(&mut k, send(SendKind::Send, EP, msg(9, [0; 4])));
+    // messages, calls, replies, caps: one call, its reply, one send.
+    assert_eq!(stats(&mut k, &mut m), [2, 1, 1, 0, 0, 0]);
+    // A new thread is inactive at priority 0; a thread capability without Read says nothing.
+    let create =
+        Syscall::Create { memory: slot(MEMORY), kind: ObjectKind::Thread, dest: slot(5).into(), budget: 0 };
+    m.call(&mut k, create);
+    m.call(&mut k, Syscall::ThreadInfo { thread: slot(5) });
+    let number = m.values[&client.index()][0];
+    assert_eq!(m.values[&client.index()][1..4], [u64::from(ThreadRunState::Inactive), 0, 0]);
+    assert_ne!(number, client.number());
+    let mint = Syscall::CapMint {
+        source: slot(5).into(),
+        dest: slot(6).into(),
+        rights: Some(Rights::WRITE),
+        badge: 0,
+    };
+    m.call(&mut k, mint);
+    m.call(&mut k, Syscall::ThreadInfo { thread: slot(6) });
+    assert_eq!(m.results[&client.index()], Err(Error::MissingRights));
+    k.check_invariants().unwrap();
 }

@@ -4,7 +4,7 @@
 //! capability goes; a capability space goes with its last thread, or when no thread ever used
 //! it and only its own slots still name it.
 
-use crate::abi::{Error, Rights, UserBuffer, CSPACE_COST, THREAD_NAME_MAX};
+use crate::abi::{Error, Rights, ThreadRunState, UserBuffer, CSPACE_COST, THREAD_NAME_MAX, VALUE_SLOTS};
 use crate::cspace::{CSpaceId, Object, SlotRef};
 use crate::machine::Machine;
 use crate::pages::FrameId;
@@ -135,6 +135,25 @@ impl Kernel {
             t.exit_notification = Some((id, signal_bits(cap)));
         }
         Ok(())
+    }
+
+    /// `thread_info`: the number, state, priority and suspension (1 if suspended) of the
+    /// thread at `slot` (Read), as value slots.
+    pub(super) fn thread_info(&self, caller: ThreadId, slot: SlotRef) -> Result<[u64; VALUE_SLOTS], Error> {
+        let thread = self.thread_with(slot, Rights::READ)?;
+        let t = self.threads.get(thread).ok_or(Error::EmptySlot)?;
+        let state = match t.state {
+            _ if thread == caller => ThreadRunState::Running,
+            ThreadState::Inactive => ThreadRunState::Inactive,
+            ThreadState::Ready => ThreadRunState::Ready,
+            ThreadState::Running => ThreadRunState::Running,
+            ThreadState::Sleeping { .. } => ThreadRunState::Sleeping,
+            ThreadState::Sending { .. } => ThreadRunState::Sending,
+            ThreadState::Receiving { .. } => ThreadRunState::Receiving,
+            ThreadState::AwaitingReply => ThreadRunState::AwaitingReply,
+            ThreadState::Waiting { .. } => ThreadRunState::Waiting,
+        };
+        Ok([thread.number(), state.into(), u64::from(t.priority), u64::from(t.suspended), 0, 0])
     }
 
     /// `thread_set_name`: the name the kernel's reports give the thread at `thread` (Write):

@@ -156,3 +156,23 @@ pub fn recv_event(endpoint: Slot) -> Result<Event, Error> {
 pub fn reply_recv_event(endpoint: Slot, message: Message) -> Result<Event, Error> {
     crate::call(Syscall::ReplyRecv { endpoint, message }).map(Event::from_values)
 }
+
+/// An endpoint's traffic since it was made, as `endpoint_stats` reports it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct EndpointStats {
+    /// Messages delivered through it (sends, calls, fault messages).
+    pub messages: u64,
+    /// Those that were calls and so awaited a reply.
+    pub calls: u64,
+    /// Answers delivered to its callers.
+    pub replies: u64,
+    /// Capabilities that arrived in its messages and replies.
+    pub caps: u64,
+}
+
+/// `endpoint_stats`: the traffic counters the kernel keeps for the endpoint in `endpoint`
+/// (needs Read).
+pub fn endpoint_stats(endpoint: Slot) -> Result<EndpointStats, Error> {
+    let v = crate::call(Syscall::EndpointStats { endpoint })?;
+    Ok(EndpointStats { messages: v[0], calls: v[1], replies: v[2], caps: v[3] })
+}

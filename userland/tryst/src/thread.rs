@@ -5,7 +5,7 @@
 //! ends when it exits, is destroyed (`caps::destroy_thread`), or is not running (never
 //! started, or suspended) when its last capability goes.
 
-use tryst_abi::{Slot, Syscall, UserBuffer};
+use tryst_abi::{Slot, Syscall, ThreadRunState, UserBuffer};
 
 use crate::{call, Error};
 
@@ -52,4 +52,28 @@ pub fn set_name(thread: Slot, name: &str) -> Result<(), Error> {
 /// signalled with that capability's badge. A later call replaces the earlier one.
 pub fn notify_exit(thread: Slot, notification: Slot) -> Result<(), Error> {
     call(Syscall::ThreadNotifyExit { thread, notification }).map(drop)
+}
+
+/// What `thread_info` tells about a thread.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ThreadInfo {
+    /// The number the kernel's reports give it (`process N`).
+    pub number: u64,
+    /// What it is doing.
+    pub state: ThreadRunState,
+    /// Its priority.
+    pub priority: u8,
+    /// Whether it is suspended.
+    pub suspended: bool,
+}
+
+/// `thread_info`: the number, state and priority of the thread in `thread` (needs Read).
+pub fn info(thread: Slot) -> Result<ThreadInfo, Error> {
+    let v = call(Syscall::ThreadInfo { thread })?;
+    Ok(ThreadInfo {
+        number: v[0],
+        state: ThreadRunState::try_from(v[1]).unwrap_or(ThreadRunState::Inactive),
+        priority: v[2] as u8,
+        suspended: v[3] != 0,
+    })
 }
