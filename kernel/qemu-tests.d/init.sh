@@ -6,17 +6,18 @@ check_init_spawns_from_elf() {
     expect '^tryst: started init \(process 0\) at priority 255$'
     expect_count '^tryst: started ' 1
     expect '^init: scenario init_spawns_from_elf$'
-    expect '^init: started init_check at priority 3$'
+    expect '^init: started init_check \(process [0-9]+, pid 1\) at priority 3$'
     expect '^init: no boot image called no_such_program$'
-    expect '^init: started hello at priority 2$'
+    expect '^init: started hello \(process [0-9]+, pid 3\) at priority 2$'
     # It starts the servers every system has after the scenario's processes, all before
     # any of them runs (it has the highest priority).
-    in_order '^init: started hello at priority 2$' '^init: started console at priority 250$' \
-        '^init: started timer at priority 249$' '^console: driving COM1' '^init_check: argument: 7, as expected$'
+    in_order '^init: started hello ' '^init: started console .* at priority 250, budget 384 KiB$' \
+        '^init: started timer .* at priority 249, budget 384 KiB$' '^init: started names .* at priority 252' \
+        '^console: driving COM1' '^init_check: argument: 7, as expected$'
     # init reports the missing image in its status once every process it started has ended,
     # and then stops the servers.
     in_order '^tryst: process [0-9]+ \(init_check\) exited' '^tryst: process [0-9]+ \(hello\) exited' \
-        '^timer: stopped after [0-9]+ ticks$' '^console: stopped by init after [0-9]+ writes from 3 clients$' \
+        '^timer: stopped after [0-9]+ ticks$' '^console: stopped by init after [0-9]+ writes from 4 clients$' \
         '^tryst: process 0 \(init\) exited with status 1$'
     # The process checks itself from the inside.
     reject 'FAILED'

@@ -101,7 +101,7 @@ check_irq_to_user_driver() {
         "^console_client: got the line 'hello tryst' through the console server$" \
         '^console_client: written by the console server$' \
         '^console_client: stop the server \(only init may\): got InvalidArgument, as expected$' \
-        '^console: stopped by init after [0-9]+ writes from 2 clients$'
+        '^console: stopped by init after [0-9]+ writes from 3 clients$'
     expect '^console_client: read a port below its range: got MissingRights, as expected$'
     expect '^console_client: write the kernel.s PIC: got MissingRights, as expected$'
     expect '^console_client: acknowledge a line it does not hold: got WrongType, as expected$'

@@ -463,16 +463,14 @@ macro_rules! interface {
                 $(
                     $(#[$op_meta])*
                     pub fn $op(&self, $($arg: $arg_ty),*) -> Result<$ret, Error> {
-                        const WORDS: usize = 0 $(+ <$arg_ty as Wire>::WORDS)*;
-                        const { assert!(WORDS <= $crate::abi::MAX_MESSAGE_WORDS, "more argument words than a message holds") };
-                        let mut words = [0u64; WORDS];
-                        let mut at = 0;
-                        $(
-                            <$arg_ty as Wire>::put(&$arg, &mut words[at..at + <$arg_ty as Wire>::WORDS]);
-                            at += <$arg_ty as Wire>::WORDS;
-                        )*
-                        let _ = at;
-                        let (label, answer) = self.connection.call($code, &words)?;
+                        const {
+                            assert!(
+                                <($($arg_ty,)*) as Wire>::WORDS <= $crate::abi::MAX_MESSAGE_WORDS,
+                                "more argument words than a message holds"
+                            )
+                        };
+                        let words = Words::encode(&($($arg,)*));
+                        let (label, answer) = self.connection.call($code, words.as_slice())?;
                         $crate::interface::result::<$ret>(label, &answer)
                     }
                 )*

@@ -31,6 +31,7 @@ pub mod notify;
 pub mod print;
 pub mod raw;
 pub mod ring;
+pub mod supervisor;
 pub mod thread;
 pub mod timer;
 

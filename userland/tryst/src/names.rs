@@ -46,8 +46,12 @@ pub fn endpoint() -> Option<Slot> {
 /// Registers the unbadged endpoint capability in `endpoint` under `name` with the system's
 /// name service; a registration the manifest does not allow is [`Error::MissingRights`].
 pub fn register(name: &str, endpoint: Slot) -> Result<(), Error> {
+    register_at(self::endpoint().ok_or(Error::EmptySlot)?, name, endpoint)
+}
+
+/// [`register`] with the name service whose capability is in `names`.
+pub fn register_at(names: Slot, name: &str, endpoint: Slot) -> Result<(), Error> {
     let name = Name::new(name).ok_or(Error::InvalidArgument)?;
-    let names = self::endpoint().ok_or(Error::EmptySlot)?;
     answered(&ipc::call(names, Message::long(REGISTER, &words(name)).with_caps(&[endpoint]))?)
 }
 

@@ -5,7 +5,8 @@
 //! boot-info slots; then configure and start.
 //!
 //! The process owns its pages through a second capability space, in its slot `PAGES_SLOT`:
-//! they live exactly as long as it does, and init keeps nothing once it has started it.
+//! they live exactly as long as it does. init keeps capabilities to its thread and its
+//! capability space (its record), which the kernel deletes when the process ends.
 
 use elf::abi::{EM_X86_64, ET_EXEC, PF_W, PF_X, PT_LOAD};
 use elf::endian::LittleEndian;
@@ -26,31 +27,60 @@ const SCRATCH: u64 = 0x0000_5000_0000_0000;
 const MAX_PAGES: u64 = tryst::abi::CSPACE_SLOTS;
 
 // init's own slots: the scenario's objects from FIRST_ENDPOINT_SLOT up to OBJECTS_END, the
-// system's own objects, then the pool (init.rs), then the process being built.
-const OBJECTS_END: u64 = 90;
+// process records, the process being built, then the system's own objects.
+const OBJECTS_END: u64 = 28;
+/// The first slot of the process records, `RECORD_SLOTS` each.
+const FIRST_RECORD: u64 = OBJECTS_END;
+const RECORD_SLOTS: u64 = 4;
+/// The most processes init keeps records of.
+pub const MAX_PROCESSES: usize = 20;
+const CHILD_SPACE: u64 = FIRST_RECORD + RECORD_SLOTS * MAX_PROCESSES as u64;
+const CHILD_PAGES: u64 = CHILD_SPACE + 1;
+const FRAME: u64 = CHILD_SPACE + 2;
+const IPC_FRAME: u64 = CHILD_SPACE + 3;
+const EXIT_BIT: u64 = CHILD_SPACE + 4;
 /// The console server's endpoint (unbadged: only this capability may stop the server).
-pub const CONSOLE: u64 = 91;
+pub const CONSOLE: u64 = CHILD_SPACE + 5;
 /// The notification each process's end signals, with its own bit.
-pub const EXITS: u64 = 92;
+pub const EXITS: u64 = CHILD_SPACE + 6;
 /// The timer server's endpoint (unbadged: only this capability may stop the server).
-pub const TIMER: u64 = 93;
-const CHILD_CSPACE: u64 = 100;
-const CHILD_SPACE: u64 = 101;
-const CHILD_THREAD: u64 = 102;
-const CHILD_PAGES: u64 = 103;
-const FRAME: u64 = 104;
-const IPC_FRAME: u64 = 105;
-const EXIT_BIT: u64 = 106;
+pub const TIMER: u64 = CHILD_SPACE + 7;
+/// The name service's endpoint (unbadged: the one that may say what others may do).
+pub const NAMES: u64 = CHILD_SPACE + 8;
+/// init's own endpoint, where it serves the supervisor interface.
+pub const SUPERVISOR: u64 = CHILD_SPACE + 9;
+/// The processes' shared pool.
+pub const POOL: u64 = CHILD_SPACE + 10;
+const _: () = assert!(POOL < BootInfo::NAMES_SLOT);
+
+/// The slots of process record `n`: capabilities init keeps to a process's thread and
+/// capability space (the kernel deletes them when it ends), the endpoint it serves if it has
+/// one of its own, and its own Memory object if it has a budget.
+#[derive(Clone, Copy)]
+pub struct Record {
+    pub thread: Slot,
+    pub cspace: Slot,
+    pub endpoint: Slot,
+    pub memory: Slot,
+}
+
+impl Record {
+    pub fn new(n: usize) -> Record {
+        let first = FIRST_RECORD + RECORD_SLOTS * n as u64;
+        Record { thread: at(first), cspace: at(first + 1), endpoint: at(first + 2), memory: at(first + 3) }
+    }
+}
 
 /// How a process takes part in the system.
 pub struct Membership {
-    /// The badge of its console capability; `None`: it gets none (the console server itself).
-    pub console_badge: Option<u64>,
-    /// The badge of its timer capability; `None`: it gets none.
-    pub timer_badge: Option<u64>,
-    /// The bit of init's `EXITS` notification its end signals; `None`: init does not wait
-    /// for it.
-    pub exit_bit: Option<u64>,
+    /// Its number with init: the badge of its console, timer and name-service capabilities.
+    pub pid: u64,
+    /// Whether it gets a console capability (not the console server itself).
+    pub console: bool,
+    /// Whether it gets a timer capability (not the servers before the timer).
+    pub timer: bool,
+    /// The bit of init's `EXITS` notification its end signals.
+    pub exit_bit: u64,
 }
 
 /// Why a process could not be built.
@@ -96,7 +126,7 @@ impl Objects {
     }
 
     /// Deletes init's capabilities to them (the processes keep theirs).
-    pub fn delete(self) {
+    pub fn delete(&self) {
         for n in 0..self.count {
             let _ = caps::delete(Objects::slot(n));
         }
@@ -104,8 +134,8 @@ impl Objects {
 }
 
 /// Builds and starts the process `launch` describes from `image`, what it is made of charged
-/// to `memory`; its Memory capability is a copy of `pool`. On failure, whatever was built is
-/// taken apart again.
+/// to `memory`; its Memory capability is a copy of `pool`. init keeps its thread and
+/// capability space in `record`. On failure, whatever was built is taken apart again.
 pub fn spawn(
     memory: Slot,
     pool: Slot,
@@ -113,12 +143,13 @@ pub fn spawn(
     launch: &Launch,
     image: &[u8],
     membership: &Membership,
+    record: &Record,
 ) -> Result<(), SpawnError> {
-    let result = build(memory, pool, objects, launch, image, membership);
-    // init's capabilities to the process go either way: the process holds its own, and on
-    // failure the objects go with them.
-    for slot in [CHILD_THREAD, CHILD_CSPACE, CHILD_SPACE, CHILD_PAGES, FRAME, IPC_FRAME, EXIT_BIT] {
-        let _ = caps::delete(at(slot));
+    let result = build(memory, pool, objects, launch, image, membership, record);
+    // The process holds its own capabilities; on failure the objects go with init's.
+    let failed = result.is_err().then_some([record.thread, record.cspace]);
+    for slot in [CHILD_SPACE, CHILD_PAGES, FRAME, IPC_FRAME, EXIT_BIT].map(at).into_iter().chain(failed.into_iter().flatten()) {
+        let _ = caps::delete(slot);
     }
     result
 }
@@ -130,9 +161,9 @@ fn build(
     launch: &Launch,
     image: &[u8],
     membership: &Membership,
+    record: &Record,
 ) -> Result<(), SpawnError> {
-    let (cspace, space, thread, pages) =
-        (at(CHILD_CSPACE), at(CHILD_SPACE), at(CHILD_THREAD), at(CHILD_PAGES));
+    let (cspace, space, thread, pages) = (record.cspace, at(CHILD_SPACE), record.thread, at(CHILD_PAGES));
     caps::create_cspace(memory, cspace)?;
     caps::create_address_space(memory, space)?;
     caps::create_thread(memory, thread)?;
@@ -160,20 +191,23 @@ fn build(
             }
             Grant::Console => caps::copy(at(CONSOLE), dest)?,
             Grant::Timer => caps::copy(at(TIMER), dest)?,
+            Grant::Names => caps::copy(at(NAMES), dest)?,
+            Grant::Own => caps::copy(record.endpoint, dest)?,
         }
     }
-    if let Some(badge) = membership.console_badge {
+    let badge = membership.pid;
+    if membership.console {
         caps::mint(at(CONSOLE), child(BootInfo::CONSOLE_SLOT), Rights::WRITE, badge)?;
     }
-    if let Some(badge) = membership.timer_badge {
-        // Grant too: registering an alarm carries a notification capability.
-        let rights = Rights::WRITE.union(Rights::GRANT);
+    // Grant too: registering an alarm carries a notification capability, as registering a
+    // name carries an endpoint.
+    let rights = Rights::WRITE.union(Rights::GRANT);
+    if membership.timer {
         caps::mint(at(TIMER), child(BootInfo::TIMER_SLOT), rights, badge)?;
     }
-    if let Some(bit) = membership.exit_bit {
-        caps::mint(at(EXITS), at(EXIT_BIT), Rights::WRITE, bit)?;
-        thread::notify_exit(thread, at(EXIT_BIT))?;
-    }
+    caps::mint(at(NAMES), child(BootInfo::NAMES_SLOT), rights.union(Rights::GRANT_REPLY), badge)?;
+    caps::mint(at(EXITS), at(EXIT_BIT), Rights::WRITE, membership.exit_bit)?;
+    thread::notify_exit(thread, at(EXIT_BIT))?;
 
     let mut owned = Pages { memory, space, pages, count: 0 };
     let entry = load_segments(&mut owned, image)?;
@@ -275,8 +309,9 @@ fn boot_info(endpoints: usize, membership: &Membership) -> [u8; BootInfo::WORDS 
         space_slot: BootInfo::SPACE_SLOT,
         pages_slot: BootInfo::PAGES_SLOT,
         images_addr: 0,
-        console_slot: membership.console_badge.map_or(0, |_| BootInfo::CONSOLE_SLOT),
-        timer_slot: membership.timer_badge.map_or(0, |_| BootInfo::TIMER_SLOT),
+        console_slot: if membership.console { BootInfo::CONSOLE_SLOT } else { 0 },
+        timer_slot: if membership.timer { BootInfo::TIMER_SLOT } else { 0 },
+        names_slot: BootInfo::NAMES_SLOT,
     };
     for (n, slot) in info.endpoints.iter_mut().take(endpoints).enumerate() {
         *slot = BootInfo::FIRST_ENDPOINT_SLOT + n as u64;

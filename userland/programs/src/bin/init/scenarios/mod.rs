@@ -10,9 +10,11 @@ mod mem;
 mod notify;
 mod ring;
 mod shm;
+mod system;
 
 /// One process to start. Besides its grants, every process gets capabilities to the console
-/// and timer servers (see `tryst::console` and `tryst::timer`).
+/// and timer servers and the name service (see `tryst::console`, `tryst::timer` and
+/// `tryst::names`).
 pub struct Launch {
     pub program: &'static str,
     pub priority: u8,
@@ -21,6 +23,38 @@ pub struct Launch {
     /// The endpoint and notification capabilities it starts with, in slots 2, 3, … in this
     /// order.
     pub caps: &'static [Grant],
+    /// Bytes of kernel memory of its own: everything it is built from and everything it makes
+    /// is charged to a Memory object of this budget, which is also its Memory capability.
+    /// 0: it is built from init's reserve and shares the scenario's pool.
+    pub budget: u64,
+    /// Whether init starts it again from its image when it ends (needs a budget).
+    pub restart: bool,
+    /// The names it may register with the name service.
+    pub registers: &'static [&'static str],
+    /// The names it may look up.
+    pub looks_up: &'static [&'static str],
+}
+
+impl Launch {
+    /// The same, with `budget` bytes of its own.
+    pub const fn budgeted(self, budget: u64) -> Launch {
+        Launch { budget, ..self }
+    }
+
+    /// The same, with `budget` bytes of its own, restarted whenever it ends.
+    pub const fn supervised(self, budget: u64) -> Launch {
+        Launch { budget, restart: true, ..self }
+    }
+
+    /// The same, allowed to register `names`.
+    pub const fn registering(self, names: &'static [&'static str]) -> Launch {
+        Launch { registers: names, ..self }
+    }
+
+    /// The same, allowed to look `names` up.
+    pub const fn looking_up(self, names: &'static [&'static str]) -> Launch {
+        Launch { looks_up: names, ..self }
+    }
 }
 
 /// A capability a process is given.
@@ -42,25 +76,13 @@ pub enum Grant {
     Console,
     /// The timer server's own endpoint, unbadged (only for the timer server).
     Timer,
+    /// The name service's own endpoint, unbadged (only for the name service).
+    Names,
+    /// An endpoint of its own to serve (and register), made for each instance: when the
+    /// process ends, init revokes it, so every capability to it goes and callers waiting on
+    /// it wake with `PeerGone`; a restarted instance gets a new one.
+    Own,
 }
-
-/// The console server every system runs: COM1's ports and interrupt line, above every
-/// scenario process so that printing never waits behind one, below init.
-pub const CONSOLE: Launch = launch_with(
-    "console",
-    250,
-    0,
-    &[Grant::Console, Grant::Irq { line: 4 }, Grant::Ports { first: 0x3f8, count: 8 }],
-);
-
-/// The timer server every system runs: the CMOS real-time clock's ports and interrupt line,
-/// just below the console server, which it prints through.
-pub const TIMER: Launch = launch_with(
-    "timer",
-    249,
-    0,
-    &[Grant::Timer, Grant::Irq { line: 8 }, Grant::Ports { first: 0x70, count: 2 }],
-);
 
 /// An endpoint capability with every right, no badge.
 pub const fn full(object: u8) -> Grant {
@@ -81,14 +103,23 @@ pub const fn notification(object: u8, rights: Rights, badge: u64) -> Grant {
 pub struct Scenario {
     pub name: &'static str,
     pub launches: &'static [Launch],
+    /// Whether the manifest's services run beside them (its core servers always do).
+    pub services: bool,
+}
+
+impl Scenario {
+    /// The same, with the manifest's services running.
+    pub const fn with_services(self) -> Scenario {
+        Scenario { services: true, ..self }
+    }
 }
 
 pub(crate) const fn scenario(name: &'static str, launches: &'static [Launch]) -> Scenario {
-    Scenario { name, launches }
+    Scenario { name, launches, services: false }
 }
 
 pub(crate) const fn launch(program: &'static str, priority: u8, argument: u64) -> Launch {
-    Launch { program, priority, argument, caps: &[] }
+    launch_with(program, priority, argument, &[])
 }
 
 pub(crate) const fn launch_with(
@@ -97,7 +128,7 @@ pub(crate) const fn launch_with(
     argument: u64,
     caps: &'static [Grant],
 ) -> Launch {
-    Launch { program, priority, argument, caps }
+    Launch { program, priority, argument, caps, budget: 0, restart: false, registers: &[], looks_up: &[] }
 }
 
 /// The `spinner` program's argument: its one-letter name and how many ticks to spin.
@@ -226,7 +257,7 @@ impl Scenario {
     fn objects(&self) -> impl Iterator<Item = (u8, ObjectKind)> + '_ {
         self.launches.iter().flat_map(|launch| launch.caps).filter_map(|grant| match *grant {
             Grant::Object { object, kind, .. } => Some((object, kind)),
-            Grant::Irq { .. } | Grant::Ports { .. } | Grant::Console | Grant::Timer => None,
+            _ => None,
         })
     }
 }
@@ -236,6 +267,6 @@ pub fn find(name: &str) -> Option<&'static Scenario> {
     let all = SCENARIOS.iter().chain(ipc::SCENARIOS).chain(caps::SCENARIOS);
     let all =
         all.chain(shm::SCENARIOS).chain(mem::SCENARIOS).chain(mem::FAULT_SCENARIOS).chain(ring::SCENARIOS);
-    let all = all.chain(notify::SCENARIOS);
+    let all = all.chain(notify::SCENARIOS).chain(system::SCENARIOS);
     all.into_iter().find(|scenario| scenario.name == name)
 }
