@@ -134,14 +134,14 @@ check_grant_right_required() {
 }
 
 check_revoke_removes_derived() {
-    expect '^caps_revoke owner: capabilities and endpoints at the end, against the start: \([0-9]+, 3\), as expected$'
+    expect '^caps_revoke owner: capabilities and endpoints at the end, against the start: \([0-9]+, 5\), as expected$'
     caps_clean caps_revoke 2
     caps_lines 'caps_revoke owner' \
         'capabilities made: the original and four copies: 5, as expected' \
         'capabilities the holder received: 2, as expected' \
         'revoking the original' \
         'capabilities removed by the revoke: 6, as expected' \
-        'endpoints after the revoke: 4, as expected' \
+        'endpoints after the revoke: 6, as expected' \
         'own badge-11 copy: got EmptySlot, as expected' \
         'own badge-12 copy: got EmptySlot, as expected' \
         'own badge-13 copy: got EmptySlot, as expected' \
@@ -166,7 +166,7 @@ check_revoke_removes_derived() {
 }
 
 check_memory_budget_exhausted() {
-    expect '^caps_budget: kernel_stats at the end: KernelStats \{ threads: 4, endpoints: 2, memories: 2, capabilities: [0-9]+, cspaces: 7, frames: [0-9]+ \}, as expected$'
+    expect '^caps_budget: kernel_stats at the end: KernelStats \{ threads: 5, endpoints: 4, memories: 5, capabilities: [0-9]+, cspaces: 9, frames: [0-9]+ \}, as expected$'
     caps_clean caps_budget 1
     caps_lines caps_budget \
         'the child Memory: budget, used: Ok((192, 0)), as expected' \
@@ -175,7 +175,7 @@ check_memory_budget_exhausted() {
         'the slot of the fourth endpoint: got EmptySlot, as expected' \
         'the full child Memory: budget, used: Ok((192, 192)), as expected' \
         'a Memory from the full child, budget 0: got OutOfMemory, as expected' \
-        'endpoints in kernel_stats: 5, as expected' \
+        'endpoints in kernel_stats: 7, as expected' \
         'the child Memory after a delete: budget, used: Ok((192, 128)), as expected' \
         'one more after that: got OutOfMemory, as expected' \
         'a Memory from the child, budget 1 with 64 bytes left: got OutOfMemory, as expected' \
@@ -184,16 +184,16 @@ check_memory_budget_exhausted() {
         'a Memory from the boot Memory, all that is left as budget: got OutOfMemory, as expected' \
         'a Memory from the boot Memory, budget 2^64-1: got OutOfMemory, as expected' \
         'an endpoint from the exhausted boot Memory: got OutOfMemory, as expected' \
-        'Memory objects while an endpoint of the deleted child lives: 3, as expected' \
+        'Memory objects while an endpoint of the deleted child lives: 6, as expected' \
         'all 37 checks passed'
     # The boot Memory's budget is whatever RAM is free: only its use is pinned here. The
     # console and timer servers' notifications (64 bytes each) are charged to it too.
     local boot='budget, used: Ok\(\(([0-9]+), '
-    expect "^caps_budget: the boot Memory is charged MEMORY_COST plus the child's budget: Ok\\(\\([0-9]+, 384\\)\\), as expected\$"
+    expect "^caps_budget: the boot Memory is charged MEMORY_COST plus the child's budget: Ok\\(\\([0-9]+, 256\\)\\), as expected\$"
     expect "^caps_budget: the boot Memory after that: ${boot}\\1\\)\\), as expected\$"
-    expect "^caps_budget: the boot Memory after deleting it: ${boot}384\\)\\), as expected\$"
-    expect "^caps_budget: the boot Memory while an endpoint of the deleted child lives: Ok\\(\\([0-9]+, 384\\)\\), as expected\$"
-    expect "^caps_budget: the boot Memory at the end: Ok\\(\\([0-9]+, 128\\)\\), as expected\$"
+    expect "^caps_budget: the boot Memory after deleting it: ${boot}256\\)\\), as expected\$"
+    expect "^caps_budget: the boot Memory while an endpoint of the deleted child lives: Ok\\(\\([0-9]+, 256\\)\\), as expected\$"
+    expect "^caps_budget: the boot Memory at the end: Ok\\(\\([0-9]+, 0\\)\\), as expected\$"
     reject 'TableFull'
 }
 
@@ -221,9 +221,9 @@ check_endpoint_deleted_wakes_waiters() {
     caps_clean caps_wake 3
     caps_lines 'caps_wake owner' \
         'revoking E and F' \
-        'endpoints before deleting the last capabilities: 6, as expected' \
+        'endpoints before deleting the last capabilities: 8, as expected' \
         'deleting E and F' \
-        'endpoints after deleting the last capabilities: 4, as expected' \
+        'endpoints after deleting the last capabilities: 6, as expected' \
         'all 17 checks passed'
     caps_lines 'caps_wake receiver' \
         'capabilities received: 1, as expected' \

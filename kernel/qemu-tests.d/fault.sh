@@ -25,7 +25,7 @@ check_fault_without_handler_kills() {
     no_failures
     expect '^tryst: process 1 \(fault_nohandler\) stopped: page fault at 0x50000000 \(read, ip 0x[0-9a-f]+\)$'
     expect '^tryst: process 2 \(fault_nohandler\) stopped: page fault at 0x50000000 \(read, ip 0x[0-9a-f]+\)$'
-    expect '^fault_nohandler bystander: threads left: 4, as expected$'
+    expect '^fault_nohandler bystander: threads left: 5, as expected$'
     expect_count '^tryst: process [0-9]+ \(fault_nohandler\) exited with status 0$' 1
     expect_count 'stopped: ' 2
 }

@@ -160,7 +160,7 @@ check_caller_dies_reply_fails_cleanly() {
 check_ipc_stress_no_leak() {
     # 3 clients x 34000 calls, alternating between two servers; every 7th call carries a
     # capability (4857 per client: 2429 to server 1, 2428 to server 2).
-    expect '^ipc_stress_monitor: at the start: 9 threads, 6 endpoints, 2 memory objects, [0-9]+ capabilities, 17 cspaces; boot memory 384 of [0-9]+ bytes used$'
+    expect '^ipc_stress_monitor: at the start: 10 threads, 8 endpoints, 5 memory objects, [0-9]+ capabilities, 19 cspaces; boot memory 256 of [0-9]+ bytes used$'
     awk_check '
         /^ipc_stress_monitor: at the start: / { start = substr($0, length("ipc_stress_monitor: at the start: ") + 1) }
         /^ipc_stress_monitor: at the end: / { end = substr($0, length("ipc_stress_monitor: at the end: ") + 1) }

@@ -28,7 +28,7 @@ mem_clean() {
 }
 
 check_memory_budget_exhausted_frames() {
-    expect '^mem_budget: kernel_stats at the end: KernelStats \{ threads: 6, endpoints: 2, memories: 2, capabilities: [0-9]+, cspaces: 11, frames: [0-9]+ \}, as expected$'
+    expect '^mem_budget: kernel_stats at the end: KernelStats \{ threads: 7, endpoints: 4, memories: 5, capabilities: [0-9]+, cspaces: 13, frames: [0-9]+ \}, as expected$'
     mem_clean mem_budget 1 2
     exited mem_budget 0
     mem_lines mem_budget \

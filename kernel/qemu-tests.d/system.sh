@@ -100,3 +100,90 @@ check_typed_interface_bad_request_rejected() {
 SCENARIOS+=(init_manifest_starts_servers name_lookup_returns_endpoint name_unknown_is_error
     name_register_not_allowed supervisor_restarts_faulted_server client_sees_peer_gone_then_recovers
     restart_leaks_nothing typed_interface_roundtrip typed_interface_bad_request_rejected)
+
+# --- the shell, typed into the serial console ---------------------------------------------------
+# Waits (up to a minute) for the shell's Nth prompt in the log being written, then types LINE.
+type_at_prompt() { # N LINE
+    local tries=0
+    until [ "$(grep -c '^tryst> ' "$log" 2>/dev/null)" -ge "$1" ]; do
+        sleep 0.2
+        tries=$((tries + 1))
+        [ "$tries" -lt 300 ] || return 1
+    done
+    printf '%s\r' "$2"
+}
+
+# pid 1 is the shell; init then starts console, timer, names, kv and counter (pids 2 to 6).
+input_shell_ps_lists_servers() {
+    type_at_prompt 1 ps && type_at_prompt 2 'kill 6' && type_at_prompt 3 ps && type_at_prompt 4 exit
+}
+
+check_shell_ps_lists_servers() {
+    no_failures
+    expect '^Tryst shell\. Type help for the commands\.$'
+    expect '^tryst> ps$'
+    expect '^  PID  PROCESS  STATE           PRIO  RESTARTS  NAME$'
+    expect '^ +1 +[0-9]+  awaiting reply +1 +0  shell$'  # it is calling init
+    expect '^ +2 +[0-9]+  receiving +250 +0  console$'
+    expect '^ +3 +[0-9]+  receiving +249 +0  timer$'
+    expect '^ +4 +[0-9]+  receiving +252 +0  names$'
+    expect '^ +5 +[0-9]+  receiving +200 +0  kv$'
+    expect '^ +6 +[0-9]+  receiving +200 +0  counter$'
+    # After `kill 6`, init restarts the counter and the second `ps` shows it.
+    in_order '^tryst> kill 6$' '^init: killing counter \(pid 6\), as process 1 asks$' \
+        '^tryst: process [0-9]+ \(counter\) destroyed by process 0$' '^init: restarted counter' \
+        '^shell: killed pid 6$' '^tryst> ps$' '^ +6 +[0-9]+  [a-z]+ +200 +1  counter$'
+    expect '^shell: bye$'
+    exited shell 0
+}
+
+input_shell_ipc_counters() {
+    type_at_prompt 1 bench && type_at_prompt 2 ipc && type_at_prompt 3 exit
+}
+
+check_shell_ipc_counters() {
+    no_failures
+    expect '^bench: 1000 typed call/reply round trips to counter: [0-9]+ TSC ticks each$'
+    expect '^  SERVER       MESSAGES     CALLS   REPLIES  CAPS$'
+    # The counter served the 1000 calls (and replied to each); the name service's lookups
+    # and registrations carried capabilities.
+    awk_check '
+        $1 == "counter" && NF == 5 { seen = 1; if ($3 < 1000 || $4 < 1000) print "counter counters too low: " $0 }
+        $1 == "names" && NF == 5 { names = 1; if ($5 < 4) print "names transferred too few capabilities: " $0 }
+        END { if (!seen) print "no ipc line for counter"; if (!names) print "no ipc line for names" }'
+    expect '^  init +[0-9]+ +[0-9]+ +[0-9]+ +0$'
+    exited shell 0
+}
+
+input_shell_bad_command() {
+    type_at_prompt 1 frobnicate && type_at_prompt 2 kill && type_at_prompt 3 'kill 99' &&
+        type_at_prompt 4 'caps x' && type_at_prompt 5 'caps 1' && type_at_prompt 6 'echo still here' &&
+        type_at_prompt 7 exit
+}
+
+check_shell_bad_command() {
+    no_failures
+    expect '^shell: unknown command "frobnicate"; type help for the list$'
+    expect '^shell: kill needs a PID \(see ps\)$'
+    expect '^shell: kill 99: InvalidArgument$'
+    expect '^shell: "x" is not a PID \(see ps\)$'
+    # The shell's own capabilities: its console, timer and names capabilities among them.
+    expect '^ +122  endpoint +-wg-- +0x1$'
+    expect '^ +120  endpoint +-wgG- +0x1$'
+    expect '^[0-9]+ capabilities$'
+    in_order '^tryst> echo still here$' '^still here$' '^shell: bye$'
+    exited shell 0
+}
+
+SCENARIOS+=(shell_ps_lists_servers shell_ipc_counters shell_bad_command)
+
+# The tutorial's example, exactly as docs/tutorial.md shows its output.
+check_tutorial_server_works() {
+    no_failures
+    in_order '^names: kv registered by process [0-9]+$' '^kv: serving$' \
+        '^kv_client: apples = 4, pears = 5$' '^kv_client: 2 keys stored$' \
+        '^kv_client: removed pears = 5$' '^kv_client: pears is gone: NotFound$'
+    exited kv_client 0
+}
+
+SCENARIOS+=(tutorial_server_works)

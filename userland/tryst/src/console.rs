@@ -8,12 +8,14 @@
 //! [`BootInfo::CONSOLE_SLOT`]: tryst_abi::BootInfo::CONSOLE_SLOT
 
 use crate::ipc::{self, answered, MessageExt};
-use crate::{raw, Error, Message, Slot};
+use crate::{notify, raw, Error, Message, Slot};
 
 /// `[len, bytes…]`: write the bytes. The answer is empty.
 pub const WRITE: u64 = 1;
-/// Wait for the next line typed on the console. The answer is `[len, bytes…]`, without the
-/// line's end.
+/// The next line typed on the console, carrying a notification capability: the answer is
+/// `[len, bytes…]`, without the line's end, or, while no line is complete, `WouldBlock`, and
+/// the server signals the notification once one is (the latest reader's notification only).
+/// The server never waits for typing, so writers are never held up by a reader.
 pub const READ_LINE: u64 = 2;
 /// End the server; only its unbadged capability (init's) may. The answer is empty.
 pub const STOP: u64 = 3;
@@ -60,12 +62,19 @@ pub fn write(console: Slot, bytes: &[u8]) -> Result<(), Error> {
     })
 }
 
-/// Waits for the next line typed on the console, into `out`; returns its length.
-pub fn read_line(console: Slot, out: &mut [u8]) -> Result<usize, Error> {
-    raw::preserving_ipc_buffer(|| {
-        let answer = ipc::call(console, Message::short(READ_LINE, &[]))?;
-        answered(&answer)?;
-        Ok(unpack(&answer, out))
+/// Waits for the next line typed on the console, into `out`; returns its length. While none
+/// is complete it waits on `line_ready`, a notification capability (Read and Write) of the
+/// caller's own, which the server signals when one is.
+pub fn read_line(console: Slot, line_ready: Slot, out: &mut [u8]) -> Result<usize, Error> {
+    raw::preserving_ipc_buffer(|| loop {
+        let answer = ipc::call(console, Message::short(READ_LINE, &[]).with_caps(&[line_ready]))?;
+        match answered(&answer) {
+            Ok(()) => return Ok(unpack(&answer, out)),
+            Err(Error::WouldBlock) => {
+                notify::wait(line_ready)?;
+            }
+            Err(error) => return Err(error),
+        }
     })
 }
 

@@ -116,7 +116,10 @@ fn main(_: u64) -> u32 {
 fn serve() -> Result<(), Error> {
     let (endpoint, irq, ports) = (boot_endpoint(0), boot_endpoint(1), boot_endpoint(2));
     let boot = tryst::boot_info();
-    let irq_ntfn = slot(boot.first_free_slot);
+    // The interrupt's notification; where a reader's notification arrives; the waiting
+    // reader's notification.
+    let (irq_ntfn, arrival, reader) =
+        (slot(boot.first_free_slot), slot(boot.first_free_slot + 1), slot(boot.first_free_slot + 2));
     caps::create_notification(slot(boot.memory_slot), irq_ntfn)?;
     let uart = Uart { ports };
     notify::bind(slot(boot.thread_slot), irq_ntfn, BindMode::Receive)?;
@@ -131,15 +134,25 @@ fn serve() -> Result<(), Error> {
     uart.read_available(|byte| input.take(byte, &uart))?;
     let mut text = [0u8; MAX_TEXT];
     let (mut writes, mut clients) = (0u64, 0u64);
+    ipc::set_receive_slots(&[arrival]);
     loop {
         let (badge, message) = match ipc::recv_event(endpoint)? {
             Event::Signal { .. } => {
                 uart.read_available(|byte| input.take(byte, &uart))?;
                 device::irq_ack(irq)?;
+                // A reader waits for this line: tell it (the tell is once).
+                if input.complete && notify::signal(reader).is_ok() {
+                    let _ = caps::delete(reader);
+                }
                 continue;
             }
             Event::Message { badge, message } => (badge, message),
         };
+        // Only a reader's notification is kept.
+        let arrived = message.info.caps > 0;
+        if arrived && message.info.label != READ_LINE {
+            let _ = caps::delete(arrival);
+        }
         match message.info.label {
             WRITE => {
                 let len = unpack(&message, &mut text);
@@ -149,15 +162,18 @@ fn serve() -> Result<(), Error> {
                 // Counts badges below 64 (init gives 1, 2, … and 63).
                 clients |= u32::try_from(badge).ok().and_then(|b| 1u64.checked_shl(b)).unwrap_or(0);
             }
-            READ_LINE => {
-                // The caller waits for its answer while the server waits for the line.
-                while !input.complete {
-                    notify::wait(irq_ntfn)?;
-                    uart.read_available(|byte| input.take(byte, &uart))?;
-                    device::irq_ack(irq)?;
+            READ_LINE if input.complete => {
+                if arrived {
+                    let _ = caps::delete(arrival);
                 }
                 ipc::reply(pack(0, &input.bytes[..input.len]))?;
                 (input.len, input.complete) = (0, false);
+            }
+            READ_LINE if arrived => {
+                // The latest reader is the one told.
+                let _ = caps::delete(reader);
+                caps::move_cap(arrival, reader)?;
+                ipc::reply(Message::short(u64::from(Error::WouldBlock), &[]))?;
             }
             STOP if badge == 0 => {
                 let (clients, s) = (clients.count_ones(), if clients.count_ones() == 1 { "" } else { "s" });

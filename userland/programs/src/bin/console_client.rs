@@ -25,9 +25,12 @@ fn main(_: u64) -> u32 {
         checks.note(format_args!("FAILED: no console server"));
         return 1;
     };
+    let line_ready = slot(tryst::boot_info().first_free_slot + 4);
+    let made = tryst::caps::create_notification(slot(tryst::boot_info().memory_slot), line_ready);
+    checks.ok("make a notification for the line", made);
     checks.note(format_args!("waiting for a line typed on the console"));
     let mut line = [0u8; MAX_TEXT];
-    if let Some(len) = checks.ok("read a line", console::read_line(server, &mut line)) {
+    if let Some(len) = checks.ok("read a line", console::read_line(server, line_ready, &mut line)) {
         let text = core::str::from_utf8(&line[..len]).unwrap_or("(not UTF-8)");
         checks.note(format_args!("got the line '{text}' through the console server"));
     }

@@ -39,7 +39,14 @@ impl counter::Server for Counter {
         Err(Error::InvalidState)
     }
 
-    fn echo(&mut self, _: u64, label: Name, flag: bool, small: u8, signed: i64) -> Result<(Name, bool, u8, i64, u64), Error> {
+    fn echo(
+        &mut self,
+        _: u64,
+        label: Name,
+        flag: bool,
+        small: u8,
+        signed: i64,
+    ) -> Result<(Name, bool, u8, i64, u64), Error> {
         Ok((label, flag, small, signed, u64::from(small) + self.total))
     }
 }

@@ -44,7 +44,11 @@ fn main(check: u64) -> u32 {
             checks.equal("total", counter.total(), Ok(12));
             let echoed = counter.echo(name("tryst"), true, 200, -42);
             checks.equal("echo", echoed, Ok((name("tryst"), true, 200, -42, 212)));
-            checks.equal("overflow is the server's error", counter.add(u64::MAX), Err(Error::InvalidArgument));
+            checks.equal(
+                "overflow is the server's error",
+                counter.add(u64::MAX),
+                Err(Error::InvalidArgument),
+            );
             checks.equal("kv put", store.put(name("answer"), 42), Ok(()));
             checks.equal("kv get", store.get(name("answer")), Ok(42));
             checks.equal("kv len", store.len(), Ok(1));
@@ -65,14 +69,30 @@ fn main(check: u64) -> u32 {
             checks.error("label 0", raw(0, &[]), Error::UnknownOperation);
             checks.error("add with no words", raw(counter::op::add, &[]), Error::InvalidArgument);
             checks.error("add with two words", raw(counter::op::add, &[1, 2]), Error::InvalidArgument);
-            checks.error("echo with a bool of 2", raw(counter::op::echo, &echo(2, 1)), Error::InvalidArgument);
-            checks.error("echo with a u8 of 300", raw(counter::op::echo, &echo(1, 300)), Error::InvalidArgument);
+            checks.error(
+                "echo with a bool of 2",
+                raw(counter::op::echo, &echo(2, 1)),
+                Error::InvalidArgument,
+            );
+            checks.error(
+                "echo with a u8 of 300",
+                raw(counter::op::echo, &echo(1, 300)),
+                Error::InvalidArgument,
+            );
             let bad_text = [0xff, 0, 0, 1, 1, 0];
-            checks.error("echo with a name not UTF-8", raw(counter::op::echo, &bad_text), Error::InvalidArgument);
+            checks.error(
+                "echo with a name not UTF-8",
+                raw(counter::op::echo, &bad_text),
+                Error::InvalidArgument,
+            );
             checks.error("total with 64 words", raw(counter::op::total, &[7; 64]), Error::InvalidArgument);
             checks.equal("the refusals changed nothing", counter.total(), Ok(0));
             checks.equal("and the server goes on", counter.add(1), Ok(1));
-            checks.equal("a well-formed raw request, answer words", raw(counter::op::echo, &echo(1, 3)), Ok(7));
+            checks.equal(
+                "a well-formed raw request, answer words",
+                raw(counter::op::echo, &echo(1, 3)),
+                Ok(7),
+            );
         }
         PEER_GONE => {
             checks.equal("kv put before", store.put(name("kept"), 7), Ok(()));

@@ -32,7 +32,9 @@ use tryst::supervisor::{self, EndpointRecord, ProcessRecord, ENDED};
 use tryst::timer::Timer;
 use tryst::{caps, console, names, notify, println, thread, Error, Slot};
 
-use process::{at, Membership, Objects, Record, CONSOLE, EXITS, MAX_PROCESSES, NAMES, POOL, SUPERVISOR, TIMER};
+use process::{
+    at, Membership, Objects, Record, CONSOLE, EXITS, MAX_PROCESSES, NAMES, POOL, SUPERVISOR, TIMER,
+};
 use scenarios::{Grant, Launch};
 
 tryst::entry!(main);
@@ -54,8 +56,9 @@ fn main(_: u64) -> u32 {
     };
     println!("init: scenario {}", scenario.name);
     let memory = at(tryst::boot_info().memory_slot);
-    let made = caps::memory_info(memory)
-        .and_then(|(budget, used)| caps::create_memory(memory, at(POOL), budget - used - RESERVE - MEMORY_COST));
+    let made = caps::memory_info(memory).and_then(|(budget, used)| {
+        caps::create_memory(memory, at(POOL), budget - used - RESERVE - MEMORY_COST)
+    });
     if let Err(error) = made {
         println!("init: cannot set aside the processes' pool: {error:?}");
         return 1;
@@ -85,7 +88,8 @@ fn main(_: u64) -> u32 {
             return 1;
         }
         let scenario_process = n < scenario.launches.len();
-        system.processes[n] = Some(Process { launch, pid: n as u64 + 1, running: false, restarts: 0, scenario_process });
+        system.processes[n] =
+            Some(Process { launch, pid: n as u64 + 1, running: false, restarts: 0, scenario_process });
         system.count = n + 1;
         system.start(n);
     }
@@ -165,9 +169,9 @@ impl System<'_> {
             0 => (self.memory, at(POOL)),
             _ => (record.memory, record.memory),
         };
-        let spawned = prepared.map_err(process::SpawnError::from).and_then(|()| {
-            process::spawn(build_from, give, &self.objects, launch, image, &member, &record)
-        });
+        let spawned = prepared
+            .map_err(process::SpawnError::from)
+            .and_then(|()| process::spawn(build_from, give, &self.objects, launch, image, &member, &record));
         match spawned.and_then(|()| Ok(thread::info(record.thread)?)) {
             Ok(info) => {
                 process.running = true;
@@ -234,7 +238,10 @@ impl System<'_> {
             return;
         }
         if process.restarts == MAX_RESTARTS {
-            println!("init: {} ended after {MAX_RESTARTS} restarts; not starting it again", process.launch.program);
+            println!(
+                "init: {} ended after {MAX_RESTARTS} restarts; not starting it again",
+                process.launch.program
+            );
             return;
         }
         process.restarts += 1;
@@ -298,7 +305,11 @@ impl System<'_> {
         let system = system.into_iter().map(|(slot, name)| (at(slot), name));
         let own = self.processes.iter().enumerate().filter_map(|(n, p)| {
             let p = p.as_ref()?;
-            p.launch.caps.iter().any(|g| matches!(g, Grant::Own)).then(|| (Record::new(n).endpoint, p.launch.program))
+            p.launch
+                .caps
+                .iter()
+                .any(|g| matches!(g, Grant::Own))
+                .then(|| (Record::new(n).endpoint, p.launch.program))
         });
         system.chain(own)
     }
@@ -310,7 +321,8 @@ impl supervisor::Server for System<'_> {
     }
 
     fn process(&mut self, _: u64, index: u8) -> Result<ProcessRecord, Error> {
-        let process = self.processes.get(usize::from(index)).and_then(Option::as_ref).ok_or(Error::InvalidArgument)?;
+        let process =
+            self.processes.get(usize::from(index)).and_then(Option::as_ref).ok_or(Error::InvalidArgument)?;
         let name = Name::new(process.launch.program).unwrap_or_default();
         let (number, state) = match thread::info(Record::new(usize::from(index)).thread) {
             Ok(info) if process.running => (info.number, u64::from(info.state) as u8),

@@ -51,7 +51,8 @@ fn main(_: u64) -> u32 {
     let first_free = tryst::boot_info().first_free_slot;
     // Two working slots, then the registrations.
     let (arrival, minted) = (slot(first_free), slot(first_free + 1));
-    let mut names = Names { rules: [None; MAX_RULES], registered: [None; MAX_NAMES], first_slot: first_free + 2 };
+    let mut names =
+        Names { rules: [None; MAX_RULES], registered: [None; MAX_NAMES], first_slot: first_free + 2 };
     println!("names: serving");
     ipc::set_receive_slots(&[arrival]);
     let mut next = ipc::recv(endpoint);
@@ -91,7 +92,13 @@ fn main(_: u64) -> u32 {
 impl Names {
     /// `REGISTER`: keeps the unbadged endpoint capability that arrived in `arrival` under the
     /// name, replacing an earlier registration.
-    fn register(&mut self, badge: u64, words: &Words, caps_arrived: u8, arrival: Slot) -> Result<bool, Error> {
+    fn register(
+        &mut self,
+        badge: u64,
+        words: &Words,
+        caps_arrived: u8,
+        arrival: Slot,
+    ) -> Result<bool, Error> {
         let name = words.decode::<Name>().ok_or(Error::InvalidArgument)?;
         // init (badge 0) registers its own endpoint; everyone else as the manifest says.
         if badge != 0 && !self.allowed(badge, name, MAY_REGISTER) {
@@ -118,7 +125,8 @@ impl Names {
     fn lookup(&mut self, badge: u64, words: &Words, minted: Slot) -> Result<bool, Error> {
         let name = words.decode::<Name>().ok_or(Error::InvalidArgument)?;
         if !self.allowed(badge, name, MAY_LOOK_UP) {
-            let known = self.entry(name).is_some() || self.rules.iter().flatten().any(|rule| rule.name == name);
+            let known =
+                self.entry(name).is_some() || self.rules.iter().flatten().any(|rule| rule.name == name);
             return Err(if known { Error::MissingRights } else { Error::NotFound });
         }
         let entry = self.entry(name).ok_or(Error::NotFound)?;
@@ -147,7 +155,10 @@ impl Names {
     }
 
     fn allowed(&self, process: u64, name: Name, may: u64) -> bool {
-        self.rules.iter().flatten().any(|rule| rule.process == process && rule.name == name && rule.may & may != 0)
+        self.rules
+            .iter()
+            .flatten()
+            .any(|rule| rule.process == process && rule.name == name && rule.may & may != 0)
     }
 
     fn entry(&self, name: Name) -> Option<usize> {

@@ -63,7 +63,11 @@ fn main(check: u64) -> u32 {
             let server = counter::Client::new(a).whoami().is_ok();
             checks.holds("counter is still the real server", server);
             checks.ok("mint a badged copy", caps::mint(own, b, Rights::of(ObjectKind::Endpoint), 9));
-            checks.error("register scratch with a badged endpoint", names::register("scratch", b), Error::InvalidArgument);
+            checks.error(
+                "register scratch with a badged endpoint",
+                names::register("scratch", b),
+                Error::InvalidArgument,
+            );
             checks.ok("register scratch (allowed)", names::register("scratch", own));
             checks.ok("look scratch up", caps::delete(a).and_then(|()| names::lookup(name("scratch"), a)));
             let badge = caps::identify(a).map(|cap| cap.badge).unwrap_or(0);

@@ -25,7 +25,8 @@ const RESTART: u64 = 1;
 const LEAKS: u64 = 2;
 
 /// The manifest's servers and their priorities.
-const SERVERS: [(&str, u8); 5] = [("console", 250), ("timer", 249), ("names", 252), ("kv", 200), ("counter", 200)];
+const SERVERS: [(&str, u8); 5] =
+    [("console", 250), ("timer", 249), ("names", 252), ("kv", 200), ("counter", 200)];
 
 fn main(check: u64) -> u32 {
     let mut checks = Checks::new("supervisor_client");
@@ -33,7 +34,8 @@ fn main(check: u64) -> u32 {
     let Some(init) = checks.ok("look up init", supervisor::Client::lookup("init", slot(first))) else {
         return checks.finish();
     };
-    let Some(counter) = checks.ok("look up counter", counter::Client::lookup("counter", slot(first + 1))) else {
+    let Some(counter) = checks.ok("look up counter", counter::Client::lookup("counter", slot(first + 1)))
+    else {
         return checks.finish();
     };
     match check {
@@ -44,7 +46,9 @@ fn main(check: u64) -> u32 {
                     continue;
                 };
                 let (pid, number, _, state, at, restarts) = record;
-                checks.note(format_args!("{server}: pid {pid}, process {number}, state {state}, priority {at}"));
+                checks.note(format_args!(
+                    "{server}: pid {pid}, process {number}, state {state}, priority {at}"
+                ));
                 checks.holds("it is running", state != ENDED && number != 0);
                 checks.equal("its priority", at, priority);
                 checks.equal("its restarts", restarts, 0);
@@ -54,7 +58,11 @@ fn main(check: u64) -> u32 {
             }
             checks.ok("call counter", counter.add(1));
             let (_, _, _, state, _, _) = find(&init, "counter").unwrap_or_default();
-            checks.equal("counter waits for the next request", state, u8::try_from(u64::from(ThreadRunState::Receiving)).unwrap_or(0));
+            checks.equal(
+                "counter waits for the next request",
+                state,
+                u8::try_from(u64::from(ThreadRunState::Receiving)).unwrap_or(0),
+            );
         }
         RESTART => {
             let before = find(&init, "counter").unwrap_or_default();

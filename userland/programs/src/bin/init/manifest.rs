@@ -18,11 +18,21 @@ const KIB: u64 = 1024;
 pub const CORE: &[Launch] = &[
     // COM1 driven from user space: what `println!` writes through. Above every other process
     // but init and the name service, so that printing never waits behind one.
-    launch_with("console", 250, 0, &[Grant::Console, Grant::Irq { line: 4 }, Grant::Ports { first: 0x3f8, count: 8 }])
-        .supervised(384 * KIB),
+    launch_with(
+        "console",
+        250,
+        0,
+        &[Grant::Console, Grant::Irq { line: 4 }, Grant::Ports { first: 0x3f8, count: 8 }],
+    )
+    .supervised(384 * KIB),
     // Time, sleeps and timeouts from the CMOS real-time clock.
-    launch_with("timer", 249, 0, &[Grant::Timer, Grant::Irq { line: 8 }, Grant::Ports { first: 0x70, count: 2 }])
-        .supervised(384 * KIB),
+    launch_with(
+        "timer",
+        249,
+        0,
+        &[Grant::Timer, Grant::Irq { line: 8 }, Grant::Ports { first: 0x70, count: 2 }],
+    )
+    .supervised(384 * KIB),
     // The name service. Not restarted: its table is the system's registrations.
     launch_with("names", 252, 0, &[Grant::Names]).budgeted(384 * KIB),
 ];

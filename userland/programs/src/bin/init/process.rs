@@ -148,7 +148,11 @@ pub fn spawn(
     let result = build(memory, pool, objects, launch, image, membership, record);
     // The process holds its own capabilities; on failure the objects go with init's.
     let failed = result.is_err().then_some([record.thread, record.cspace]);
-    for slot in [CHILD_SPACE, CHILD_PAGES, FRAME, IPC_FRAME, EXIT_BIT].map(at).into_iter().chain(failed.into_iter().flatten()) {
+    for slot in [CHILD_SPACE, CHILD_PAGES, FRAME, IPC_FRAME, EXIT_BIT]
+        .map(at)
+        .into_iter()
+        .chain(failed.into_iter().flatten())
+    {
         let _ = caps::delete(slot);
     }
     result
@@ -196,12 +200,12 @@ fn build(
         }
     }
     let badge = membership.pid;
-    if membership.console {
-        caps::mint(at(CONSOLE), child(BootInfo::CONSOLE_SLOT), Rights::WRITE, badge)?;
-    }
-    // Grant too: registering an alarm carries a notification capability, as registering a
-    // name carries an endpoint.
+    // Write and Grant: reading a line, registering an alarm carry a notification capability,
+    // registering a name an endpoint.
     let rights = Rights::WRITE.union(Rights::GRANT);
+    if membership.console {
+        caps::mint(at(CONSOLE), child(BootInfo::CONSOLE_SLOT), rights, badge)?;
+    }
     if membership.timer {
         caps::mint(at(TIMER), child(BootInfo::TIMER_SLOT), rights, badge)?;
     }

@@ -169,8 +169,13 @@ pub const SCENARIOS: &[Scenario] = &[
             launch_with("ring_producer", 2, 0, &[full(1)]),
             // A client of the timer server sleeps 20 ms.
             launch("timer_client", 3, 20),
+            // The tutorial's client of the key-value server.
+            launch("kv_client", 3, 0).looking_up(&["kv"]),
+            // The shell, last: it prompts once the others are done or waiting.
+            system::SHELL,
         ],
-    ),
+    )
+    .with_services(),
     // A process built by init checks itself from the inside; a program init has no image of
     // is reported, and the others still start.
     scenario(
@@ -267,6 +272,6 @@ pub fn find(name: &str) -> Option<&'static Scenario> {
     let all = SCENARIOS.iter().chain(ipc::SCENARIOS).chain(caps::SCENARIOS);
     let all =
         all.chain(shm::SCENARIOS).chain(mem::SCENARIOS).chain(mem::FAULT_SCENARIOS).chain(ring::SCENARIOS);
-    let all = all.chain(notify::SCENARIOS).chain(system::SCENARIOS);
+    let all = all.chain(notify::SCENARIOS).chain(system::SCENARIOS).chain(system::SHELL_SCENARIOS);
     all.into_iter().find(|scenario| scenario.name == name)
 }
