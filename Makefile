@@ -1,5 +1,5 @@
 # Tryst: the only commands a newcomer needs.
-#   make run    boot the demo system under QEMU (ctrl-a x quits)
+#   make run    boot the demo system under QEMU and drop into its shell (exit, or ctrl-a x, quits)
 #   make test   host tests, then every QEMU scenario
 #   make bench  boot the benchmark program and print its table (JSON in target/bench.json)
 #   make gdb    boot paused with QEMU's gdb stub, and start gdb on the kernel's symbols
@@ -42,7 +42,7 @@ kernel: user
 
 # QEMU exits with 33 when the kernel reports success (isa-debug-exit), so 33 is make's success.
 run: kernel
-	@echo "Booting Tryst ($(ACCEL)); ctrl-a x quits."
+	@echo "Booting Tryst ($(ACCEL)); type exit in the shell, or ctrl-a x, to quit."
 	@qemu-system-x86_64 $(QEMU_FLAGS) -serial mon:stdio -append "scenario=$(SCENARIO)"; \
 		status=$$?; [ $$status -eq 33 ] || { echo "QEMU exited with $$status"; exit 1; }
 

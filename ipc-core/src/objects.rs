@@ -2,6 +2,7 @@
 //! queues of waiting threads, notifications, and Memory objects, the budgets every object is
 //! charged to.
 
+pub use crate::abi::EndpointStats;
 use crate::arena::Handle;
 use crate::thread::{Priority, ThreadId, MAX_THREADS};
 
@@ -34,19 +35,6 @@ pub struct Endpoint {
     pub memory: MemoryId,
     /// What has passed through it (`endpoint_stats`).
     pub stats: EndpointStats,
-}
-
-/// An endpoint's traffic since it was made.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct EndpointStats {
-    /// Messages delivered through it: sends, calls and fault messages.
-    pub messages: u64,
-    /// Those of them that were calls (or faults) and so awaited a reply.
-    pub calls: u64,
-    /// Answers delivered to its callers.
-    pub replies: u64,
-    /// Capabilities that arrived in its messages and replies.
-    pub caps: u64,
 }
 
 /// A word of bits for asynchronous notification: `signal` ORs a badge into it and never

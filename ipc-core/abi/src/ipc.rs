@@ -227,6 +227,19 @@ pub struct BootInfo {
     pub names_slot: u64,
 }
 
+/// An endpoint's traffic since it was made, as `endpoint_stats` reports it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct EndpointStats {
+    /// Messages delivered through it: sends, calls and fault messages.
+    pub messages: u64,
+    /// Those of them that were calls (or faults) and so awaited a reply.
+    pub calls: u64,
+    /// Answers delivered to its callers.
+    pub replies: u64,
+    /// Capabilities that arrived in its messages and replies.
+    pub caps: u64,
+}
+
 impl BootInfo {
     /// The value of `magic`: "TRYSTBI1" in ASCII.
     pub const MAGIC: u64 = u64::from_be_bytes(*b"TRYSTBI1");

@@ -411,7 +411,7 @@ pub fn serve(endpoint: Slot, mut handle: impl FnMut(u64, u64, &Words) -> Answer)
 /// - `dispatch(server, badge, label, words) -> Answer`, and `serve(server, endpoint)`,
 ///   which answers requests for ever.
 ///
-/// See the [module documentation](crate::interface) for the wire format.
+/// See the [module documentation](mod@crate::interface) for the wire format.
 #[macro_export]
 macro_rules! interface {
     (

@@ -5,6 +5,7 @@
 //! [`long`](Message::long) constructors put the rest in this thread's IPC buffer, and
 //! [`word`] reads received words back from it.
 
+pub use tryst_abi::EndpointStats;
 use tryst_abi::{
     IpcBuffer, Message, MessageInfo, SendKind, Slot, Syscall, MAX_MESSAGE_CAPS, MAX_MESSAGE_WORDS,
     NOTIFICATION_INFO, REGISTER_WORDS, VALUE_SLOTS,
@@ -155,19 +156,6 @@ pub fn recv_event(endpoint: Slot) -> Result<Event, Error> {
 /// for a message or a signal.
 pub fn reply_recv_event(endpoint: Slot, message: Message) -> Result<Event, Error> {
     crate::call(Syscall::ReplyRecv { endpoint, message }).map(Event::from_values)
-}
-
-/// An endpoint's traffic since it was made, as `endpoint_stats` reports it.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct EndpointStats {
-    /// Messages delivered through it (sends, calls, fault messages).
-    pub messages: u64,
-    /// Those that were calls and so awaited a reply.
-    pub calls: u64,
-    /// Answers delivered to its callers.
-    pub replies: u64,
-    /// Capabilities that arrived in its messages and replies.
-    pub caps: u64,
 }
 
 /// `endpoint_stats`: the traffic counters the kernel keeps for the endpoint in `endpoint`
