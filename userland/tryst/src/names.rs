@@ -19,7 +19,7 @@
 //!
 //! [`BootInfo::NAMES_SLOT`]: tryst_abi::BootInfo::NAMES_SLOT
 
-use crate::interface::{Name, Wire};
+use crate::interface::{Name, Words};
 use crate::ipc::{self, answered, MessageExt};
 use crate::{raw, Error, Message, Slot};
 
@@ -52,36 +52,31 @@ pub fn register(name: &str, endpoint: Slot) -> Result<(), Error> {
 /// [`register`] with the name service whose capability is in `names`.
 pub fn register_at(names: Slot, name: &str, endpoint: Slot) -> Result<(), Error> {
     let name = Name::new(name).ok_or(Error::InvalidArgument)?;
-    answered(&ipc::call(names, Message::long(REGISTER, &words(name)).with_caps(&[endpoint]))?)
+    let request = Message::long(REGISTER, Words::encode(&name).as_slice()).with_caps(&[endpoint]);
+    answered(&ipc::call(names, request)?)
 }
 
 /// Looks `name` up with the system's name service and puts the endpoint capability it
 /// answers (badged with this process's number) in the empty slot `into`.
 /// [`Error::NotFound`] when nothing is registered under it now, [`Error::MissingRights`]
-/// when the manifest does not let this process look it up.
+/// when the manifest does not let this process look it up. The thread's IPC buffer (its
+/// receive slots among it) is as it was afterwards: a typed call may look a name up again in
+/// the middle of a server's work.
 pub fn lookup(name: Name, into: Slot) -> Result<(), Error> {
     let names = endpoint().ok_or(Error::EmptySlot)?;
-    ipc::set_receive_slots(&[into]);
-    let answer = ipc::call(names, Message::short(LOOKUP, &words(name)));
-    ipc::set_receive_slots(&[]);
-    let answer = answer?;
-    answered(&answer)?;
-    match answer.info.caps {
-        1 => Ok(()),
-        _ => Err(Error::NotFound),
-    }
+    raw::preserving_ipc_buffer(|| {
+        ipc::set_receive_slots(&[into]);
+        let answer = ipc::call(names, Message::short(LOOKUP, Words::encode(&name).as_slice()))?;
+        answered(&answer)?;
+        match answer.info.caps {
+            1 => Ok(()),
+            _ => Err(Error::NotFound),
+        }
+    })
 }
 
 /// Tells the name service at `names` (through init's unbadged capability) that process
 /// `process` may do `may` ([`MAY_REGISTER`], [`MAY_LOOK_UP`]) with `name`.
 pub fn allow(names: Slot, process: u64, name: Name, may: u64) -> Result<(), Error> {
-    let [a, b, c] = words(name);
-    answered(&ipc::call(names, Message::long(ALLOW, &[process, a, b, c, may]))?)
-}
-
-/// A name's words.
-pub fn words(name: Name) -> [u64; Name::WORDS] {
-    let mut words = [0; Name::WORDS];
-    name.put(&mut words);
-    words
+    answered(&ipc::call(names, Message::long(ALLOW, Words::encode(&(process, name, may)).as_slice()))?)
 }

@@ -148,11 +148,7 @@ fn serve() -> Result<(), Error> {
             }
             Event::Message { badge, message } => (badge, message),
         };
-        // Only a reader's notification is kept.
         let arrived = message.info.caps > 0;
-        if arrived && message.info.label != READ_LINE {
-            let _ = caps::delete(arrival);
-        }
         match message.info.label {
             WRITE => {
                 let len = unpack(&message, &mut text);
@@ -163,9 +159,6 @@ fn serve() -> Result<(), Error> {
                 clients |= u32::try_from(badge).ok().and_then(|b| 1u64.checked_shl(b)).unwrap_or(0);
             }
             READ_LINE if input.complete => {
-                if arrived {
-                    let _ = caps::delete(arrival);
-                }
                 ipc::reply(pack(0, &input.bytes[..input.len]))?;
                 (input.len, input.complete) = (0, false);
             }
@@ -182,6 +175,10 @@ fn serve() -> Result<(), Error> {
                 return Ok(());
             }
             _ => ipc::reply(Message::short(u64::from(Error::InvalidArgument), &[]))?,
+        }
+        // Only a waiting reader's notification is kept (moved to `reader` above).
+        if arrived {
+            let _ = caps::delete(arrival);
         }
     }
 }

@@ -81,7 +81,7 @@ fn main(_: u64) -> u32 {
     }
     let services = if scenario.services { manifest::SERVICES } else { &[] };
     let launches = scenario.launches.iter().chain(manifest::CORE).chain(services);
-    let mut system = System { images, memory, objects, processes: [const { None }; MAX_PROCESSES], count: 0 };
+    let mut system = System { images, memory, objects, processes: [const { None }; MAX_PROCESSES] };
     for (n, launch) in launches.enumerate() {
         if n == MAX_PROCESSES {
             println!("init: more processes than the {MAX_PROCESSES} init keeps records of");
@@ -90,7 +90,6 @@ fn main(_: u64) -> u32 {
         let scenario_process = n < scenario.launches.len();
         system.processes[n] =
             Some(Process { launch, pid: n as u64 + 1, running: false, restarts: 0, scenario_process });
-        system.count = n + 1;
         system.start(n);
     }
     let mut failed = system.processes().filter(|p| !p.running).count();
@@ -137,8 +136,8 @@ struct System<'a> {
     images: BootImages<'a>,
     memory: Slot,
     objects: Objects,
+    /// Records from index 0 on, in the order the processes were first started.
     processes: [Option<Process>; MAX_PROCESSES],
-    count: usize,
 }
 
 impl System<'_> {
@@ -156,8 +155,8 @@ impl System<'_> {
         let (launch, record) = (process.launch, Record::new(n));
         let member = Membership {
             pid: process.pid,
-            console: !launch.caps.iter().any(|g| matches!(g, Grant::Console)),
-            timer: !launch.caps.iter().any(|g| matches!(g, Grant::Timer)),
+            console: !launch.caps.contains(&Grant::Console),
+            timer: !launch.caps.contains(&Grant::Timer),
             exit_bit: 1 << n,
         };
         let Some(image) = self.images.find(launch.program) else {
@@ -175,10 +174,6 @@ impl System<'_> {
         match spawned.and_then(|()| Ok(thread::info(record.thread)?)) {
             Ok(info) => {
                 process.running = true;
-                let budget = match launch.budget {
-                    0 => 0,
-                    budget => budget >> 10,
-                };
                 let restart = match process.restarts {
                     0 => "started",
                     _ => "restarted",
@@ -189,7 +184,7 @@ impl System<'_> {
                     info.number,
                     process.pid,
                     launch.priority,
-                    BudgetNote(budget)
+                    BudgetNote(launch.budget >> 10)
                 );
             }
             Err(error) => println!("init: cannot start {}: {error:?}", launch.program),
@@ -215,7 +210,7 @@ impl System<'_> {
         while self.processes().any(|p| p.scenario_process && p.running) {
             match ipc::recv_event(at(SUPERVISOR))? {
                 Event::Signal { bits } => {
-                    for n in (0..self.count).filter(|n| bits & 1 << n != 0) {
+                    for n in (0..MAX_PROCESSES).filter(|n| bits & 1 << n != 0) {
                         self.ended(n);
                     }
                 }
@@ -248,7 +243,7 @@ impl System<'_> {
         let record = Record::new(n);
         // Its endpoint goes, and with it every capability to it (the name service's and the
         // clients'); callers queued on it wake with PeerGone.
-        if process.launch.caps.iter().any(|g| matches!(g, Grant::Own)) {
+        if process.launch.caps.contains(&Grant::Own) {
             let _ = caps::revoke(record.endpoint);
             let _ = caps::delete(record.endpoint);
         }
@@ -268,10 +263,9 @@ impl System<'_> {
             // None of them is restarted from here on.
             process.scenario_process = true;
         }
-        let is = |p: &Process, grant: fn(&Grant) -> bool| p.launch.caps.iter().any(grant);
         for (n, process) in self.processes.iter().enumerate() {
-            let Some(process) = process.as_ref().filter(|p| p.running) else { continue };
-            if !is(process, |g| matches!(g, Grant::Console | Grant::Timer)) {
+            let Some(caps) = process.as_ref().filter(|p| p.running).map(|p| p.launch.caps) else { continue };
+            if !caps.contains(&Grant::Console) && !caps.contains(&Grant::Timer) {
                 let _ = caps::destroy_thread(Record::new(n).thread);
             }
         }
@@ -305,11 +299,7 @@ impl System<'_> {
         let system = system.into_iter().map(|(slot, name)| (at(slot), name));
         let own = self.processes.iter().enumerate().filter_map(|(n, p)| {
             let p = p.as_ref()?;
-            p.launch
-                .caps
-                .iter()
-                .any(|g| matches!(g, Grant::Own))
-                .then(|| (Record::new(n).endpoint, p.launch.program))
+            p.launch.caps.contains(&Grant::Own).then(|| (Record::new(n).endpoint, p.launch.program))
         });
         system.chain(own)
     }
@@ -317,7 +307,7 @@ impl System<'_> {
 
 impl supervisor::Server for System<'_> {
     fn process_count(&mut self, _: u64) -> Result<u8, Error> {
-        Ok(self.count as u8)
+        Ok(self.processes().count() as u8)
     }
 
     fn process(&mut self, _: u64, index: u8) -> Result<ProcessRecord, Error> {
@@ -372,7 +362,7 @@ fn prepare(memory: Slot, launch: &Launch, record: &Record) -> Result<(), Error> 
     if launch.budget != 0 && caps::identify(record.memory).is_err() {
         caps::create_memory(memory, record.memory, launch.budget)?;
     }
-    if launch.caps.iter().any(|g| matches!(g, Grant::Own)) {
+    if launch.caps.contains(&Grant::Own) {
         let pays = if launch.budget != 0 { record.memory } else { at(POOL) };
         caps::create_endpoint(pays, record.endpoint)?;
     }

@@ -8,7 +8,6 @@ mod counter_interface;
 
 use counter_interface::counter;
 use tryst::abi::{ObjectKind, ThreadRunState};
-use tryst::interface::Name;
 use tryst::supervisor::{self, ENDED};
 use tryst::{caps, console, print, println, Error, Rights, Slot};
 
@@ -37,15 +36,16 @@ fn main(_: u64) -> u32 {
     };
     let made = caps::create_notification(slot(boot.memory_slot), line_ready);
     let init = supervisor::Client::lookup("init", slot(boot.first_free_slot + 1));
-    let (Ok(()), Ok(init)) = (made, init) else {
-        println!("shell: cannot set up: {made:?}");
-        return 1;
+    let init = match (made, init) {
+        (Ok(()), Ok(init)) => init,
+        (made, init) => {
+            println!("shell: cannot set up: notification {made:?}, looking up init {:?}", init.err());
+            return 1;
+        }
     };
-    let shell = Shell {
-        init,
-        counter: counter::Client::new(slot(boot.first_free_slot + 2)),
-        counter_slot: slot(boot.first_free_slot + 2),
-    };
+    // The counter server, for `bench`; its connection looks it up again after a restart.
+    let counter = counter::Client::lookup("counter", slot(boot.first_free_slot + 2));
+    let shell = Shell { init, counter };
     println!("Tryst shell. Type help for the commands.");
     let mut line = [0u8; 128];
     loop {
@@ -92,8 +92,7 @@ fn with_pid(text: &str, command: impl FnOnce(u64)) {
 
 struct Shell {
     init: supervisor::Client,
-    counter: counter::Client,
-    counter_slot: Slot,
+    counter: Result<counter::Client, Error>,
 }
 
 impl Shell {
@@ -152,16 +151,16 @@ impl Shell {
     }
 
     fn bench(&self) {
-        // Look the counter up afresh each time: it may have been restarted.
-        let _ = caps::delete(self.counter_slot);
-        let name = Name::new("counter").unwrap_or_default();
-        if let Err(error) = tryst::names::lookup(name, self.counter_slot) {
-            println!("shell: bench: cannot look up counter: {error:?}");
-            return;
-        }
+        let counter = match &self.counter {
+            Ok(counter) => counter,
+            Err(error) => {
+                println!("shell: bench: cannot look up counter: {error:?}");
+                return;
+            }
+        };
         let start = tryst::raw::timestamp();
         for _ in 0..ROUND_TRIPS {
-            if let Err(error) = self.counter.total() {
+            if let Err(error) = counter.total() {
                 println!("shell: bench: {error:?}");
                 return;
             }

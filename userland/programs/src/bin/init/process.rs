@@ -77,7 +77,7 @@ pub struct Membership {
     pub pid: u64,
     /// Whether it gets a console capability (not the console server itself).
     pub console: bool,
-    /// Whether it gets a timer capability (not the servers before the timer).
+    /// Whether it gets a timer capability (not the timer server itself).
     pub timer: bool,
     /// The bit of init's `EXITS` notification its end signals.
     pub exit_bit: u64,
@@ -146,14 +146,14 @@ pub fn spawn(
     record: &Record,
 ) -> Result<(), SpawnError> {
     let result = build(memory, pool, objects, launch, image, membership, record);
-    // The process holds its own capabilities; on failure the objects go with init's.
-    let failed = result.is_err().then_some([record.thread, record.cspace]);
-    for slot in [CHILD_SPACE, CHILD_PAGES, FRAME, IPC_FRAME, EXIT_BIT]
-        .map(at)
-        .into_iter()
-        .chain(failed.into_iter().flatten())
-    {
-        let _ = caps::delete(slot);
+    // The process holds its own capabilities; init keeps only its record.
+    for slot in [CHILD_SPACE, CHILD_PAGES, FRAME, IPC_FRAME, EXIT_BIT] {
+        let _ = caps::delete(at(slot));
+    }
+    // On failure the objects go with init's capabilities to them.
+    if result.is_err() {
+        let _ = caps::delete(record.thread);
+        let _ = caps::delete(record.cspace);
     }
     result
 }

@@ -58,6 +58,7 @@ impl Launch {
 }
 
 /// A capability a process is given.
+#[derive(PartialEq)]
 pub enum Grant {
     /// To one of the scenario's endpoints or notifications.
     Object {
