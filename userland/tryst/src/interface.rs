@@ -29,7 +29,7 @@
 use core::cell::Cell;
 use core::fmt;
 
-use tryst_abi::{Message, MAX_MESSAGE_WORDS};
+use tryst_abi::{Message, MAX_MESSAGE_WORDS, REGISTER_WORDS};
 
 use crate::ipc::{self, MessageExt};
 use crate::{caps, names, Error, Slot};
@@ -219,7 +219,8 @@ impl fmt::Display for Name {
     }
 }
 
-/// A request's or answer's words, gathered from the registers and the IPC buffer.
+/// Words gathered from a message's registers and its words in the IPC buffer, or to be sent
+/// as one: the general path for values longer than the four register words.
 #[derive(Clone, Copy)]
 pub struct Words {
     words: [u64; MAX_MESSAGE_WORDS],
@@ -267,48 +268,46 @@ impl Words {
     }
 }
 
-/// What a server answers a request with: a result's words or an error.
-#[derive(Clone, Copy)]
-pub struct Answer {
-    label: u64,
-    words: Words,
-}
-
-impl Answer {
-    /// The answer to a request that returned `result`.
-    pub fn of<T: Wire>(result: Result<T, Error>) -> Answer {
-        match result {
-            Ok(value) => Answer { label: 0, words: Words::encode(&value) },
-            Err(error) => Answer::error(error),
-        }
-    }
-
-    /// An answer saying `error`.
-    pub fn error(error: Error) -> Answer {
-        Answer { label: u64::from(error), words: Words::from_slice(&[]) }
-    }
-
-    /// The label: 0 for success, else an [`Error`]'s code.
-    pub fn label(&self) -> u64 {
-        self.label
-    }
-
-    /// The result's words (none for an error).
-    pub fn words(&self) -> &[u64] {
-        self.words.as_slice()
-    }
-
-    /// As a message (words past the fourth are written into this thread's IPC buffer now).
-    pub fn message(&self) -> Message {
-        Message::long(self.label, self.words())
+/// A message labelled `label` whose words are `value`. A value of up to four words travels in
+/// the registers alone; a longer one is written into this thread's IPC buffer now.
+pub fn message<T: Wire>(label: u64, value: &T) -> Message {
+    const { assert!(T::WORDS <= MAX_MESSAGE_WORDS, "more words than a message holds") };
+    if T::WORDS <= REGISTER_WORDS {
+        // The common case, kept free of the 64-word buffer: IPC pays for every instruction.
+        let mut words = [0; REGISTER_WORDS];
+        value.put(&mut words[..T::WORDS]);
+        Message::short(label, &words[..T::WORDS])
+    } else {
+        Message::long(label, Words::encode(value).as_slice())
     }
 }
 
-/// Decodes a result from the answer `label` and `words`: the error the label names, or the
-/// value the words hold ([`Error::InvalidArgument`] if they hold none).
-pub fn result<T: Wire>(label: u64, words: &Words) -> Result<T, Error> {
-    match label {
-        0 => words.decode().ok_or(Error::InvalidArgument),
+/// The value that `message`, just received, carries: `None` unless its words are exactly one
+/// value of type `T`.
+pub fn decode<T: Wire>(message: &Message) -> Option<T> {
+    if usize::from(message.info.length) != T::WORDS {
+        None
+    } else if T::WORDS <= REGISTER_WORDS {
+        T::take(&message.words[..T::WORDS])
+    } else {
+        Words::of(message).decode()
+    }
+}
+
+/// The answer to a request that returned `result`: labelled 0 with the value's words, or
+/// labelled with the error's code and no words.
+pub fn answer<T: Wire>(result: Result<T, Error>) -> Message {
+    match result {
+        Ok(value) => message(0, &value),
+        Err(error) => Message::short(u64::from(error), &[]),
+    }
+}
+
+/// Decodes the result an answer carries: the error its label names, or the value its words
+/// hold ([`Error::InvalidArgument`] if they hold none).
+pub fn result<T: Wire>(answer: &Message) -> Result<T, Error> {
+    match answer.info.label {
+        0 => decode(answer).ok_or(Error::InvalidArgument),
         code => Err(Error::try_from(code).unwrap_or(Error::InvalidArgument)),
     }
 }
@@ -343,17 +342,18 @@ impl Connection {
         self.endpoint
     }
 
-    /// Calls operation `label` with `words`; returns the answer's label and words.
-    pub fn call(&self, label: u64, words: &[u64]) -> Result<(u64, Words), Error> {
+    /// Sends `request` (made by [`message`], or by hand) and waits for the answer.
+    pub fn call(&self, request: Message) -> Result<Message, Error> {
         if self.stale.get() {
             self.reconnect()?;
         }
-        match self.call_once(label, words) {
+        // A lookup keeps this thread's IPC buffer, so a long request survives a reconnection.
+        match ipc::call(self.endpoint, request) {
             // A server that was restarted while this client was not calling: its capability
             // went with the old instance.
             Err(Error::EmptySlot) if self.name.is_some() => {
                 self.reconnect()?;
-                self.call_once(label, words)
+                ipc::call(self.endpoint, request)
             }
             Err(Error::PeerGone) if self.name.is_some() => {
                 self.stale.set(true);
@@ -361,11 +361,6 @@ impl Connection {
             }
             other => other,
         }
-    }
-
-    fn call_once(&self, label: u64, words: &[u64]) -> Result<(u64, Words), Error> {
-        let answer = ipc::call(self.endpoint, Message::long(label, words))?;
-        Ok((answer.info.label, Words::of(&answer)))
     }
 
     /// Looks the name up again, into the same slot.
@@ -382,18 +377,18 @@ impl Connection {
 }
 
 /// Serves requests on `endpoint` for ever: each is given to `handle` with the sender's badge,
-/// its label and its words, and answered with what `handle` returns. A caller that died
-/// before its answer, or a request sent rather than called, is skipped. Returns only when the
-/// endpoint fails (it went, or lacks Read).
-pub fn serve(endpoint: Slot, mut handle: impl FnMut(u64, u64, &Words) -> Answer) -> Error {
+/// and answered with the message `handle` returns. A caller that died before its answer, or a
+/// request sent rather than called, is skipped. Returns only when the endpoint fails (it went,
+/// or lacks Read).
+pub fn serve(endpoint: Slot, mut handle: impl FnMut(u64, &Message) -> Message) -> Error {
     let mut next = ipc::recv(endpoint);
     loop {
         let (badge, request) = match next {
             Ok(received) => received,
             Err(error) => return error,
         };
-        let answer = handle(badge, request.info.label, &Words::of(&request));
-        next = match ipc::reply_recv(endpoint, answer.message()) {
+        let answer = handle(badge, &request);
+        next = match ipc::reply_recv(endpoint, answer) {
             Err(Error::PeerGone | Error::NoReply) => ipc::recv(endpoint),
             other => other,
         };
@@ -408,8 +403,8 @@ pub fn serve(endpoint: Slot, mut handle: impl FnMut(u64, u64, &Words) -> Answer)
 ///   server's error, or the IPC error ([`Error::PeerGone`] when the server died during the
 ///   call). `Client::new(endpoint)` or, through the name service, `Client::lookup(name, slot)`.
 /// - `Server`, a trait with one method per operation taking the caller's badge first.
-/// - `dispatch(server, badge, label, words) -> Answer`, and `serve(server, endpoint)`,
-///   which answers requests for ever.
+/// - `dispatch(server, badge, request) -> Message` (the answer), and
+///   `serve(server, endpoint)`, which answers requests for ever.
 ///
 /// See the [module documentation](mod@crate::interface) for the wire format.
 #[macro_export]
@@ -428,8 +423,8 @@ macro_rules! interface {
             #[allow(unused_imports)]
             use super::*;
             #[allow(unused_imports)]
-            use $crate::interface::{Answer, Connection, Wire, Words};
-            use $crate::{Error, Slot};
+            use $crate::interface::{Connection, Wire};
+            use $crate::{Error, Message, Slot};
 
             /// The operations' numbers: the labels of their requests.
             #[allow(non_upper_case_globals)]
@@ -463,15 +458,8 @@ macro_rules! interface {
                 $(
                     $(#[$op_meta])*
                     pub fn $op(&self, $($arg: $arg_ty),*) -> Result<$ret, Error> {
-                        const {
-                            assert!(
-                                <($($arg_ty,)*) as Wire>::WORDS <= $crate::abi::MAX_MESSAGE_WORDS,
-                                "more argument words than a message holds"
-                            )
-                        };
-                        let words = Words::encode(&($($arg,)*));
-                        let (label, answer) = self.connection.call($code, words.as_slice())?;
-                        $crate::interface::result::<$ret>(label, &answer)
+                        let request = $crate::interface::message($code, &($($arg,)*));
+                        $crate::interface::result(&self.connection.call(request)?)
                     }
                 )*
             }
@@ -489,24 +477,24 @@ macro_rules! interface {
             /// Decodes one request, calls the server's method and encodes its answer: a label
             /// that names no operation is [`Error::UnknownOperation`], words that are not the
             /// operation's arguments [`Error::InvalidArgument`].
-            pub fn dispatch<S: Server + ?Sized>(server: &mut S, caller: u64, label: u64, words: &Words) -> Answer {
-                match label {
+            pub fn dispatch<S: Server + ?Sized>(server: &mut S, caller: u64, request: &Message) -> Message {
+                match request.info.label {
                     $(
                         $code => {
-                            let Some(($($arg,)*)) = words.decode::<($($arg_ty,)*)>() else {
-                                return Answer::error(Error::InvalidArgument);
+                            let Some(($($arg,)*)) = $crate::interface::decode::<($($arg_ty,)*)>(request) else {
+                                return $crate::interface::answer::<()>(Err(Error::InvalidArgument));
                             };
-                            Answer::of(server.$op(caller, $($arg),*))
+                            $crate::interface::answer(server.$op(caller, $($arg),*))
                         }
                     )*
-                    _ => Answer::error(Error::UnknownOperation),
+                    _ => $crate::interface::answer::<()>(Err(Error::UnknownOperation)),
                 }
             }
 
             /// Serves requests arriving on `endpoint` for ever; returns only when the endpoint
             /// fails.
             pub fn serve<S: Server + ?Sized>(server: &mut S, endpoint: Slot) -> Error {
-                $crate::interface::serve(endpoint, |caller, label, words| dispatch(server, caller, label, words))
+                $crate::interface::serve(endpoint, |caller, request| dispatch(server, caller, request))
             }
         }
     };
@@ -555,48 +543,65 @@ mod tests {
         }
     }
 
-    fn ask(label: u64, words: &[u64]) -> Answer {
-        sums::dispatch(&mut Sums::default(), 7, label, &Words::from_slice(words))
+    fn ask(label: u64, words: &[u64]) -> Message {
+        sums::dispatch(&mut Sums::default(), 7, &Message::long(label, words))
+    }
+
+    /// An answer's label and words.
+    fn read(answer: &Message) -> (u64, Vec<u64>) {
+        (answer.info.label, Words::of(answer).as_slice().to_vec())
     }
 
     #[test]
     fn a_request_reaches_the_method_and_its_result_comes_back() {
         let mut server = Sums::default();
-        let answer = sums::dispatch(&mut server, 9, sums::op::add, &Words::from_slice(&[2, 3]));
-        assert_eq!((answer.label(), answer.words()), (0, &[5][..]));
+        let answer = sums::dispatch(&mut server, 9, &message(sums::op::add, &(2u64, 3u64)));
+        assert_eq!(read(&answer), (0, vec![5]));
         assert_eq!(server.callers, [9]);
         let yes = Name::new("YES").unwrap();
-        let mut request = [0; 4];
-        (yes, false).put(&mut request);
-        let answer = ask(sums::op::check, &request);
-        assert_eq!(result::<(bool, u8)>(answer.label(), &Words::from_slice(answer.words())), Ok((true, 3)));
-        assert_eq!(ask(sums::op::nothing, &[]).label(), 0);
+        let answer = sums::dispatch(&mut server, 9, &message(sums::op::check, &(yes, false)));
+        assert_eq!(result::<(bool, u8)>(&answer), Ok((true, 3)));
+        assert_eq!(ask(sums::op::nothing, &[]).info.label, 0);
         let answer = ask(sums::op::wide, &[1, 2, 3, 4, 5, 6, 7, 8]);
-        assert_eq!(answer.words(), [36]);
+        assert_eq!(read(&answer), (0, vec![36]));
+    }
+
+    #[test]
+    fn long_values_travel_through_the_ipc_buffer() {
+        let values: [u64; 8] = core::array::from_fn(|i| i as u64 * 1000);
+        let request = message(sums::op::wide, &(values,));
+        assert_eq!(request.info.length, 8);
+        assert_eq!(decode::<([u64; 8],)>(&request), Some((values,)));
+        assert_eq!(decode::<([u64; 7],)>(&request), None, "one word short");
+        let answer = sums::dispatch(&mut Sums::default(), 1, &request);
+        assert_eq!(result::<u64>(&answer), Ok(28_000));
     }
 
     #[test]
     fn a_methods_error_is_the_answers_label() {
         let answer = ask(sums::op::add, &[u64::MAX, 1]);
-        assert_eq!((answer.label(), answer.words()), (u64::from(Error::InvalidArgument), &[][..]));
-        assert_eq!(result::<u64>(answer.label(), &Words::from_slice(&[])), Err(Error::InvalidArgument));
+        assert_eq!(read(&answer), (u64::from(Error::InvalidArgument), vec![]));
+        assert_eq!(result::<u64>(&answer), Err(Error::InvalidArgument));
+        assert_eq!(result::<u64>(&Message::short(9999, &[])), Err(Error::InvalidArgument), "no such error");
+        assert_eq!(result::<u64>(&Message::short(0, &[])), Err(Error::InvalidArgument), "no value");
     }
 
     #[test]
     fn unknown_operations_and_malformed_arguments_are_refused() {
         let unknown = u64::from(Error::UnknownOperation);
         let invalid = u64::from(Error::InvalidArgument);
-        assert_eq!(ask(0, &[]).label(), unknown);
-        assert_eq!(ask(99, &[1, 2]).label(), unknown);
-        assert_eq!(ask(sums::op::add, &[1]).label(), invalid, "too few words");
-        assert_eq!(ask(sums::op::add, &[1, 2, 3]).label(), invalid, "too many words");
-        assert_eq!(ask(sums::op::nothing, &[0]).label(), invalid, "words where none belong");
+        assert_eq!(ask(0, &[]).info.label, unknown);
+        assert_eq!(ask(99, &[1, 2]).info.label, unknown);
+        assert_eq!(ask(sums::op::add, &[1]).info.label, invalid, "too few words");
+        assert_eq!(ask(sums::op::add, &[1, 2, 3]).info.label, invalid, "too many words");
+        assert_eq!(ask(sums::op::nothing, &[0]).info.label, invalid, "words where none belong");
+        assert_eq!(ask(sums::op::wide, &[1; 9]).info.label, invalid, "a long request one word long");
         let name = Words::encode(&Name::new("yes").unwrap());
         let name = name.as_slice();
-        assert_eq!(ask(sums::op::check, &[name[0], name[1], name[2], 2]).label(), invalid, "a bool of 2");
-        assert_eq!(ask(sums::op::check, &[0xff, 0, 0, 1]).label(), invalid, "not UTF-8");
-        assert_eq!(ask(sums::op::check, &[0x6100, 0, 0, 1]).label(), invalid, "text after a NUL");
-        assert_eq!(ask(sums::op::check, &[name[0], name[1], name[2], 1]).label(), 0);
+        assert_eq!(ask(sums::op::check, &[name[0], name[1], name[2], 2]).info.label, invalid, "a bool of 2");
+        assert_eq!(ask(sums::op::check, &[0xff, 0, 0, 1]).info.label, invalid, "not UTF-8");
+        assert_eq!(ask(sums::op::check, &[0x6100, 0, 0, 1]).info.label, invalid, "text after a NUL");
+        assert_eq!(ask(sums::op::check, &[name[0], name[1], name[2], 1]).info.label, 0);
     }
 
     #[test]
@@ -616,6 +621,11 @@ mod tests {
             prop_assert_eq!(words.as_slice().len(), 7);
             prop_assert_eq!(words.decode::<(u64, u8, bool, i64, Name)>(), Some(value));
             prop_assert_eq!(words.decode::<(u64, u8, bool, i64)>(), None);
+            let sent = message(1, &value);
+            prop_assert_eq!(decode::<(u64, u8, bool, i64, Name)>(&sent), Some(value));
+            let short = message(1, &(a, b, c, d));
+            prop_assert_eq!(short.info.length, 4);
+            prop_assert_eq!(decode::<(u64, u8, bool, i64)>(&short), Some((a, b, c, d)));
         }
 
         #[test]

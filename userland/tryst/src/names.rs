@@ -19,9 +19,9 @@
 //!
 //! [`BootInfo::NAMES_SLOT`]: tryst_abi::BootInfo::NAMES_SLOT
 
-use crate::interface::{Name, Words};
+use crate::interface::{self, Name};
 use crate::ipc::{self, answered, MessageExt};
-use crate::{raw, Error, Message, Slot};
+use crate::{raw, Error, Slot};
 
 /// Register the endpoint capability the request carries under the name.
 pub const REGISTER: u64 = 1;
@@ -52,7 +52,7 @@ pub fn register(name: &str, endpoint: Slot) -> Result<(), Error> {
 /// [`register`] with the name service whose capability is in `names`.
 pub fn register_at(names: Slot, name: &str, endpoint: Slot) -> Result<(), Error> {
     let name = Name::new(name).ok_or(Error::InvalidArgument)?;
-    let request = Message::long(REGISTER, Words::encode(&name).as_slice()).with_caps(&[endpoint]);
+    let request = interface::message(REGISTER, &name).with_caps(&[endpoint]);
     answered(&ipc::call(names, request)?)
 }
 
@@ -66,7 +66,7 @@ pub fn lookup(name: Name, into: Slot) -> Result<(), Error> {
     let names = endpoint().ok_or(Error::EmptySlot)?;
     raw::preserving_ipc_buffer(|| {
         ipc::set_receive_slots(&[into]);
-        let answer = ipc::call(names, Message::short(LOOKUP, Words::encode(&name).as_slice()))?;
+        let answer = ipc::call(names, interface::message(LOOKUP, &name))?;
         answered(&answer)?;
         match answer.info.caps {
             1 => Ok(()),
@@ -78,5 +78,5 @@ pub fn lookup(name: Name, into: Slot) -> Result<(), Error> {
 /// Tells the name service at `names` (through init's unbadged capability) that process
 /// `process` may do `may` ([`MAY_REGISTER`], [`MAY_LOOK_UP`]) with `name`.
 pub fn allow(names: Slot, process: u64, name: Name, may: u64) -> Result<(), Error> {
-    answered(&ipc::call(names, Message::long(ALLOW, Words::encode(&(process, name, may)).as_slice()))?)
+    answered(&ipc::call(names, interface::message(ALLOW, &(process, name, may)))?)
 }

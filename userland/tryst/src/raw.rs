@@ -4,7 +4,7 @@
 
 use core::cell::UnsafeCell;
 
-use tryst_abi::{BootInfo, IpcBuffer, SyscallNumber, BOOT_INFO_ADDR, IPC_BUFFER_ADDR, VALUE_SLOTS};
+use tryst_abi::{BootInfo, IpcBuffer, SyscallNumber, BOOT_INFO_ADDR, VALUE_SLOTS};
 
 use crate::ast::Handler;
 
@@ -39,18 +39,44 @@ pub unsafe fn syscall(number: u64, args: [u64; 6]) -> (u64, [u64; VALUE_SLOTS]) 
 }
 
 /// Reads word `index` of this thread's IPC buffer (`index < IpcBuffer::WORDS`).
+#[cfg(not(test))]
 pub fn ipc_word(index: usize) -> u64 {
     assert!(index < IpcBuffer::WORDS);
     // SAFETY: the kernel maps this thread's IPC buffer read-write at IPC_BUFFER_ADDR before the
     // program starts and never unmaps it; the index is inside it. Volatile: the kernel writes it.
-    unsafe { core::ptr::read_volatile((IPC_BUFFER_ADDR as *const u64).add(index)) }
+    unsafe { core::ptr::read_volatile((tryst_abi::IPC_BUFFER_ADDR as *const u64).add(index)) }
 }
 
 /// Writes word `index` of this thread's IPC buffer (`index < IpcBuffer::WORDS`).
+#[cfg(not(test))]
 pub fn set_ipc_word(index: usize, value: u64) {
     assert!(index < IpcBuffer::WORDS);
     // SAFETY: as in `ipc_word`; the page is this thread's alone and holds plain words.
-    unsafe { core::ptr::write_volatile((IPC_BUFFER_ADDR as *mut u64).add(index), value) }
+    unsafe { core::ptr::write_volatile((tryst_abi::IPC_BUFFER_ADDR as *mut u64).add(index), value) }
+}
+
+// Host tests have no IPC buffer page: each test thread gets an array in its place, so that
+// long messages can be built and read back.
+#[cfg(test)]
+std::thread_local! {
+    static TEST_IPC_BUFFER: core::cell::Cell<[u64; IpcBuffer::WORDS]> =
+        const { core::cell::Cell::new([0; IpcBuffer::WORDS]) };
+}
+
+/// Reads word `index` of this test thread's stand-in IPC buffer.
+#[cfg(test)]
+pub fn ipc_word(index: usize) -> u64 {
+    TEST_IPC_BUFFER.with(|buffer| buffer.get()[index])
+}
+
+/// Writes word `index` of this test thread's stand-in IPC buffer.
+#[cfg(test)]
+pub fn set_ipc_word(index: usize, value: u64) {
+    TEST_IPC_BUFFER.with(|buffer| {
+        let mut words = buffer.get();
+        words[index] = value;
+        buffer.set(words);
+    })
 }
 
 /// Runs `f` and then puts this thread's IPC buffer back as it was: for code that makes IPC

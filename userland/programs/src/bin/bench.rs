@@ -11,6 +11,13 @@
 //! as the `signal` call returns, timed to the first instruction of a handler (a stub that
 //! reads the TSC and returns), and from there through `ast_return` back to after the call.
 //!
+//! The system figures go through the user-space servers init starts from its manifest: a
+//! typed call (`counter::Client::total`, the code `tryst::interface!` generates on both sides)
+//! beside a raw `call` of the same message to the same server; a name lookup (with deleting
+//! the capability it answers); and a restart, from a call that faults the counter server to
+//! the first call its new instance serves (init rebuilds it, it registers again, the client
+//! looks it up again). Restarts are few: init restarts a server at most 16 times.
+//!
 //! The ring figures are throughput, first with both sides yielding while the ring is full or
 //! empty, then with both asleep on notifications (`send_blocking`/`recv_blocking`).
 //! Ring throughput is in bytes per guest instruction (thousandths): messages
@@ -20,15 +27,17 @@
 #![no_std]
 #![no_main]
 
+mod counter_interface;
 mod ring_common;
 
+use counter_interface::counter;
 use ring_common::Waiting;
 use tryst::abi::{BindMode, SyscallNumber};
 use tryst::ipc::{self, MessageExt};
 use tryst::memory::{self, READ_WRITE};
 use tryst::raw::timestamp;
 use tryst::ring::{NotificationBell, Producer};
-use tryst::{caps, notify, println, Message, Slot};
+use tryst::{caps, names, notify, println, Error, Message, Slot};
 
 tryst::entry!(main);
 
@@ -36,6 +45,7 @@ const WARM_UP: usize = 200;
 const SAMPLES: usize = 2000;
 
 struct Summary {
+    samples: usize,
     min: u64,
     median: u64,
     p99: u64,
@@ -53,6 +63,46 @@ fn measure(overhead: u64, mut operation: impl FnMut()) -> Summary {
         *sample = (timestamp() - start).saturating_sub(overhead);
     }
     summarize(&mut samples)
+}
+
+/// Server restarts timed (after one untimed), well under init's limit of 16 per server.
+const RESTARTS: usize = 10;
+
+/// The typed call, the same call made raw, and the name lookup, through the `counter` server;
+/// then restarts of it. `counter` and `looked_up` are empty slots.
+fn system_figures(overhead: u64, counter: Slot, looked_up: Slot) -> Result<[Summary; 4], Error> {
+    let client = counter::Client::lookup("counter", counter)?;
+    client.total()?;
+    let typed = measure(overhead, || {
+        let _ = client.total();
+    });
+    let raw = measure(overhead, || {
+        let _ = ipc::call(counter, Message::short(counter::op::total, &[]));
+    });
+    let name = tryst::interface::Name::new("counter").ok_or(Error::InvalidArgument)?;
+    let lookup = measure(overhead, || {
+        let _ = names::lookup(name, looked_up);
+        let _ = caps::delete(looked_up);
+    });
+    let mut restarts = [0u64; RESTARTS];
+    for n in 0..=RESTARTS {
+        let start = timestamp();
+        match client.crash() {
+            Err(Error::PeerGone) => {}
+            other => {
+                println!("bench: crashing the counter answered {other:?}, not PeerGone");
+                return Err(Error::InvalidState);
+            }
+        }
+        // The new instance starts with a total of 0; anything else is not it.
+        if client.total()? != 0 {
+            return Err(Error::InvalidState);
+        }
+        if let Some(sample) = n.checked_sub(1).and_then(|i| restarts.get_mut(i)) {
+            *sample = (timestamp() - start).saturating_sub(overhead);
+        }
+    }
+    Ok([typed, raw, lookup, summarize(&mut restarts)])
 }
 
 /// The label that ends a `bench_server`.
@@ -84,8 +134,8 @@ fn fault_round_trip(endpoint: Slot, memory: Slot) -> Option<Summary> {
     loop {
         if message.info.label == FAULT_RESULTS {
             let _ = ipc::reply(Message::short(0, &[]));
-            let [min, median, p99, _] = message.words;
-            return Some(Summary { min, median, p99 });
+            let [min, median, p99, samples] = message.words;
+            return Some(Summary { samples: samples as usize, min, median, p99 });
         }
         let page = tryst::fault::FaultInfo::from_message(&message)?.page?.0 & !0xfff;
         let _ = memory::unmap(frame);
@@ -158,10 +208,11 @@ fn ast_figures(memory: Slot, overhead: u64) -> Option<(Summary, Summary)> {
     Some((summarize(&mut delivery), summarize(&mut back)))
 }
 
-/// Min, median and p99 of `samples`.
-fn summarize(samples: &mut [u64; SAMPLES]) -> Summary {
+/// Min, median and p99 of `samples` (not empty).
+fn summarize(samples: &mut [u64]) -> Summary {
     samples.sort_unstable();
-    Summary { min: samples[0], median: samples[SAMPLES / 2], p99: samples[SAMPLES * 99 / 100] }
+    let n = samples.len();
+    Summary { samples: n, min: samples[0], median: samples[n / 2], p99: samples[n * 99 / 100] }
 }
 
 /// Notifications for the blocking ring runs: the benchmark's (slot 45) and the sink's (46);
@@ -321,6 +372,22 @@ fn main(_: u64) -> u32 {
         ("AST delivery (signal->handler)", delivery),
         ("ast_return (handler->resumed)", back),
     ];
+    let first_free = boot.first_free_slot;
+    let (counter, looked_up) =
+        (Slot::new(first_free).expect("free slot"), Slot::new(first_free + 1).expect("free slot"));
+    let [typed, raw, lookup, restart] = match system_figures(overhead, counter, looked_up) {
+        Ok(figures) => figures,
+        Err(error) => {
+            println!("bench: the system benchmarks failed: {error:?}");
+            return 1;
+        }
+    };
+    let system = [
+        ("typed call counter.total()", typed),
+        ("raw call, same message", raw),
+        ("name lookup (+delete)", lookup),
+        ("restart: crash->served call", restart),
+    ];
     // Only now, so that the sink (which yields while the ring is empty) stays out of the way
     // of the figures above.
     let mut producer = match ring_common::produce(memory, ring_sink, RING_FIRST, RING_ADDR) {
@@ -353,10 +420,10 @@ fn main(_: u64) -> u32 {
     // An empty run first: the sink takes calls only between runs.
     let _ = wait.send(&mut producer, &[]);
     let _ = ipc::call(ring_sink, Message::short(STOP, &[]));
-    println!("bench: {SAMPLES} samples each after {WARM_UP} warm-up, timer overhead {overhead} subtracted");
-    println!("bench: {:<32} {:>8} {:>8} {:>8}", "operation", "min", "median", "p99");
-    for (name, s) in results.iter().chain(&fault) {
-        println!("bench: {:<32} {:>8} {:>8} {:>8}", name, s.min, s.median, s.p99);
+    println!("bench: samples after a warm-up, timer overhead {overhead} subtracted");
+    println!("bench: {:<32} {:>8} {:>8} {:>8} {:>8}", "operation", "samples", "min", "median", "p99");
+    for (name, s) in results.iter().chain(&fault).chain(&system) {
+        println!("bench: {:<32} {:>8} {:>8} {:>8} {:>8}", name, s.samples, s.min, s.median, s.p99);
     }
     println!("bench:");
     println!("bench: {:<32} {:>8} {:>12} {:>12}", "ring throughput", "bytes", "instructions", "bytes/instr");
@@ -372,12 +439,13 @@ fn main(_: u64) -> u32 {
         );
     }
     let mut first = true;
-    tryst::print!("json: {{\"samples\": {SAMPLES}, \"results\": [");
-    for (name, s) in results.iter().chain(&fault) {
+    tryst::print!("json: {{\"results\": [");
+    for (name, s) in results.iter().chain(&fault).chain(&system) {
         let comma = if first { "" } else { ", " };
         first = false;
         tryst::print!(
-            "{comma}{{\"operation\": \"{name}\", \"min\": {}, \"median\": {}, \"p99\": {}}}",
+            "{comma}{{\"operation\": \"{name}\", \"samples\": {}, \"min\": {}, \"median\": {}, \"p99\": {}}}",
+            s.samples,
             s.min,
             s.median,
             s.p99

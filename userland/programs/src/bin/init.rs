@@ -26,7 +26,7 @@ mod process;
 mod scenarios;
 
 use tryst::abi::{BindMode, BootImages, ObjectKind, SlotPath, MEMORY_COST};
-use tryst::interface::{Name, Words};
+use tryst::interface::Name;
 use tryst::ipc::{self, EndpointStats, Event};
 use tryst::supervisor::{self, EndpointRecord, ProcessRecord, ENDED};
 use tryst::timer::Timer;
@@ -215,10 +215,9 @@ impl System<'_> {
                     }
                 }
                 Event::Message { badge, message } => {
-                    let words = Words::of(&message);
-                    let answer = supervisor::dispatch(self, badge, message.info.label, &words);
+                    let answer = supervisor::dispatch(self, badge, &message);
                     // A caller that died meanwhile needs no answer.
-                    let _ = ipc::reply(answer.message());
+                    let _ = ipc::reply(answer);
                 }
             }
         }

@@ -17,7 +17,7 @@ mod caps_common;
 
 use caps_common::{boot_endpoint, slot};
 use tryst::abi::{ObjectKind, Rights};
-use tryst::interface::{Name, Words};
+use tryst::interface::{self, Name};
 use tryst::ipc::{self, MessageExt};
 use tryst::names::{ALLOW, LOOKUP, MAY_LOOK_UP, MAY_REGISTER, REGISTER};
 use tryst::{caps, println, Error, Message, Slot};
@@ -64,11 +64,10 @@ fn main(_: u64) -> u32 {
                 return 1;
             }
         };
-        let words = Words::of(&request);
         let answer = match request.info.label {
-            REGISTER => names.register(badge, &words, request.info.caps, arrival),
-            LOOKUP => names.lookup(badge, &words, minted),
-            ALLOW => names.allow(badge, &words),
+            REGISTER => names.register(badge, &request, arrival),
+            LOOKUP => names.lookup(badge, &request, minted),
+            ALLOW => names.allow(badge, &request),
             _ => Err(Error::UnknownOperation),
         };
         // A capability that arrived with anything but a registration is not kept.
@@ -92,19 +91,13 @@ fn main(_: u64) -> u32 {
 impl Names {
     /// `REGISTER`: keeps the unbadged endpoint capability that arrived in `arrival` under the
     /// name, replacing an earlier registration.
-    fn register(
-        &mut self,
-        badge: u64,
-        words: &Words,
-        caps_arrived: u8,
-        arrival: Slot,
-    ) -> Result<bool, Error> {
-        let name = words.decode::<Name>().ok_or(Error::InvalidArgument)?;
+    fn register(&mut self, badge: u64, request: &Message, arrival: Slot) -> Result<bool, Error> {
+        let name = interface::decode::<Name>(request).ok_or(Error::InvalidArgument)?;
         // init (badge 0) registers its own endpoint; everyone else as the manifest says.
         if badge != 0 && !self.allowed(badge, name, MAY_REGISTER) {
             return Err(Error::MissingRights);
         }
-        let cap = match caps_arrived {
+        let cap = match request.info.caps {
             1 => caps::identify(arrival)?,
             _ => return Err(Error::InvalidArgument),
         };
@@ -122,8 +115,8 @@ impl Names {
 
     /// `LOOKUP`: a capability to the endpoint registered under the name, in `minted`, badged
     /// with the caller's number.
-    fn lookup(&mut self, badge: u64, words: &Words, minted: Slot) -> Result<bool, Error> {
-        let name = words.decode::<Name>().ok_or(Error::InvalidArgument)?;
+    fn lookup(&mut self, badge: u64, request: &Message, minted: Slot) -> Result<bool, Error> {
+        let name = interface::decode::<Name>(request).ok_or(Error::InvalidArgument)?;
         if !self.allowed(badge, name, MAY_LOOK_UP) {
             let known =
                 self.entry(name).is_some() || self.rules.iter().flatten().any(|rule| rule.name == name);
@@ -144,8 +137,9 @@ impl Names {
     }
 
     /// `ALLOW`, from init only: a rule from the manifest.
-    fn allow(&mut self, badge: u64, words: &Words) -> Result<bool, Error> {
-        let (process, name, may) = words.decode::<(u64, Name, u64)>().ok_or(Error::InvalidArgument)?;
+    fn allow(&mut self, badge: u64, request: &Message) -> Result<bool, Error> {
+        let (process, name, may) =
+            interface::decode::<(u64, Name, u64)>(request).ok_or(Error::InvalidArgument)?;
         if badge != 0 {
             return Err(Error::MissingRights);
         }

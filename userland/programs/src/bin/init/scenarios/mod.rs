@@ -238,14 +238,16 @@ pub const SCENARIOS: &[Scenario] = &[
                     notification(4, Rights::WRITE, 0x1),
                     notification(4, Rights::WRITE, 0x2),
                 ],
-            ),
+            )
+            .looking_up(&["counter"]),
             launch_with("bench_waiter", 6, 0, &[notification(4, Rights::READ, 0)]),
             launch_with("bench_server", 6, 0, &[full(0)]),
             launch_with("bench_server", 6, 1, &[full(1)]),
             launch_with("bench_ring_sink", 5, 0, &[full(2)]),
             launch_with("bench_fault_child", 4, 0, &[full(3)]),
         ],
-    ),
+    )
+    .with_services(),
 ];
 
 impl Scenario {
