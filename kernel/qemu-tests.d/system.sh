@@ -29,6 +29,7 @@ check_name_unknown_is_error() {
     no_failures
     expect '^names_client: look up nobody: got NotFound, as expected$'
     expect '^names_client: look up kv \(not allowed\): got MissingRights, as expected$'
+    expect '^names_client: look up into a full slot: got SlotOccupied, as expected$'
     expect '^names_client: all [0-9]+ checks passed$'
     exited names_client 0
 }

@@ -59,7 +59,8 @@ pub fn register_at(names: Slot, name: &str, endpoint: Slot) -> Result<(), Error>
 /// Looks `name` up with the system's name service and puts the endpoint capability it
 /// answers (badged with this process's number) in the empty slot `into`.
 /// [`Error::NotFound`] when nothing is registered under it now, [`Error::MissingRights`]
-/// when the manifest does not let this process look it up. The thread's IPC buffer (its
+/// when the manifest does not let this process look it up, [`Error::SlotOccupied`] when the
+/// capability could not land because `into` was not empty. The thread's IPC buffer (its
 /// receive slots among it) is as it was afterwards: a typed call may look a name up again in
 /// the middle of a server's work.
 pub fn lookup(name: Name, into: Slot) -> Result<(), Error> {
@@ -68,9 +69,11 @@ pub fn lookup(name: Name, into: Slot) -> Result<(), Error> {
         ipc::set_receive_slots(&[into]);
         let answer = ipc::call(names, interface::message(LOOKUP, &name))?;
         answered(&answer)?;
+        // The service answers every successful lookup with the capability; only a receive
+        // slot that is not empty keeps it out.
         match answer.info.caps {
             1 => Ok(()),
-            _ => Err(Error::NotFound),
+            _ => Err(Error::SlotOccupied),
         }
     })
 }

@@ -3,7 +3,7 @@
 //! - `LOOKUP`: a looked-up capability is an endpoint badged with this process's number, which
 //!   the server sees; it calls only, never receives.
 //! - `UNKNOWN`: a name nobody registered is `NotFound`, a name the manifest does not let this
-//!   process look up is `MissingRights`.
+//!   process look up is `MissingRights`, a lookup into an occupied slot is `SlotOccupied`.
 //! - `REGISTER`: registering a name the manifest does not allow is `MissingRights`, and the
 //!   real registration stays; an allowed one takes only an unbadged endpoint.
 #![no_std]
@@ -54,6 +54,9 @@ fn main(check: u64) -> u32 {
             let long = counter::Client::lookup("a name longer than 24 bytes", a);
             checks.error("a name too long", long.map(drop), Error::InvalidArgument);
             checks.ok("look up counter (allowed)", names::lookup(name("counter"), a));
+            let before = caps::identify(a).map(|cap| cap.badge);
+            checks.error("look up into a full slot", names::lookup(name("counter"), a), Error::SlotOccupied);
+            checks.equal("its capability is untouched", caps::identify(a).map(|cap| cap.badge), before);
         }
         REGISTER => {
             checks.ok("make an endpoint", caps::create_endpoint(slot(tryst::boot_info().memory_slot), own));
