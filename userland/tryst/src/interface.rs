@@ -246,14 +246,6 @@ impl Words {
         words
     }
 
-    /// Builds words from a slice (at most [`MAX_MESSAGE_WORDS`]).
-    pub fn from_slice(slice: &[u64]) -> Words {
-        let len = slice.len().min(MAX_MESSAGE_WORDS);
-        let mut words = Words { words: [0; MAX_MESSAGE_WORDS], len };
-        words.words[..len].copy_from_slice(&slice[..len]);
-        words
-    }
-
     /// The words, as a slice.
     pub fn as_slice(&self) -> &[u64] {
         &self.words[..self.len]
