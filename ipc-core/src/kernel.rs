@@ -22,6 +22,7 @@ use crate::thread::{AstHandler, Priority, Sender, Thread, ThreadId, ThreadState,
 
 mod caps;
 mod devices;
+mod fastpath;
 mod ipc;
 mod notify;
 mod pages;
@@ -79,6 +80,9 @@ pub struct Kernel {
     /// Threads (one bit per table index) to offer their pending AST at the end of this
     /// entry, when their system call has its result.
     ast_due: u64,
+    /// Whether `call` and `reply_recv` may take the fastpath (`kernel/fastpath.rs`); the
+    /// boot option `fastpath=off` clears it, so that both paths run from one build.
+    fastpath_enabled: bool,
 }
 
 // `ast_due` has a bit for every thread.
@@ -120,7 +124,14 @@ impl Kernel {
             doomed_cspaces: [None; MAX_CSPACES],
             doomed_count: 0,
             ast_due: 0,
+            fastpath_enabled: true,
         }
+    }
+
+    /// Turns the IPC fastpath on or off. Both paths have the same semantics; only the
+    /// number of instructions differs.
+    pub fn set_fastpath(&mut self, enabled: bool) {
+        self.fastpath_enabled = enabled;
     }
 
     /// Creates a ready thread with a capability space of its own, whose capability sits in
@@ -204,6 +215,9 @@ impl Kernel {
     /// Handles a system call by the current thread. Decodes, validates, and only then acts:
     /// a call that fails changes nothing but the caller's status slot.
     pub fn syscall<M: Machine>(&mut self, machine: &mut M, number: u64, args: [u64; 6]) {
+        if self.fastpath(machine, number, &args) {
+            return;
+        }
         self.dispatch(machine, number, args);
         self.settle(machine);
     }
@@ -699,6 +713,8 @@ impl Kernel {
 
 #[cfg(test)]
 mod devices_tests;
+#[cfg(test)]
+mod fastpath_tests;
 #[cfg(test)]
 mod ipc_tests;
 #[cfg(test)]

@@ -1,0 +1,166 @@
+//! The IPC fastpath: `call` and `reply_recv` of register-only messages, when the partner is
+//! already waiting and may run at once, done in one straight run and a direct switch.
+//!
+//! Each fastpath is a guarded copy of a subset of the general path (`kernel/ipc.rs`). It
+//! first checks every precondition, changing nothing; any unusual case returns `false` and
+//! the general path runs instead. After the last check (the point of no return) it makes
+//! exactly the changes the general path would make, in fewer steps:
+//! - the woken partner never passes through the run queue: the general path would push it
+//!   and the scheduler pop it straight back, since it is more urgent than every ready thread;
+//! - the blocked side is not queued to run either (it is blocked, as in the general path).
+//!
+//! The preconditions, for both calls:
+//! - the message is register-only: at most `REGISTER_WORDS` words, no capabilities, a valid
+//!   info word;
+//! - the capability is an endpoint with the right the call needs (Write for `call`, Read for
+//!   `reply_recv`);
+//! - a partner waits: a receiver on the endpoint for `call`; for `reply_recv`, a live caller
+//!   awaiting this reply (not a faulted thread) and no sender queued on the endpoint;
+//! - the partner is strictly more urgent than every ready thread (else the general path
+//!   would queue it behind an equal);
+//! - the partner is not suspended and has no AST binding (an AST could be due when it wakes),
+//!   and `reply_recv`'s receiver has no bound-notification bits pending.
+//!
+//! `fastpath_matches_general_path` (host, `fastpath_tests.rs`) runs random kernels through
+//! both paths and compares the whole outcome.
+
+use crate::abi::{Rights, SyscallNumber, CSPACE_SLOTS, REGISTER_WORDS};
+use crate::cspace::{Object, SlotRef};
+use crate::machine::Machine;
+use crate::thread::{ReplyRight, ThreadId, ThreadState};
+use crate::Priority;
+
+use super::{Kernel, TIME_SLICE_TICKS};
+
+/// An info word of a register-only message: bits 0–6 a length of at most `REGISTER_WORDS`,
+/// bits 7–15 (capability count and reserved bits) zero; the label above is free.
+fn register_only(info: u64) -> bool {
+    info & 0xffff <= REGISTER_WORDS as u64
+}
+
+impl Kernel {
+    /// Carries out system call `number` on the fastpath if it qualifies. Returns whether it
+    /// did: then the partner is `current`, with its result set, and nothing is left to settle.
+    /// `false` means nothing changed.
+    #[inline]
+    pub(super) fn fastpath<M: Machine>(&mut self, machine: &mut M, number: u64, args: &[u64; 6]) -> bool {
+        if !self.fastpath_enabled || !register_only(args[1]) || args[0] >= CSPACE_SLOTS {
+            return false;
+        }
+        let taken = match number {
+            n if n == SyscallNumber::Call as u64 => self.fast_call(machine, args),
+            n if n == SyscallNumber::ReplyRecv as u64 => self.fast_reply_recv(machine, args),
+            _ => false,
+        };
+        #[cfg(test)]
+        FASTPATH_TAKEN.with(|n| n.set(n.get() + u64::from(taken)));
+        taken
+    }
+
+    /// `call` on the fastpath: the waiting receiver takes the message and the reply right,
+    /// the caller awaits the reply, and the receiver runs.
+    #[inline]
+    fn fast_call<M: Machine>(&mut self, machine: &mut M, args: &[u64; 6]) -> bool {
+        let Some(caller) = self.current else { return false };
+        let Some(cap) = self.fast_endpoint_cap(caller, args[0]) else { return false };
+        let Object::Endpoint(endpoint) = cap.object else { return false };
+        if !cap.rights.contains(Rights::WRITE) {
+            return false;
+        }
+        let Some(head) = self.endpoints.get(endpoint).and_then(|e| e.receivers.head()) else { return false };
+        let Some(receiver) = self.threads.handle_at(head) else { return false };
+        if !self.may_run_at_once(receiver) {
+            return false;
+        }
+        // Point of no return.
+        let grant = cap.rights.contains(Rights::GRANT_REPLY);
+        if let Some(ep) = self.endpoints.get_mut(endpoint) {
+            ep.receivers.remove(&mut self.waiting, head);
+            ep.stats.messages += 1;
+            ep.stats.calls += 1;
+        }
+        machine.set_values(receiver, [cap.badge, args[1], args[2], args[3], args[4], args[5]]);
+        if let Some(t) = self.threads.get_mut(receiver) {
+            t.reply_to = Some(ReplyRight { caller, endpoint, grant });
+        }
+        if let Some(t) = self.threads.get_mut(caller) {
+            t.state = ThreadState::AwaitingReply;
+        }
+        self.run_directly(receiver);
+        true
+    }
+
+    /// `reply_recv` on the fastpath: the caller gets the answer and runs, and this thread
+    /// waits on the endpoint.
+    #[inline]
+    fn fast_reply_recv<M: Machine>(&mut self, machine: &mut M, args: &[u64; 6]) -> bool {
+        let Some(server) = self.current else { return false };
+        let Some(cap) = self.fast_endpoint_cap(server, args[0]) else { return false };
+        let Object::Endpoint(endpoint) = cap.object else { return false };
+        if !cap.rights.contains(Rights::READ) {
+            return false;
+        }
+        let Some(s) = self.threads.get(server) else { return false };
+        let (Some(right), priority) = (s.reply_to, s.priority) else { return false };
+        match self.endpoints.get(endpoint) {
+            Some(ep) if ep.senders.is_empty() => {}
+            _ => return false,
+        }
+        let caller = right.caller;
+        match self.threads.get(caller) {
+            Some(c) if c.state == ThreadState::AwaitingReply && c.fault.is_none() => {}
+            _ => return false,
+        }
+        if !self.may_run_at_once(caller) || self.bound_signal_pending(server) {
+            return false;
+        }
+        // Point of no return.
+        if let Some(t) = self.threads.get_mut(server) {
+            t.reply_to = None;
+            t.state = ThreadState::Receiving { endpoint };
+        }
+        machine.set_values(caller, [0, args[1], args[2], args[3], args[4], args[5]]);
+        if let Some(stats) = self.endpoints.get_mut(right.endpoint).map(|e| &mut e.stats) {
+            stats.replies += 1;
+        }
+        if let Some(ep) = self.endpoints.get_mut(endpoint) {
+            ep.receivers.enqueue(&mut self.waiting, server.raw_index(), priority);
+        }
+        self.run_directly(caller);
+        true
+    }
+
+    /// The capability in slot `raw` (already known to be in range) of `thread`'s space.
+    #[inline]
+    fn fast_endpoint_cap(&self, thread: ThreadId, raw: u64) -> Option<crate::cspace::Capability> {
+        let cspace = self.threads.get(thread)?.cspace?;
+        let slot = crate::abi::Slot::new(raw).ok()?;
+        self.caps.get(SlotRef { cspace, slot }).ok()
+    }
+
+    /// Whether blocked `thread` would run at once if woken now: strictly more urgent than
+    /// every ready thread, not suspended, and no AST to take.
+    #[inline]
+    fn may_run_at_once(&self, thread: ThreadId) -> bool {
+        let Some(t) = self.threads.get(thread) else { return false };
+        let above_ready = self.ready.highest_priority().is_none_or(|ready: Priority| t.priority > ready);
+        above_ready && !t.suspended && !t.binding.is_some_and(|b| b.ast)
+    }
+
+    /// Puts woken `thread` on the CPU with a fresh time slice, as `make_ready` and then
+    /// `schedule` would. The thread that made the call is blocked already.
+    #[inline]
+    fn run_directly(&mut self, thread: ThreadId) {
+        if let Some(t) = self.threads.get_mut(thread) {
+            t.slice_left = TIME_SLICE_TICKS;
+            t.state = ThreadState::Running;
+        }
+        self.current = Some(thread);
+    }
+}
+
+#[cfg(test)]
+std::thread_local! {
+    /// How many system calls this test thread's kernels carried out on the fastpath.
+    pub(super) static FASTPATH_TAKEN: core::cell::Cell<u64> = const { core::cell::Cell::new(0) };
+}
