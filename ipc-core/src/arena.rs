@@ -92,6 +92,7 @@ impl<T, const N: usize> Arena<T, N> {
     }
 
     /// The object `handle` names, if it still exists.
+    #[inline]
     pub fn get(&self, handle: Handle<T>) -> Option<&T> {
         let index = handle.index();
         if *self.generations.get(index)? != handle.generation {
@@ -101,6 +102,7 @@ impl<T, const N: usize> Arena<T, N> {
     }
 
     /// The object `handle` names, if it still exists, for changing.
+    #[inline]
     pub fn get_mut(&mut self, handle: Handle<T>) -> Option<&mut T> {
         let index = handle.index();
         if *self.generations.get(index)? != handle.generation {
@@ -128,10 +130,20 @@ impl<T, const N: usize> Arena<T, N> {
     }
 
     /// The handle of the live object at `index`, if any.
+    #[inline]
     pub fn handle_at(&self, index: u16) -> Option<Handle<T>> {
         let i = usize::from(index);
         self.slots.get(i)?.as_ref()?;
         Some(Handle { index, generation: self.generations[i], kind: PhantomData })
+    }
+
+    /// The live object at `index` with its handle, for changing: for a table index kept
+    /// where a handle would cost room (queue links), which names whatever lives there now.
+    #[inline]
+    pub fn at_index_mut(&mut self, index: u16) -> Option<(Handle<T>, &mut T)> {
+        let i = usize::from(index);
+        let value = self.slots.get_mut(i)?.as_mut()?;
+        Some((Handle { index, generation: self.generations[i], kind: PhantomData }, value))
     }
 
     /// How many objects exist.

@@ -576,8 +576,13 @@ impl Kernel {
 
     /// Chooses the thread to run: the current one, unless a strictly more urgent one is ready
     /// (then the current one keeps its place at the head of its queue). `None` means idle.
+    /// A current thread chosen before stays chosen without a look at the queue when no thread
+    /// has become ready since: this is what makes returning from a system call cheap.
     pub fn schedule(&mut self) -> Option<ThreadId> {
         if let Some(current) = self.current {
+            if !self.ready.take_arrivals() {
+                return Some(current);
+            }
             let priority = self.threads.get(current).map_or(0, |t| t.priority);
             match self.ready.highest_priority() {
                 Some(ready) if ready > priority => self.give_up_cpu(current, true),
@@ -585,6 +590,8 @@ impl Kernel {
             }
         }
         let index = self.ready.pop_highest()?;
+        // The most urgent thread is chosen: what is still queued is no more urgent.
+        self.ready.take_arrivals();
         let id = self.threads.handle_at(index)?;
         if let Some(thread) = self.threads.get_mut(id) {
             thread.state = ThreadState::Running;

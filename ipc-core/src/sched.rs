@@ -18,6 +18,10 @@ pub struct RunQueue {
     level: [Option<Priority>; MAX_THREADS],
     /// Bit `p` is set exactly when level `p` is non-empty.
     nonempty: [u64; BITMAP_WORDS],
+    /// Bit `w` is set exactly when word `w` of `nonempty` is non-zero.
+    nonempty_words: u64,
+    /// Whether a thread was queued since [`RunQueue::take_arrivals`] last looked.
+    arrivals: bool,
 }
 
 impl Default for RunQueue {
@@ -36,7 +40,15 @@ impl RunQueue {
             prev: [None; MAX_THREADS],
             level: [None; MAX_THREADS],
             nonempty: [0; BITMAP_WORDS],
+            nonempty_words: 0,
+            arrivals: false,
         }
+    }
+
+    /// Whether any thread was queued since the last call. The scheduler uses it to keep the
+    /// thread it chose without looking again: removals only make the choice safer.
+    pub fn take_arrivals(&mut self) -> bool {
+        core::mem::take(&mut self.arrivals)
     }
 
     /// Whether the thread at `index` is queued.
@@ -45,11 +57,14 @@ impl RunQueue {
     }
 
     /// The highest priority with a ready thread.
+    #[inline]
     pub fn highest_priority(&self) -> Option<Priority> {
-        (0..BITMAP_WORDS).rev().find_map(|word| {
-            let bits = self.nonempty[word];
-            (bits != 0).then(|| (word * 64 + 63 - bits.leading_zeros() as usize) as Priority)
-        })
+        if self.nonempty_words == 0 {
+            return None;
+        }
+        let word = 63 - self.nonempty_words.leading_zeros() as usize;
+        let bits = self.nonempty[word % BITMAP_WORDS];
+        Some((word * 64 + 63 - bits.leading_zeros() as usize) as Priority)
     }
 
     /// Queues `index` behind every thread of its priority. The thread must not be queued.
@@ -107,12 +122,18 @@ impl RunQueue {
         self.prev[i] = None;
         if self.head[p].is_none() {
             self.nonempty[p / 64] &= !(1 << (p % 64));
+            if self.nonempty[p / 64] == 0 {
+                self.nonempty_words &= !(1 << (p / 64));
+            }
         }
     }
 
+    /// Level `priority` has a thread, which has just arrived.
     fn mark_nonempty(&mut self, priority: Priority) {
         let p = usize::from(priority);
         self.nonempty[p / 64] |= 1 << (p % 64);
+        self.nonempty_words |= 1 << (p / 64);
+        self.arrivals = true;
     }
 }
 

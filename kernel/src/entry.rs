@@ -176,18 +176,19 @@ pub extern "C" fn from_user() -> ! {
     let Some(thread) = KERNEL.with(|kernel| kernel.current()) else {
         panic!("entry from user mode with no current thread");
     };
-    let context = CONTEXTS.with(|contexts| contexts[thread.index()]);
-    let vector = context.vector;
+    // Only what the entry needs is read: the system-call path copies no more than its
+    // number and arguments.
+    let (vector, number, args) = CONTEXTS.with(|contexts| {
+        let c = &contexts[thread.index()];
+        (c.vector, c.rax, [c.rdi, c.rsi, c.rdx, c.r10, c.r8, c.r9])
+    });
     match vector {
-        SYSCALL_VECTOR => {
-            let args = [context.rdi, context.rsi, context.rdx, context.r10, context.r8, context.r9];
-            KERNEL.with(|kernel| kernel.syscall(&mut Hardware, context.rax, args));
-        }
+        SYSCALL_VECTOR => KERNEL.with(|kernel| kernel.syscall(&mut Hardware, number, args)),
         // NMI, double fault and machine check arrive on the emergency stack, not in the
         // context, and mean the machine itself is in trouble.
         2 | 8 | 18 => panic!("fatal exception {vector} while a user thread ran"),
         0..=31 => {
-            let fault = user_fault(&context);
+            let fault = CONTEXTS.with(|contexts| user_fault(&contexts[thread.index()]));
             KERNEL.with(|kernel| kernel.fault(&mut Hardware, fault));
         }
         v if v == u64::from(TIMER_VECTOR) => {

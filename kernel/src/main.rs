@@ -68,6 +68,11 @@ extern "C" fn kernel_entry(start_info: u64) -> ! {
         },
         Some(SelfTest::Panic) => panic!("deliberate panic, as scenario {} asks", scenario.unwrap_or("?")),
     }
+    // `fastpath=off` runs every IPC through the general path, so that both paths can be
+    // measured and tested with one build.
+    let fastpath = boot.cmdline_value("fastpath") != Some("off");
+    entry::KERNEL.with(|kernel| kernel.set_fastpath(fastpath));
+    kprintln!("tryst: IPC fastpath {}", if fastpath { "on" } else { "off (fastpath=off)" });
     launch::launch_init(boot.cmdline());
     // Under `-icount shift=0` the TSC counts guest instructions since reset.
     // SAFETY: rdtsc only reads the time-stamp counter.

@@ -162,12 +162,15 @@ pub fn resume(index: usize) -> NotResumable {
         Err(rip) => return NotResumable { rip },
     };
     let top = context as u64 + core::mem::size_of::<UserContext>() as u64;
-    crate::cpu::set_kernel_entry_stack(top);
     // SAFETY: `context` is a sanitized context of a live thread in CONTEXTS; the stub pops it
     // and leaves through iretq (which restores RCX, R11 and RFLAGS exactly). TRAP_SAVE_TOP is
-    // only read by the entry stubs, which cannot run until we are in user mode.
+    // only read by the entry stubs, which cannot run until we are in user mode, and it always
+    // equals TSS.rsp0: both change together, and only when another thread resumes.
     unsafe {
-        TRAP_SAVE_TOP = top;
+        if TRAP_SAVE_TOP != top {
+            crate::cpu::set_kernel_entry_stack(top);
+            TRAP_SAVE_TOP = top;
+        }
         core::arch::asm!("mov rsp, {0}", "jmp trap_resume", in(reg) context, options(noreturn));
     }
 }
@@ -255,6 +258,8 @@ trap_common:
     test byte ptr [rsp + 24], 3     /* the saved CS: from user mode? */
     jz trap_from_kernel
     SAVE_GPRS                       /* into the current UserContext */
+    push 2
+    popfq                           /* known flags: DF and AC clear (the gate cleared IF) */
     jmp trap_enter_kernel
 
 trap_from_kernel:
@@ -278,11 +283,9 @@ syscall_entry:
     push rcx                        /* user RIP */
     push 0
     push {syscall_vector}
-    SAVE_GPRS
+    SAVE_GPRS                       /* FMASK cleared IF, DF, AC and the rest: flags are known */
 trap_enter_kernel:
     lea rsp, [rip + kernel_stack_top]
-    push 2
-    popfq                           /* known flags: IF, DF and AC clear */
     call {from_user}
     ud2
 

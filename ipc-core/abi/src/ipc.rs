@@ -133,11 +133,13 @@ pub struct MessageInfo {
 
 impl MessageInfo {
     /// A message with `label` and `length` words and no capabilities.
+    #[inline]
     pub const fn new(label: u64, length: u8) -> MessageInfo {
         MessageInfo { label, length, caps: 0 }
     }
 
     /// Decodes and range-checks a raw info word.
+    #[inline]
     pub fn decode(raw: u64) -> Result<MessageInfo, Error> {
         let length = (raw & 0x7f) as u8;
         if usize::from(length) > MAX_MESSAGE_WORDS {
@@ -150,6 +152,7 @@ impl MessageInfo {
     }
 
     /// The raw word. Fields out of range are cut to their bit width.
+    #[inline]
     pub const fn encode(self) -> u64 {
         (self.label & MAX_LABEL) << 16 | (self.caps as u64 & 0x3) << 7 | (self.length as u64 & 0x7f)
     }

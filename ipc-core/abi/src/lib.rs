@@ -450,6 +450,7 @@ pub struct Slot(u16);
 
 impl Slot {
     /// Checks a raw slot number.
+    #[inline]
     pub fn new(raw: u64) -> Result<Slot, Error> {
         if raw < CSPACE_SLOTS {
             Ok(Slot(raw as u16))
@@ -459,12 +460,14 @@ impl Slot {
     }
 
     /// The slot number as an index.
+    #[inline]
     pub fn index(self) -> usize {
         usize::from(self.0)
     }
 }
 
 impl From<Slot> for u64 {
+    #[inline]
     fn from(slot: Slot) -> u64 {
         u64::from(slot.0)
     }
@@ -525,6 +528,7 @@ pub struct Message {
 
 impl Message {
     /// Decodes the info word and register words from argument slots 1–5.
+    #[inline]
     pub fn from_arguments(args: &[u64; ARG_SLOTS]) -> Result<Message, Error> {
         Ok(Message { info: MessageInfo::decode(args[1])?, words: [args[2], args[3], args[4], args[5]] })
     }
@@ -535,6 +539,7 @@ impl Message {
     }
 
     /// The value slots a receiver gets: badge, info, then the register words.
+    #[inline]
     pub fn values(self, badge: u64) -> [u64; VALUE_SLOTS] {
         let w = self.words;
         [badge, self.info.encode(), w[0], w[1], w[2], w[3]]
@@ -542,6 +547,7 @@ impl Message {
 
     /// The message in a receiver's value slots (the inverse of [`Message::values`]): the
     /// badge and the message. An info word the kernel would not send decodes as empty.
+    #[inline]
     pub fn from_values(values: [u64; VALUE_SLOTS]) -> (u64, Message) {
         let info = MessageInfo::decode(values[1]).unwrap_or_default();
         (values[0], Message { info, words: [values[2], values[3], values[4], values[5]] })
@@ -951,6 +957,7 @@ impl Syscall {
 
 /// Turns the status slot back into a result: `0` is success, anything else an [`Error`];
 /// a status this ABI does not define comes back raw as `Err(Err(status))`.
+#[inline]
 pub fn status_to_result(status: u64) -> Result<(), Result<Error, u64>> {
     if status == 0 {
         Ok(())

@@ -24,10 +24,11 @@
 //! `fastpath_matches_general_path` (host, `fastpath_tests.rs`) runs random kernels through
 //! both paths and compares the whole outcome.
 
-use crate::abi::{Rights, SyscallNumber, CSPACE_SLOTS, REGISTER_WORDS};
-use crate::cspace::{Object, SlotRef};
+use crate::abi::{Rights, Slot, SyscallNumber, CSPACE_SLOTS, REGISTER_WORDS};
+use crate::cspace::{Capability, Object, SlotRef};
 use crate::machine::Machine;
-use crate::thread::{ReplyRight, ThreadId, ThreadState};
+use crate::sched::RunQueue;
+use crate::thread::{ReplyRight, Thread, ThreadId, ThreadState};
 use crate::Priority;
 
 use super::{Kernel, TIME_SLICE_TICKS};
@@ -44,14 +45,15 @@ impl Kernel {
     /// `false` means nothing changed.
     #[inline]
     pub(super) fn fastpath<M: Machine>(&mut self, machine: &mut M, number: u64, args: &[u64; 6]) -> bool {
-        if !self.fastpath_enabled || !register_only(args[1]) || args[0] >= CSPACE_SLOTS {
+        let call = number == SyscallNumber::Call as u64;
+        if !(call || number == SyscallNumber::ReplyRecv as u64)
+            || !self.fastpath_enabled
+            || !register_only(args[1])
+            || args[0] >= CSPACE_SLOTS
+        {
             return false;
         }
-        let taken = match number {
-            n if n == SyscallNumber::Call as u64 => self.fast_call(machine, args),
-            n if n == SyscallNumber::ReplyRecv as u64 => self.fast_reply_recv(machine, args),
-            _ => false,
-        };
+        let taken = if call { self.fast_call(machine, args) } else { self.fast_reply_recv(machine, args) };
         #[cfg(test)]
         FASTPATH_TAKEN.with(|n| n.set(n.get() + u64::from(taken)));
         taken
@@ -62,31 +64,28 @@ impl Kernel {
     #[inline]
     fn fast_call<M: Machine>(&mut self, machine: &mut M, args: &[u64; 6]) -> bool {
         let Some(caller) = self.current else { return false };
-        let Some(cap) = self.fast_endpoint_cap(caller, args[0]) else { return false };
-        let Object::Endpoint(endpoint) = cap.object else { return false };
-        if !cap.rights.contains(Rights::WRITE) {
+        let Some(&Capability { object: Object::Endpoint(endpoint), rights, badge, .. }) =
+            self.fast_capability(caller, args[0])
+        else {
             return false;
-        }
-        let Some(head) = self.endpoints.get(endpoint).and_then(|e| e.receivers.head()) else { return false };
-        let Some(receiver) = self.threads.handle_at(head) else { return false };
-        if !self.may_run_at_once(receiver) {
+        };
+        let Some(ep) = self.endpoints.get_mut(endpoint) else { return false };
+        let Some(head) = ep.receivers.head() else { return false };
+        let Some((receiver, r)) = self.threads.at_index_mut(head) else { return false };
+        if !rights.contains(Rights::WRITE) || !may_run_at_once(r, &self.ready) {
             return false;
         }
         // Point of no return.
-        let grant = cap.rights.contains(Rights::GRANT_REPLY);
-        if let Some(ep) = self.endpoints.get_mut(endpoint) {
-            ep.receivers.remove(&mut self.waiting, head);
-            ep.stats.messages += 1;
-            ep.stats.calls += 1;
-        }
-        machine.set_values(receiver, [cap.badge, args[1], args[2], args[3], args[4], args[5]]);
-        if let Some(t) = self.threads.get_mut(receiver) {
-            t.reply_to = Some(ReplyRight { caller, endpoint, grant });
-        }
+        r.reply_to = Some(ReplyRight { caller, endpoint, grant: rights.contains(Rights::GRANT_REPLY) });
+        run_directly(r);
+        ep.receivers.remove(&mut self.waiting, head);
+        ep.stats.messages += 1;
+        ep.stats.calls += 1;
+        machine.set_values(receiver, [badge, args[1], args[2], args[3], args[4], args[5]]);
         if let Some(t) = self.threads.get_mut(caller) {
             t.state = ThreadState::AwaitingReply;
         }
-        self.run_directly(receiver);
+        self.current = Some(receiver);
         true
     }
 
@@ -95,68 +94,73 @@ impl Kernel {
     #[inline]
     fn fast_reply_recv<M: Machine>(&mut self, machine: &mut M, args: &[u64; 6]) -> bool {
         let Some(server) = self.current else { return false };
-        let Some(cap) = self.fast_endpoint_cap(server, args[0]) else { return false };
-        let Object::Endpoint(endpoint) = cap.object else { return false };
-        if !cap.rights.contains(Rights::READ) {
+        let Some(&Capability { object: Object::Endpoint(endpoint), rights, .. }) =
+            self.fast_capability(server, args[0])
+        else {
+            return false;
+        };
+        let Some(s) = self.threads.get(server) else { return false };
+        let (Some(right), priority, binding) = (s.reply_to, s.priority, s.binding) else { return false };
+        let pending = binding
+            .is_some_and(|b| !b.ast && self.notifications.get(b.notification).is_some_and(|n| n.word != 0));
+        if !rights.contains(Rights::READ) || pending {
             return false;
         }
-        let Some(s) = self.threads.get(server) else { return false };
-        let (Some(right), priority) = (s.reply_to, s.priority) else { return false };
-        match self.endpoints.get(endpoint) {
-            Some(ep) if ep.senders.is_empty() => {}
-            _ => return false,
+        let Some(ep) = self.endpoints.get(endpoint) else { return false };
+        if !ep.senders.is_empty() {
+            return false;
         }
         let caller = right.caller;
-        match self.threads.get(caller) {
-            Some(c) if c.state == ThreadState::AwaitingReply && c.fault.is_none() => {}
+        match self.threads.get_mut(caller) {
+            Some(c)
+                if c.state == ThreadState::AwaitingReply
+                    && c.fault.is_none()
+                    && may_run_at_once(c, &self.ready) =>
+            {
+                // Point of no return.
+                run_directly(c);
+            }
             _ => return false,
         }
-        if !self.may_run_at_once(caller) || self.bound_signal_pending(server) {
-            return false;
-        }
-        // Point of no return.
-        if let Some(t) = self.threads.get_mut(server) {
-            t.reply_to = None;
-            t.state = ThreadState::Receiving { endpoint };
-        }
         machine.set_values(caller, [0, args[1], args[2], args[3], args[4], args[5]]);
-        if let Some(stats) = self.endpoints.get_mut(right.endpoint).map(|e| &mut e.stats) {
-            stats.replies += 1;
+        if let Some(ep) = self.endpoints.get_mut(right.endpoint) {
+            ep.stats.replies += 1;
         }
         if let Some(ep) = self.endpoints.get_mut(endpoint) {
             ep.receivers.enqueue(&mut self.waiting, server.raw_index(), priority);
         }
-        self.run_directly(caller);
+        if let Some(t) = self.threads.get_mut(server) {
+            t.reply_to = None;
+            t.state = ThreadState::Receiving { endpoint };
+        }
+        self.current = Some(caller);
         true
     }
 
     /// The capability in slot `raw` (already known to be in range) of `thread`'s space.
     #[inline]
-    fn fast_endpoint_cap(&self, thread: ThreadId, raw: u64) -> Option<crate::cspace::Capability> {
+    fn fast_capability(&self, thread: ThreadId, raw: u64) -> Option<&Capability> {
         let cspace = self.threads.get(thread)?.cspace?;
-        let slot = crate::abi::Slot::new(raw).ok()?;
-        self.caps.get(SlotRef { cspace, slot }).ok()
+        let slot = Slot::new(raw).ok()?;
+        self.caps.get_ref(SlotRef { cspace, slot })
     }
+}
 
-    /// Whether blocked `thread` would run at once if woken now: strictly more urgent than
-    /// every ready thread, not suspended, and no AST to take.
-    #[inline]
-    fn may_run_at_once(&self, thread: ThreadId) -> bool {
-        let Some(t) = self.threads.get(thread) else { return false };
-        let above_ready = self.ready.highest_priority().is_none_or(|ready: Priority| t.priority > ready);
-        above_ready && !t.suspended && !t.binding.is_some_and(|b| b.ast)
-    }
+/// Whether blocked thread `t` would run at once if woken now: strictly more urgent than every
+/// ready thread (else the general path would queue it behind an equal), not suspended, and
+/// with no AST to take.
+#[inline]
+fn may_run_at_once(t: &Thread, ready: &RunQueue) -> bool {
+    let above_ready = ready.highest_priority().is_none_or(|ready: Priority| t.priority > ready);
+    above_ready && !t.suspended && !t.binding.is_some_and(|b| b.ast)
+}
 
-    /// Puts woken `thread` on the CPU with a fresh time slice, as `make_ready` and then
-    /// `schedule` would. The thread that made the call is blocked already.
-    #[inline]
-    fn run_directly(&mut self, thread: ThreadId) {
-        if let Some(t) = self.threads.get_mut(thread) {
-            t.slice_left = TIME_SLICE_TICKS;
-            t.state = ThreadState::Running;
-        }
-        self.current = Some(thread);
-    }
+/// Puts woken thread `t` on the CPU with a fresh time slice, as `make_ready` and then
+/// `schedule` would (the caller makes it `current`).
+#[inline]
+fn run_directly(t: &mut Thread) {
+    t.slice_left = TIME_SLICE_TICKS;
+    t.state = ThreadState::Running;
 }
 
 #[cfg(test)]

@@ -262,6 +262,7 @@ impl Words {
 
 /// A message labelled `label` whose words are `value`. A value of up to four words travels in
 /// the registers alone; a longer one is written into this thread's IPC buffer now.
+#[inline]
 pub fn message<T: Wire>(label: u64, value: &T) -> Message {
     const { assert!(T::WORDS <= MAX_MESSAGE_WORDS, "more words than a message holds") };
     if T::WORDS <= REGISTER_WORDS {
@@ -277,6 +278,7 @@ pub fn message<T: Wire>(label: u64, value: &T) -> Message {
 
 /// The value that `message`, just received, carries: `None` unless its words are exactly one
 /// value of type `T`.
+#[inline]
 pub fn decode<T: Wire>(message: &Message) -> Option<T> {
     if usize::from(message.info.length) != T::WORDS {
         None
@@ -289,6 +291,7 @@ pub fn decode<T: Wire>(message: &Message) -> Option<T> {
 
 /// The answer to a request that returned `result`: labelled 0 with the value's words, or
 /// labelled with the error's code and no words.
+#[inline]
 pub fn answer<T: Wire>(result: Result<T, Error>) -> Message {
     match result {
         Ok(value) => message(0, &value),
@@ -298,6 +301,7 @@ pub fn answer<T: Wire>(result: Result<T, Error>) -> Message {
 
 /// Decodes the result an answer carries: the error its label names, or the value its words
 /// hold ([`Error::InvalidArgument`] if they hold none).
+#[inline]
 pub fn result<T: Wire>(answer: &Message) -> Result<T, Error> {
     match answer.info.label {
         0 => decode(answer).ok_or(Error::InvalidArgument),
@@ -336,6 +340,7 @@ impl Connection {
     }
 
     /// Sends `request` (made by [`message`], or by hand) and waits for the answer.
+    #[inline]
     pub fn call(&self, request: Message) -> Result<Message, Error> {
         if self.stale.get() {
             self.reconnect()?;
@@ -357,6 +362,8 @@ impl Connection {
     }
 
     /// Looks the name up again, into the same slot.
+    #[cold]
+    #[inline(never)]
     fn reconnect(&self) -> Result<(), Error> {
         let Some(name) = self.name else { return Ok(()) };
         match caps::delete(self.endpoint) {

@@ -7,8 +7,8 @@
 
 pub use tryst_abi::EndpointStats;
 use tryst_abi::{
-    IpcBuffer, Message, MessageInfo, SendKind, Slot, Syscall, MAX_MESSAGE_CAPS, MAX_MESSAGE_WORDS,
-    NOTIFICATION_INFO, REGISTER_WORDS, VALUE_SLOTS,
+    status_to_result, IpcBuffer, Message, MessageInfo, Slot, Syscall, SyscallNumber, MAX_MESSAGE_CAPS,
+    MAX_MESSAGE_WORDS, NOTIFICATION_INFO, REGISTER_WORDS, VALUE_SLOTS,
 };
 
 use crate::{raw, Error};
@@ -36,11 +36,12 @@ impl MessageExt for Message {
         message
     }
 
+    #[inline(always)]
     fn short(label: u64, words: &[u64]) -> Message {
-        let mut register_words = [0; REGISTER_WORDS];
         let n = words.len().min(REGISTER_WORDS);
-        register_words[..n].copy_from_slice(&words[..n]);
-        Message { info: MessageInfo::new(label, n as u8), words: register_words }
+        // Word by word, so that a message built from constants compiles to register moves.
+        let words = core::array::from_fn(|i| if i < n { words[i] } else { 0 });
+        Message { info: MessageInfo::new(label, n as u8), words }
     }
 
     fn with_caps(mut self, slots: &[Slot]) -> Message {
@@ -82,41 +83,65 @@ pub fn set_receive_slots(slots: &[Slot]) {
     }
 }
 
+/// Makes IPC system call `number` on the endpoint in slot `endpoint` with `message` in the
+/// argument registers; returns the value slots. Register moves and one `syscall`: the IPC
+/// calls below compile to this, with no decoding tables in between.
+#[inline(always)]
+fn ipc_syscall(number: SyscallNumber, endpoint: u64, message: Message) -> Result<[u64; VALUE_SLOTS], Error> {
+    let [w0, w1, w2, w3] = message.words;
+    let args = [endpoint, message.info.encode(), w0, w1, w2, w3];
+    // SAFETY: IPC calls name no memory of this process: the kernel reads the IPC buffer,
+    // which is always mapped, and nothing else.
+    let (status, values) = unsafe { raw::syscall(number.into(), args) };
+    match status_to_result(status) {
+        Ok(()) => Ok(values),
+        Err(Ok(error)) => Err(error),
+        Err(Err(unknown)) => crate::unknown_status(unknown),
+    }
+}
+
 /// `send`: waits until a receiver takes `message` from the endpoint in `endpoint` (needs Write).
+#[inline]
 pub fn send(endpoint: Slot, message: Message) -> Result<(), Error> {
-    crate::call(Syscall::Send { endpoint, message, kind: SendKind::Send }).map(drop)
+    ipc_syscall(SyscallNumber::Send, endpoint.into(), message).map(drop)
 }
 
 /// `nb_send`: sends only if a receiver is already waiting, else [`Error::WouldBlock`].
+#[inline]
 pub fn nb_send(endpoint: Slot, message: Message) -> Result<(), Error> {
-    crate::call(Syscall::Send { endpoint, message, kind: SendKind::NonBlocking }).map(drop)
+    ipc_syscall(SyscallNumber::NbSend, endpoint.into(), message).map(drop)
 }
 
 /// `call`: sends `message` and waits for the reply. [`Error::PeerGone`] when the server dies
 /// (or the endpoint goes) before answering.
+#[inline]
 pub fn call(endpoint: Slot, message: Message) -> Result<Message, Error> {
-    crate::call(Syscall::Send { endpoint, message, kind: SendKind::Call }).map(|v| Message::from_values(v).1)
+    ipc_syscall(SyscallNumber::Call, endpoint.into(), message).map(|v| Message::from_values(v).1)
 }
 
 /// `recv`: waits for a message on `endpoint` (needs Read); returns the sender's badge and
 /// the message.
+#[inline]
 pub fn recv(endpoint: Slot) -> Result<(u64, Message), Error> {
-    crate::call(Syscall::Recv { endpoint, blocking: true }).map(Message::from_values)
+    ipc_syscall(SyscallNumber::Recv, endpoint.into(), Message::default()).map(Message::from_values)
 }
 
 /// `nb_recv`: receives only if a sender is already waiting, else [`Error::WouldBlock`].
+#[inline]
 pub fn nb_recv(endpoint: Slot) -> Result<(u64, Message), Error> {
-    crate::call(Syscall::Recv { endpoint, blocking: false }).map(Message::from_values)
+    ipc_syscall(SyscallNumber::NbRecv, endpoint.into(), Message::default()).map(Message::from_values)
 }
 
 /// `reply`: answers the caller this thread last received a `call` from.
+#[inline]
 pub fn reply(message: Message) -> Result<(), Error> {
-    crate::call(Syscall::Reply { message }).map(drop)
+    ipc_syscall(SyscallNumber::Reply, 0, message).map(drop)
 }
 
 /// `reply_recv`: answers the last caller, then waits for the next message on `endpoint`.
+#[inline]
 pub fn reply_recv(endpoint: Slot, message: Message) -> Result<(u64, Message), Error> {
-    crate::call(Syscall::ReplyRecv { endpoint, message }).map(Message::from_values)
+    ipc_syscall(SyscallNumber::ReplyRecv, endpoint.into(), message).map(Message::from_values)
 }
 
 /// What a `recv` brought a thread whose notification is bound to it in receive mode.
@@ -149,13 +174,13 @@ impl Event {
 /// `recv` for a thread with a bound notification: waits for a message on `endpoint` or a
 /// signal, whichever comes first (pending bits come first).
 pub fn recv_event(endpoint: Slot) -> Result<Event, Error> {
-    crate::call(Syscall::Recv { endpoint, blocking: true }).map(Event::from_values)
+    ipc_syscall(SyscallNumber::Recv, endpoint.into(), Message::default()).map(Event::from_values)
 }
 
 /// `reply_recv` for a thread with a bound notification: answers the last caller, then waits
 /// for a message or a signal.
 pub fn reply_recv_event(endpoint: Slot, message: Message) -> Result<Event, Error> {
-    crate::call(Syscall::ReplyRecv { endpoint, message }).map(Event::from_values)
+    ipc_syscall(SyscallNumber::ReplyRecv, endpoint.into(), message).map(Event::from_values)
 }
 
 /// `endpoint_stats`: the traffic counters the kernel keeps for the endpoint in `endpoint`

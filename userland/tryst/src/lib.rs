@@ -49,8 +49,15 @@ fn call(call: Syscall) -> Result<[u64; tryst_abi::VALUE_SLOTS], Error> {
     match status_to_result(status) {
         Ok(()) => Ok(values),
         Err(Ok(error)) => Err(error),
-        Err(Err(unknown)) => panic!("the kernel returned status {unknown}, which this library does not know"),
+        Err(Err(unknown)) => unknown_status(unknown),
     }
+}
+
+/// A status the kernel cannot return: this library and the kernel disagree on the ABI.
+#[cold]
+#[inline(never)]
+fn unknown_status(status: u64) -> ! {
+    panic!("the kernel returned status {status}, which this library does not know")
 }
 
 /// Writes `bytes` to the kernel's debug output (at most [`abi::DEBUG_WRITE_MAX`] at once);

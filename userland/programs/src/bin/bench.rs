@@ -3,7 +3,9 @@
 //! table and one JSON line. Under `-icount shift=0` the figures are guest instruction counts.
 //!
 //! The IPC figures are cross-address-space: `bench_server` processes answer on the first
-//! endpoint (echo, reply_recv loop) and receive on the second (sink, recv loop).
+//! endpoint (echo, reply_recv loop), receive on the second (sink, recv loop) and answer with
+//! time stamps on the seventh (the one-way figures). Booted with `fastpath=off` (the second
+//! half of `make bench`) the same program measures the general path.
 //!
 //! The notification figure is a wake-up round trip: a signal wakes `bench_waiter`, a more
 //! urgent process blocked in `wait` on the fifth capability, which runs and waits again before
@@ -63,6 +65,25 @@ fn measure(overhead: u64, mut operation: impl FnMut()) -> Summary {
         *sample = (timestamp() - start).saturating_sub(overhead);
     }
     summarize(&mut samples)
+}
+
+/// The two halves of a round trip, as sel4bench reports them: from before the `call` to the
+/// server's first instruction after its `recv`, and from the server's last instruction before
+/// its `reply_recv` to after the `call` returns. The server on `stamps` answers with the time
+/// stamps it took there.
+fn one_way_figures(stamps: Slot, overhead: u64, words: &[u64]) -> (Summary, Summary) {
+    let (mut call_way, mut reply_way) = ([0u64; SAMPLES], [0u64; SAMPLES]);
+    for n in 0..WARM_UP + SAMPLES {
+        let start = timestamp();
+        let answer = ipc::call(stamps, Message::short(1, &words[..4]));
+        let end = timestamp();
+        let [arrived, leaves, ..] = answer.map_or([0; 4], |answer| answer.words);
+        if let Some(i) = n.checked_sub(WARM_UP) {
+            call_way[i] = arrived.wrapping_sub(start).saturating_sub(overhead);
+            reply_way[i] = end.wrapping_sub(leaves).saturating_sub(overhead);
+        }
+    }
+    (summarize(&mut call_way), summarize(&mut reply_way))
 }
 
 /// Server restarts timed (after one untimed), well under init's limit of 16 per server.
@@ -278,6 +299,7 @@ fn main(_: u64) -> u32 {
     let sink = Slot::new(boot.endpoints[1]).expect("sink endpoint slot");
     let ring_sink = Slot::new(boot.endpoints[2]).expect("ring sink endpoint slot");
     let fault_endpoint = Slot::new(boot.endpoints[3]).expect("fault endpoint slot");
+    let stamps = Slot::new(boot.endpoints[6]).expect("time-stamp endpoint slot");
     let (wake, stop_waiter) = (
         Slot::new(boot.endpoints[4]).expect("notification slot"),
         Slot::new(boot.endpoints[5]).expect("notification slot"),
@@ -298,6 +320,7 @@ fn main(_: u64) -> u32 {
     }
     let words: [u64; 64] = core::array::from_fn(|i| i as u64);
     let overhead = measure(0, || {}).min;
+    let (call_way, reply_way) = one_way_figures(stamps, overhead, &words);
     let invalid = SyscallNumber::ALL.len() as u64 + 100;
     let results = [
         (
@@ -326,6 +349,20 @@ fn main(_: u64) -> u32 {
                 let _ = ipc::call(echo, Message::short(1, &words[..4]));
             }),
         ),
+        (
+            "ipc call+reply_recv (0 words)",
+            measure(overhead, || {
+                let _ = ipc::call(echo, Message::short(1, &[]));
+            }),
+        ),
+        (
+            "ipc call+reply_recv (10 words)",
+            measure(overhead, || {
+                let _ = ipc::call(echo, Message::long(1, &words[..10]));
+            }),
+        ),
+        ("ipc call one way (4 words)", call_way),
+        ("ipc reply_recv one way (4 words)", reply_way),
         (
             "ipc send->recv one way",
             measure(overhead, || {
@@ -414,7 +451,7 @@ fn main(_: u64) -> u32 {
     let rings = [&yielding[0], &yielding[1], &blocking[0], &blocking[1]];
     let names =
         ["ring, 64 B, yielding", "ring, 4 KiB, yielding", "ring, 64 B, blocking", "ring, 4 KiB, blocking"];
-    for endpoint in [echo, sink] {
+    for endpoint in [echo, sink, stamps] {
         let _ = ipc::send(endpoint, Message::short(STOP, &[]));
     }
     // An empty run first: the sink takes calls only between runs.
