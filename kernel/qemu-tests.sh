@@ -203,22 +203,34 @@ done
 # QEMU's exit status when the kernel panics (isa-debug-exit with code 0: (0 << 1) | 1).
 PANIC_STATUS=1
 
-for name in "${SCENARIOS[@]}"; do
-    log="$LOGS/$name.log"
-    problems=()
-    qemu=(timeout --foreground "$TIMEOUT" qemu-system-x86_64 -machine q35 "${qemu_accel[@]}" -m 128M
+# boot_scenario NAME LOG [OPTION…]: boots the kernel with `scenario=NAME OPTION…` (what
+# `input_NAME`, if defined, prints is typed into the serial port), the serial output in LOG;
+# sets `status` to QEMU's exit status.
+boot_scenario() {
+    local name=$1 boot_log=$2
+    shift 2
+    local qemu=(timeout --foreground "$TIMEOUT" qemu-system-x86_64 -machine q35 "${qemu_accel[@]}" -m 128M
         -no-reboot -display none -device isa-debug-exit,iobase=0xf4,iosize=0x04
-        -rtc clock=vm -kernel "$KERNEL" -append "scenario=$name" -monitor none)
+        -rtc clock=vm -kernel "$KERNEL" -append "scenario=$name $*" -monitor none)
     if declare -F "input_$name" >/dev/null; then
-        # What `input_NAME` prints is typed into the serial port; its output is the log.
-        rm -f "$log"
-        "input_$name" | "${qemu[@]}" -serial stdio >"$log"
+        rm -f "$boot_log"
+        "input_$name" | "${qemu[@]}" -serial stdio >"$boot_log"
         status=${PIPESTATUS[1]}
     else
-        "${qemu[@]}" -serial "file:$log" </dev/null
+        "${qemu[@]}" -serial "file:$boot_log" </dev/null
         status=$?
     fi
-    [ -f "$log" ] && sed -i 's/\r$//' "$log" || touch "$log"
+    [ -f "$boot_log" ] && sed -i 's/\r$//' "$boot_log" || touch "$boot_log"
+}
+
+# run_scenario NAME LABEL [OPTION…]: boots scenario NAME with the options, runs its checks
+# and prints `test LABEL ... ok|FAILED`.
+run_scenario() {
+    local name=$1 label=$2
+    shift 2
+    log="$LOGS/$label.log"
+    problems=()
+    boot_scenario "$name" "$log" "$@"
     expected_status=$SUCCESS_STATUS
     [ "$name" = kernel_panic_reported ] && expected_status=$PANIC_STATUS
     case $status in
@@ -237,15 +249,29 @@ for name in "${SCENARIOS[@]}"; do
     fi
     "check_$name"
     if [ ${#problems[@]} -eq 0 ]; then
-        echo "test $name ... ok"
+        echo "test $label ... ok"
         passed=$((passed + 1))
     else
-        echo "test $name ... FAILED"
+        echo "test $label ... FAILED"
         printf '    %s\n' "${problems[@]}"
         echo "    (serial log: $log; last lines below)"
         tail -n 8 "$log" | sed 's/^/    | /'
         failed=$((failed + 1))
     fi
+}
+
+for name in "${SCENARIOS[@]}"; do
+    run_scenario "$name" "$name"
+done
+
+# Every scenario that runs user programs runs again with `fastpath=off`: every IPC then takes
+# the general path, which must behave the same. (The kernel's own self-tests run no IPC, and
+# fastpath_equivalence boots both ways itself.)
+for name in "${SCENARIOS[@]}"; do
+    case $name in
+        boot_memory_map | kernel_panic_reported | fastpath_equivalence) continue ;;
+    esac
+    run_scenario "$name" "$name[fastpath=off]" fastpath=off
 done
 
 echo "$passed passed, $failed failed"

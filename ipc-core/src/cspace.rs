@@ -371,6 +371,7 @@ impl Capabilities {
         SlotRef { cspace, slot }
     }
 
+    #[inline]
     fn entry(&self, at: SlotRef) -> Option<&Entry> {
         self.spaces.get(at.cspace).map(|space| &space.entries[at.slot.index()])
     }

@@ -222,7 +222,9 @@ impl Kernel {
         self.settle(machine);
     }
 
-    /// The body of [`Kernel::syscall`]: one arm per system call.
+    /// The body of [`Kernel::syscall`]: one arm per system call. Never inlined, so that the
+    /// fastpath in front of it keeps the registers to itself.
+    #[inline(never)]
     fn dispatch<M: Machine>(&mut self, machine: &mut M, number: u64, args: [u64; 6]) {
         let Some(caller) = self.current else { return };
         let call = match Syscall::decode(number, args) {
@@ -578,6 +580,7 @@ impl Kernel {
     /// (then the current one keeps its place at the head of its queue). `None` means idle.
     /// A current thread chosen before stays chosen without a look at the queue when no thread
     /// has become ready since: this is what makes returning from a system call cheap.
+    #[inline]
     pub fn schedule(&mut self) -> Option<ThreadId> {
         if let Some(current) = self.current {
             if !self.ready.take_arrivals() {

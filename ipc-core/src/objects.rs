@@ -106,17 +106,20 @@ impl WaitQueue {
     pub const EMPTY: WaitQueue = WaitQueue { head: None, tail: None };
 
     /// The thread that would be served first.
+    #[inline]
     pub fn head(&self) -> Option<u16> {
         self.head
     }
 
     /// Whether no thread waits.
+    #[inline]
     pub fn is_empty(&self) -> bool {
         self.head.is_none()
     }
 
     /// Queues `index` behind every thread of its priority or higher. Walks from the tail, so
     /// it is O(1) when all waiters have the same priority.
+    #[inline]
     pub fn enqueue(&mut self, links: &mut WaitLinks, index: u16, priority: Priority) {
         let i = usize::from(index);
         links.priority[i] = priority;
@@ -147,6 +150,7 @@ impl WaitQueue {
     }
 
     /// Takes `index`, which must be in this queue, off it.
+    #[inline]
     pub fn remove(&mut self, links: &mut WaitLinks, index: u16) {
         let i = usize::from(index);
         let (prev, next) = (links.prev[i].take(), links.next[i].take());

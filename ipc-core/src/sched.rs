@@ -47,6 +47,7 @@ impl RunQueue {
 
     /// Whether any thread was queued since the last call. The scheduler uses it to keep the
     /// thread it chose without looking again: removals only make the choice safer.
+    #[inline]
     pub fn take_arrivals(&mut self) -> bool {
         core::mem::take(&mut self.arrivals)
     }

@@ -183,5 +183,41 @@ check_ipc_stress_no_leak() {
     expect_count '\(ipc_stress_client\) exited with status 0$' 3
 }
 
+# The workload runs a second time with fastpath=off; every digest and counter line of the
+# two boots must be the same (lines differ only in order, since timer ticks fall elsewhere).
+check_fastpath_equivalence() {
+    expect '^tryst: IPC fastpath on$'
+    reject 'FAILED'
+    for server in 0 1; do
+        expect_count "^equiv: server $server: badge [0-9]+: 300 messages, digest 0x[0-9a-f]{16}\$" 3
+        expect "^equiv: server $server: endpoint counted 900 messages, 720 calls, 720 replies, 0 capabilities\$"
+    done
+    expect_count '^equiv: client [1-3]: 480 calls answered correctly, 120 sends, digest 0x[0-9a-f]{16}$' 3
+    exited equiv_server 0
+    local general="$LOGS/fastpath_equivalence[fastpath=off].log" saved_log=$log
+    boot_scenario fastpath_equivalence "$general" fastpath=off
+    [ "$status" -eq "$SUCCESS_STATUS" ] || problems+=("the boot with fastpath=off exited with $status")
+    log=$general
+    expect '^tryst: IPC fastpath off \(fastpath=off\)$'
+    reject 'FAILED'
+    log=$saved_log
+    local on off
+    on=$(grep '^equiv: ' "$log" | sort)
+    off=$(grep '^equiv: ' "$general" | sort)
+    [ "$on" = "$off" ] || problems+=("the two boots differ: $(diff <(echo "$on") <(echo "$off") | head -4 | tr '\n' ' ')")
+}
+
+check_registers_preserved_across_fastpath() {
+    reject 'FAILED'
+    expect '^regs_client: 3000 calls kept rbx, rbp and r12-r15 and got the right answers$'
+    expect '^regs_server: 3000 calls answered; reply_recv kept rbx, rbp and r12-r15 every time$'
+    # Each spin lasts about three ticks, so the ticker (and the timer) preempted it.
+    expect '^regs_client: 3 spins across ([3-9]|[1-9][0-9]+) timer ticks kept every register$'
+    exited regs_client 0
+    exited regs_server 0
+    exited regs_ticker 0
+}
+
+SCENARIOS+=(fastpath_equivalence registers_preserved_across_fastpath)
 SCENARIOS+=(call_reply_roundtrip badge_identifies_client send_recv_blocking_order nb_send_would_block
     long_message_64_words server_dies_caller_gets_peer_gone caller_dies_reply_fails_cleanly ipc_stress_no_leak)

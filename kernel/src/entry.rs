@@ -60,6 +60,7 @@ impl Machine for Hardware {
         });
     }
 
+    #[inline]
     fn set_values(&mut self, thread: ThreadId, values: [u64; VALUE_SLOTS]) {
         CONTEXTS.with(|contexts| {
             let c = &mut contexts[thread.index()];
@@ -182,8 +183,18 @@ pub extern "C" fn from_user() -> ! {
         let c = &contexts[thread.index()];
         (c.vector, c.rax, [c.rdi, c.rsi, c.rdx, c.r10, c.r8, c.r9])
     });
+    if vector == SYSCALL_VECTOR {
+        KERNEL.with(|kernel| kernel.syscall(&mut Hardware, number, args));
+    } else {
+        interrupted(thread, vector);
+    }
+    run_next()
+}
+
+/// An exception or interrupt took the CPU from user thread `thread`.
+#[inline(never)]
+fn interrupted(thread: ThreadId, vector: u64) {
     match vector {
-        SYSCALL_VECTOR => KERNEL.with(|kernel| kernel.syscall(&mut Hardware, number, args)),
         // NMI, double fault and machine check arrive on the emergency stack, not in the
         // context, and mean the machine itself is in trouble.
         2 | 8 | 18 => panic!("fatal exception {vector} while a user thread ran"),
@@ -200,7 +211,6 @@ pub extern "C" fn from_user() -> ! {
             KERNEL.with(|kernel| kernel.interrupt(&mut Hardware, line));
         }
     }
-    run_next()
 }
 
 /// A device's PIC line fired (vector `vector`): masks it until its driver acknowledges it,
@@ -251,46 +261,61 @@ pub extern "C" fn from_kernel(frame: &mut UserContext) {
 }
 
 /// Resumes the thread ipc-core chooses; idles (interrupts on, `hlt`) while none is ready.
-/// When no thread is left at all, the system has finished: report and leave QEMU.
+/// Inlined into every entry, so that returning to user mode costs no call of its own.
+#[inline(always)]
 pub fn run_next() -> ! {
     loop {
-        if let Some(thread) = KERNEL.with(|kernel| kernel.schedule()) {
-            match SPACE_ROOTS.with(|roots| roots[thread.index()]) {
-                0 => panic!("thread {} has no address space", thread.number()),
-                root => AddressSpace::at(root).activate(),
-            }
-            let bad = trap::resume(thread.index());
-            let fault = Fault { kind: FaultKind::GeneralProtection, ip: bad.rip, page: None };
-            KERNEL.with(|kernel| kernel.fault(&mut Hardware, fault));
-            continue;
+        match KERNEL.with(|kernel| kernel.schedule()) {
+            Some(thread) => resume(thread),
+            None => idle(),
         }
-        if KERNEL.with(|kernel| kernel.thread_count()) == 0 {
-            let free = FRAMES.lock().free_count();
-            let before = FREE_FRAMES_BEFORE.load(Ordering::Relaxed);
-            kprintln!("tryst: all processes have finished; {free} frames free, {before} before they started");
-            let left = KERNEL.with(|kernel| kernel.stats());
-            kprintln!(
-                "tryst: kernel objects left: {} endpoints, {} memory objects, {} capabilities, {} frames, {} address spaces, {} notifications",
-                left.endpoints,
-                left.memories,
-                left.capabilities,
-                left.frames,
-                left.spaces,
-                left.notifications
-            );
-            crate::exit::success();
-        }
-        x86_64::instructions::interrupts::enable_and_hlt();
-        x86_64::instructions::interrupts::disable();
-        let ticks = PENDING_TICKS.swap(0, Ordering::Relaxed);
-        for _ in 0..ticks {
-            KERNEL.with(|kernel| kernel.tick(&mut Hardware));
-        }
-        let mut lines = PENDING_LINES.swap(0, Ordering::Relaxed);
-        while lines != 0 {
-            let line = lines.trailing_zeros() as u8;
-            lines &= lines - 1;
-            KERNEL.with(|kernel| kernel.interrupt(&mut Hardware, line));
-        }
+    }
+}
+
+/// Returns to user mode in `thread`, in its address space; a context that cannot be resumed
+/// faults the thread instead (and the next one runs).
+#[inline(always)]
+fn resume(thread: ThreadId) {
+    match SPACE_ROOTS.with(|roots| roots[thread.index()]) {
+        0 => panic!("thread {} has no address space", thread.number()),
+        root => AddressSpace::at(root).activate(),
+    }
+    let bad = trap::resume(thread.index());
+    let fault = Fault { kind: FaultKind::GeneralProtection, ip: bad.rip, page: None };
+    KERNEL.with(|kernel| kernel.fault(&mut Hardware, fault));
+}
+
+/// No thread is ready: waits for an interrupt and hands it to ipc-core. When no thread is
+/// left at all, the system has finished: reports and leaves QEMU.
+#[cold]
+#[inline(never)]
+fn idle() {
+    if KERNEL.with(|kernel| kernel.thread_count()) == 0 {
+        let free = FRAMES.lock().free_count();
+        let before = FREE_FRAMES_BEFORE.load(Ordering::Relaxed);
+        kprintln!("tryst: all processes have finished; {free} frames free, {before} before they started");
+        let left = KERNEL.with(|kernel| kernel.stats());
+        kprintln!(
+            "tryst: kernel objects left: {} endpoints, {} memory objects, {} capabilities, {} frames, {} address spaces, {} notifications",
+            left.endpoints,
+            left.memories,
+            left.capabilities,
+            left.frames,
+            left.spaces,
+            left.notifications
+        );
+        crate::exit::success();
+    }
+    x86_64::instructions::interrupts::enable_and_hlt();
+    x86_64::instructions::interrupts::disable();
+    let ticks = PENDING_TICKS.swap(0, Ordering::Relaxed);
+    for _ in 0..ticks {
+        KERNEL.with(|kernel| kernel.tick(&mut Hardware));
+    }
+    let mut lines = PENDING_LINES.swap(0, Ordering::Relaxed);
+    while lines != 0 {
+        let line = lines.trailing_zeros() as u8;
+        lines &= lines - 1;
+        KERNEL.with(|kernel| kernel.interrupt(&mut Hardware, line));
     }
 }

@@ -1,7 +1,7 @@
 //! Scenarios of synchronous IPC between processes: calls and replies, badges, ordering,
 //! long messages, peer failure and the stress run.
 
-use super::{badged, full, launch_with, scenario, Scenario};
+use super::{badged, full, launch, launch_with, scenario, Scenario};
 
 /// The `echo_client` argument: `calls` calls, 64-word messages when `long`, named `me`.
 const fn client(calls: u64, long: bool, me: u64) -> u64 {
@@ -42,7 +42,32 @@ const STRESS_CALLS: u64 = 34_000;
 /// The badge the stress monitor's capabilities to the servers carry.
 const MONITOR: u64 = 99;
 
+/// Calls `regs_client` makes and `regs_server` answers.
+const REGS_CALLS: u64 = 3000;
+
 pub const SCENARIOS: &[Scenario] = &[
+    // Three clients of different priorities, badged differently at each of two servers:
+    // calls of 0 to 6 words and one-way sends. `make test` boots it with the fastpath and
+    // without, and compares every digest and counter the programs print.
+    scenario(
+        "fastpath_equivalence",
+        &[
+            launch_with("equiv_server", 6, 0, &[full(0)]),
+            launch_with("equiv_server", 7, 1, &[full(1)]),
+            launch_with("equiv_client", 3, 1, &[badged(0, 1), badged(1, 17)]),
+            launch_with("equiv_client", 4, 2, &[badged(0, 2), badged(1, 18)]),
+            launch_with("equiv_client", 5, 3, &[badged(0, 3), badged(1, 19)]),
+        ],
+    ),
+    // Markers in registers across call and reply_recv on both sides, and across preemption.
+    scenario(
+        "registers_preserved_across_fastpath",
+        &[
+            launch_with("regs_server", 5, REGS_CALLS, &[full(0)]),
+            launch_with("regs_client", 3, REGS_CALLS, &[full(0)]),
+            launch("regs_ticker", 6, 40),
+        ],
+    ),
     scenario(
         "call_reply_roundtrip",
         &[
