@@ -218,19 +218,19 @@ impl Kernel {
         if self.fastpath(machine, number, &args) {
             return;
         }
-        self.dispatch(machine, number, args);
+        let Some(caller) = self.current else { return };
+        match Syscall::decode(number, args) {
+            Ok(call) => self.dispatch(machine, caller, call),
+            Err(error) => machine.set_result(caller, Err(error)),
+        }
         self.settle(machine);
     }
 
-    /// The body of [`Kernel::syscall`]: one arm per system call. Never inlined, so that the
-    /// fastpath in front of it keeps the registers to itself.
+    /// The body of [`Kernel::syscall`]: one arm per decoded system call of thread `caller`.
+    /// Never inlined, so that the fastpath and the decoding in front of it keep the
+    /// registers to themselves.
     #[inline(never)]
-    fn dispatch<M: Machine>(&mut self, machine: &mut M, number: u64, args: [u64; 6]) {
-        let Some(caller) = self.current else { return };
-        let call = match Syscall::decode(number, args) {
-            Ok(call) => call,
-            Err(error) => return machine.set_result(caller, Err(error)),
-        };
+    fn dispatch<M: Machine>(&mut self, machine: &mut M, caller: ThreadId, call: Syscall) {
         // `current` always names a live, configured thread.
         let Some(cspace) = self.threads.get(caller).and_then(|t| t.cspace) else { return };
         let at = |slot: Slot| SlotRef { cspace, slot };
@@ -238,13 +238,7 @@ impl Kernel {
             |machine: &mut M, result: Result<(), Error>| machine.set_result(caller, result.map(|()| 0));
         match call {
             Syscall::DebugWrite { buf } => {
-                // Copy all of it before writing any of it, so a bad page writes nothing.
-                let mut bytes = [0u8; DEBUG_WRITE_MAX as usize];
-                let bytes = &mut bytes[..buf.len as usize];
-                let result = machine.read_user(caller, buf.addr, bytes).map(|()| {
-                    machine.console_write(bytes);
-                    buf.len
-                });
+                let result = debug_write(machine, caller, buf);
                 machine.set_result(caller, result);
             }
             Syscall::Yield => {
@@ -719,6 +713,21 @@ impl Kernel {
         // Console::write_str never fails.
         let _ = writeln!(Console(machine), "tryst: process {} ({name}) {what}", thread.number());
     }
+}
+
+/// `debug_write`: copies all of `buf` before writing any of it, so a bad page writes nothing.
+/// Out of line, so that its page-sized buffer stays off the stack of every other call.
+#[inline(never)]
+fn debug_write<M: Machine>(
+    machine: &mut M,
+    caller: ThreadId,
+    buf: crate::abi::UserBuffer,
+) -> Result<u64, Error> {
+    let mut bytes = [0u8; DEBUG_WRITE_MAX as usize];
+    let bytes = &mut bytes[..buf.len as usize];
+    machine.read_user(caller, buf.addr, bytes)?;
+    machine.console_write(bytes);
+    Ok(buf.len)
 }
 
 #[cfg(test)]

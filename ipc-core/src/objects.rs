@@ -119,7 +119,7 @@ impl WaitQueue {
 
     /// Queues `index` behind every thread of its priority or higher. Walks from the tail, so
     /// it is O(1) when all waiters have the same priority.
-    #[inline]
+    #[inline(always)]
     pub fn enqueue(&mut self, links: &mut WaitLinks, index: u16, priority: Priority) {
         let i = usize::from(index);
         links.priority[i] = priority;
@@ -150,7 +150,7 @@ impl WaitQueue {
     }
 
     /// Takes `index`, which must be in this queue, off it.
-    #[inline]
+    #[inline(always)]
     pub fn remove(&mut self, links: &mut WaitLinks, index: u16) {
         let i = usize::from(index);
         let (prev, next) = (links.prev[i].take(), links.next[i].take());

@@ -60,7 +60,7 @@ impl Machine for Hardware {
         });
     }
 
-    #[inline]
+    #[inline(always)]
     fn set_values(&mut self, thread: ThreadId, values: [u64; VALUE_SLOTS]) {
         CONTEXTS.with(|contexts| {
             let c = &mut contexts[thread.index()];

@@ -122,6 +122,7 @@ impl<T> CpuLocal<T> {
     }
 
     /// Runs `f` with exclusive access. Callers must not nest `with` on the same cell.
+    #[inline(always)]
     pub fn with<R>(&self, f: impl FnOnce(&mut T) -> R) -> R {
         // SAFETY: single CPU, interrupts disabled in the kernel, and no nesting: this is the
         // only live reference. The entry stubs write the contents only while no Rust code runs.

@@ -100,8 +100,11 @@ impl Kernel {
             return false;
         };
         let Some(s) = self.threads.get(server) else { return false };
-        let (Some(right), priority, binding) = (s.reply_to, s.priority, s.binding) else { return false };
-        let pending = binding
+        let Some(right) = &s.reply_to else { return false };
+        let (caller, replied_through, priority) = (right.caller, right.endpoint, s.priority);
+        let pending = s
+            .binding
+            .as_ref()
             .is_some_and(|b| !b.ast && self.notifications.get(b.notification).is_some_and(|n| n.word != 0));
         if !rights.contains(Rights::READ) || pending {
             return false;
@@ -110,7 +113,6 @@ impl Kernel {
         if !ep.senders.is_empty() {
             return false;
         }
-        let caller = right.caller;
         match self.threads.get_mut(caller) {
             Some(c)
                 if c.state == ThreadState::AwaitingReply
@@ -123,7 +125,7 @@ impl Kernel {
             _ => return false,
         }
         machine.set_values(caller, [0, args[1], args[2], args[3], args[4], args[5]]);
-        if let Some(ep) = self.endpoints.get_mut(right.endpoint) {
+        if let Some(ep) = self.endpoints.get_mut(replied_through) {
             ep.stats.replies += 1;
         }
         if let Some(ep) = self.endpoints.get_mut(endpoint) {

@@ -339,31 +339,52 @@ impl Connection {
         self.endpoint
     }
 
-    /// Sends `request` (made by [`message`], or by hand) and waits for the answer.
-    #[inline]
+    /// Sends `request` (made by [`message`], or by hand) and waits for the answer. Inlined:
+    /// the usual call is the system call and two checks; recovery is out of line.
+    #[inline(always)]
     pub fn call(&self, request: Message) -> Result<Message, Error> {
         if self.stale.get() {
-            self.reconnect()?;
+            return self.reconnect_and_call(request);
         }
-        // A lookup keeps this thread's IPC buffer, so a long request survives a reconnection.
-        match ipc::call(self.endpoint, request) {
-            // A server that was restarted while this client was not calling: its capability
-            // went with the old instance.
-            Err(Error::EmptySlot) if self.name.is_some() => {
-                self.reconnect()?;
-                ipc::call(self.endpoint, request)
-            }
-            Err(Error::PeerGone) if self.name.is_some() => {
-                self.stale.set(true);
-                Err(Error::PeerGone)
+        self.recover_if_needed(request, ipc::call(self.endpoint, request))
+    }
+
+    /// What a call that came to `result` answers, after recovering from a restarted server.
+    #[inline(always)]
+    fn recover_if_needed(&self, request: Message, result: Result<Message, Error>) -> Result<Message, Error> {
+        match result {
+            Err(error @ (Error::EmptySlot | Error::PeerGone)) if self.name.is_some() => {
+                self.recover(request, error)
             }
             other => other,
         }
     }
 
-    /// Looks the name up again, into the same slot.
+    /// A named connection's call failed with `error`. A server that was restarted while this
+    /// client was not calling took its capability with it (`EmptySlot`): look the name up
+    /// and call once more. One that died during the call (`PeerGone`) is reported, and the
+    /// next call looks the name up first.
     #[cold]
     #[inline(never)]
+    fn recover(&self, request: Message, error: Error) -> Result<Message, Error> {
+        if error == Error::EmptySlot {
+            self.reconnect()?;
+            return ipc::call(self.endpoint, request);
+        }
+        self.stale.set(true);
+        Err(error)
+    }
+
+    /// The last call found the server gone: looks the name up again, then calls. A lookup
+    /// keeps this thread's IPC buffer, so a long request survives it.
+    #[cold]
+    #[inline(never)]
+    fn reconnect_and_call(&self, request: Message) -> Result<Message, Error> {
+        self.reconnect()?;
+        self.recover_if_needed(request, ipc::call(self.endpoint, request))
+    }
+
+    /// Looks the name up again, into the same slot.
     fn reconnect(&self) -> Result<(), Error> {
         let Some(name) = self.name else { return Ok(()) };
         match caps::delete(self.endpoint) {
@@ -457,6 +478,7 @@ macro_rules! interface {
 
                 $(
                     $(#[$op_meta])*
+                    #[inline(always)]
                     pub fn $op(&self, $($arg: $arg_ty),*) -> Result<$ret, Error> {
                         let request = $crate::interface::message($code, &($($arg,)*));
                         $crate::interface::result(&self.connection.call(request)?)
