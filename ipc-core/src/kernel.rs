@@ -576,10 +576,16 @@ impl Kernel {
     /// has become ready since: this is what makes returning from a system call cheap.
     #[inline]
     pub fn schedule(&mut self) -> Option<ThreadId> {
+        match self.current {
+            Some(current) if !self.ready.take_arrivals() => Some(current),
+            _ => self.choose(),
+        }
+    }
+
+    /// [`Kernel::schedule`] when threads became ready, or none runs: looks at the queue.
+    #[inline(never)]
+    fn choose(&mut self) -> Option<ThreadId> {
         if let Some(current) = self.current {
-            if !self.ready.take_arrivals() {
-                return Some(current);
-            }
             let priority = self.threads.get(current).map_or(0, |t| t.priority);
             match self.ready.highest_priority() {
                 Some(ready) if ready > priority => self.give_up_cpu(current, true),
@@ -599,6 +605,7 @@ impl Kernel {
 
     /// Takes `thread` off the CPU into the ready queue: at the head of its priority when it was
     /// preempted (it keeps the rest of its slice), at the tail with a fresh slice otherwise.
+    #[inline]
     fn give_up_cpu(&mut self, thread: ThreadId, preempted: bool) {
         let Some(state) = self.threads.get_mut(thread) else { return };
         state.state = ThreadState::Ready;
@@ -615,6 +622,7 @@ impl Kernel {
     }
 
     /// The current thread stops running until something moves it out of `state`.
+    #[inline]
     fn block(&mut self, thread: ThreadId, state: ThreadState) {
         if let Some(t) = self.threads.get_mut(thread) {
             t.state = state;
@@ -627,6 +635,7 @@ impl Kernel {
     /// A blocked thread becomes ready, with `result` as what its system call returns.
     /// A thread stopped on a fault cannot take an error as a result: when its handler or the
     /// handler's endpoint goes, it is stopped and reported as if it had no handler.
+    #[inline]
     fn wake<M: Machine>(&mut self, machine: &mut M, thread: ThreadId, result: Result<u64, Error>) {
         if let (Some(fault), Err(_)) = (self.threads.get(thread).and_then(|t| t.fault), result) {
             // It waits, answered by no one, until the end of this entry stops it.
@@ -643,6 +652,7 @@ impl Kernel {
 
     /// A blocked (or newly started) thread becomes ready, its result already set; a
     /// suspended one becomes inactive instead, until it is resumed.
+    #[inline]
     fn make_ready(&mut self, thread: ThreadId) {
         let Some(t) = self.threads.get_mut(thread) else { return };
         t.slice_left = TIME_SLICE_TICKS;

@@ -53,6 +53,7 @@ impl RunQueue {
     }
 
     /// Whether the thread at `index` is queued.
+    #[inline]
     pub fn contains(&self, index: u16) -> bool {
         self.level[usize::from(index)].is_some()
     }
@@ -69,6 +70,7 @@ impl RunQueue {
     }
 
     /// Queues `index` behind every thread of its priority. The thread must not be queued.
+    #[inline]
     pub fn push_back(&mut self, index: u16, priority: Priority) {
         debug_assert!(!self.contains(index), "thread {index} queued twice");
         let (i, p) = (usize::from(index), usize::from(priority));
@@ -84,6 +86,7 @@ impl RunQueue {
     }
 
     /// Queues `index` ahead of every thread of its priority (a preempted thread keeps its turn).
+    #[inline]
     pub fn push_front(&mut self, index: u16, priority: Priority) {
         debug_assert!(!self.contains(index), "thread {index} queued twice");
         let (i, p) = (usize::from(index), usize::from(priority));
@@ -99,6 +102,7 @@ impl RunQueue {
     }
 
     /// Takes the first thread of the highest non-empty priority.
+    #[inline]
     pub fn pop_highest(&mut self) -> Option<u16> {
         let priority = self.highest_priority()?;
         let index = self.head[usize::from(priority)]?;
@@ -107,6 +111,7 @@ impl RunQueue {
     }
 
     /// Removes `index` wherever it is queued; does nothing when it is not queued.
+    #[inline]
     pub fn remove(&mut self, index: u16) {
         let i = usize::from(index);
         let Some(priority) = self.level[i].take() else { return };
@@ -130,6 +135,7 @@ impl RunQueue {
     }
 
     /// Level `priority` has a thread, which has just arrived.
+    #[inline]
     fn mark_nonempty(&mut self, priority: Priority) {
         let p = usize::from(priority);
         self.nonempty[p / 64] |= 1 << (p % 64);

@@ -62,11 +62,15 @@ impl Machine for Hardware {
 
     #[inline(always)]
     fn set_values(&mut self, thread: ThreadId, values: [u64; VALUE_SLOTS]) {
-        CONTEXTS.with(|contexts| {
-            let c = &mut contexts[thread.index()];
-            c.rax = 0;
-            [c.rdi, c.rsi, c.rdx, c.r10, c.r8, c.r9] = values;
-        });
+        // On the fastpath: inlined whole, so that the values go from registers to the context.
+        CONTEXTS.with(
+            #[inline(always)]
+            |contexts| {
+                let c = &mut contexts[thread.index()];
+                c.rax = 0;
+                [c.rdi, c.rsi, c.rdx, c.r10, c.r8, c.r9] = values;
+            },
+        );
     }
 
     fn arguments(&self, thread: ThreadId) -> [u64; ARG_SLOTS] {
@@ -281,7 +285,15 @@ fn resume(thread: ThreadId) {
         root => AddressSpace::at(root).activate(),
     }
     let bad = trap::resume(thread.index());
-    let fault = Fault { kind: FaultKind::GeneralProtection, ip: bad.rip, page: None };
+    not_resumable(bad.rip);
+}
+
+/// The current thread's context could not be resumed (its RIP is not a user address): it
+/// takes a general-protection fault there.
+#[cold]
+#[inline(never)]
+fn not_resumable(rip: u64) {
+    let fault = Fault { kind: FaultKind::GeneralProtection, ip: rip, page: None };
     KERNEL.with(|kernel| kernel.fault(&mut Hardware, fault));
 }
 

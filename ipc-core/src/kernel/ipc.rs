@@ -18,6 +18,7 @@ use super::Kernel;
 
 impl Kernel {
     /// `send`, `nb_send` and `call` through the endpoint capability at `slot`.
+    #[inline]
     pub(super) fn send<M: Machine>(
         &mut self,
         machine: &mut M,
@@ -47,6 +48,7 @@ impl Kernel {
 
     /// Hands `message` from `caller` to the first receiver waiting on `endpoint`, or queues
     /// `caller` until one comes. For a call (or a fault), `caller` then awaits the reply.
+    #[inline]
     pub(super) fn deliver<M: Machine>(
         &mut self,
         machine: &mut M,
@@ -69,6 +71,7 @@ impl Kernel {
 
     /// `recv` and `nb_recv` on the endpoint capability at `slot`. Receiving ends any call this
     /// thread has not answered: that caller wakes with `PeerGone`.
+    #[inline]
     pub(super) fn recv<M: Machine>(
         &mut self,
         machine: &mut M,
@@ -83,15 +86,29 @@ impl Kernel {
         }
         // Validated: from here on the call succeeds.
         self.drop_reply_right(machine, caller);
+        self.receive(machine, caller, endpoint, sender);
+        Ok(())
+    }
+
+    /// The validated receive of `recv` and `reply_recv` on `endpoint`, whose first queued
+    /// sender is `sender`: bound-notification bits first, then the sender's message, else
+    /// `caller` waits.
+    #[inline]
+    fn receive<M: Machine>(
+        &mut self,
+        machine: &mut M,
+        caller: ThreadId,
+        endpoint: EndpointId,
+        sender: Option<ThreadId>,
+    ) {
         if let Some(bits) = self.take_bound_signal(caller) {
             machine.set_values(caller, super::notify::signal_values(bits));
-            return Ok(());
+            return;
         }
         match sender {
             Some(sender) => self.take_from_sender(machine, endpoint, sender, caller),
             None => self.enqueue(caller, endpoint, ThreadState::Receiving { endpoint }),
         }
-        Ok(())
     }
 
     /// `reply`: answers the caller whose `call` this thread received last, consuming the
@@ -109,6 +126,7 @@ impl Kernel {
 
     /// `reply_recv`: `reply`, then `recv` on `slot`, validated together up front. When the
     /// caller being answered has died, it fails with `PeerGone` and does not receive.
+    #[inline]
     pub(super) fn reply_recv<M: Machine>(
         &mut self,
         machine: &mut M,
@@ -116,10 +134,13 @@ impl Kernel {
         slot: SlotRef,
         message: Message,
     ) -> Result<(), Error> {
-        self.endpoint_with(slot, Rights::READ)?;
+        let endpoint = self.endpoint_with(slot, Rights::READ)?;
         let right = self.check_reply(machine, caller, message)?;
         self.answer(machine, caller, right, message)?;
-        self.recv(machine, caller, slot, true)
+        // The answer took the reply right: nothing is left to drop before receiving.
+        let sender = self.endpoint_queue_head(endpoint, true);
+        self.receive(machine, caller, endpoint, sender);
+        Ok(())
     }
 
     /// `endpoint_stats`: the traffic of the endpoint at `slot` (needs Read).
@@ -129,6 +150,7 @@ impl Kernel {
     }
 
     /// Ends `thread`'s unanswered call, if it has one: the caller wakes with `PeerGone`.
+    #[inline]
     pub(super) fn drop_reply_right<M: Machine>(&mut self, machine: &mut M, thread: ThreadId) {
         let Some(right) = self.threads.get_mut(thread).and_then(|t| t.reply_to.take()) else { return };
         if self.awaits_reply(right.caller) {
@@ -138,11 +160,13 @@ impl Kernel {
 
     /// Whether `caller` is alive and waiting for the answer to a call. A reply right names
     /// its caller by generation-checked id, so a dead caller never matches its successor.
+    #[inline]
     fn awaits_reply(&self, caller: ThreadId) -> bool {
         self.threads.get(caller).is_some_and(|c| c.state == ThreadState::AwaitingReply)
     }
 
     /// Validates a reply: a reply right to use, and Grant for any capabilities it carries.
+    #[inline]
     fn check_reply<M: Machine>(
         &self,
         machine: &mut M,
@@ -155,6 +179,7 @@ impl Kernel {
     }
 
     /// Consumes `right` and delivers the answer; `PeerGone` when the caller no longer waits.
+    #[inline]
     fn answer<M: Machine>(
         &mut self,
         machine: &mut M,
@@ -189,6 +214,7 @@ impl Kernel {
     }
 
     /// A receiver takes the message of the queued sender at table index `sender`.
+    #[inline]
     fn take_from_sender<M: Machine>(
         &mut self,
         machine: &mut M,
@@ -214,6 +240,7 @@ impl Kernel {
 
     /// `transfer` of a message sent through `endpoint`, counted there. For a call, `to`
     /// receives the right to reply and `from` waits for it.
+    #[inline]
     fn transfer_through<M: Machine>(
         &mut self,
         machine: &mut M,
@@ -240,6 +267,7 @@ impl Kernel {
     /// Moves a message from `from` to `to` and sets `to`'s result: words beyond the registers
     /// buffer to buffer, then the capabilities, then the values. Returns how many
     /// capabilities arrived.
+    #[inline]
     fn transfer<M: Machine>(
         &mut self,
         machine: &mut M,
@@ -286,6 +314,7 @@ impl Kernel {
 
     /// Checks the capabilities a message carries: Grant on the capability it goes through, and
     /// a valid, occupied slot for each.
+    #[inline]
     fn check_caps_to_send<M: Machine>(
         &self,
         machine: &mut M,
@@ -309,6 +338,7 @@ impl Kernel {
     }
 
     /// The endpoint the capability at `slot` names, if it has `rights`.
+    #[inline]
     fn endpoint_with(&self, slot: SlotRef, rights: Rights) -> Result<EndpointId, Error> {
         let cap = self.caps.get(slot)?;
         let endpoint = endpoint_of(cap.object)?;
@@ -319,6 +349,7 @@ impl Kernel {
     }
 
     /// The first thread queued on `endpoint` as a sender (or as a receiver).
+    #[inline]
     fn endpoint_queue_head(&self, endpoint: EndpointId, senders: bool) -> Option<ThreadId> {
         let ep = self.endpoints.get(endpoint)?;
         let queue = if senders { ep.senders } else { ep.receivers };
@@ -326,6 +357,7 @@ impl Kernel {
     }
 
     /// Blocks the current thread `thread` in `state`, queued on `endpoint`.
+    #[inline]
     fn enqueue(&mut self, thread: ThreadId, endpoint: EndpointId, state: ThreadState) {
         let Some(priority) = self.threads.get(thread).map(|t| t.priority) else { return };
         let Some(ep) = self.endpoints.get_mut(endpoint) else { return };
@@ -336,6 +368,7 @@ impl Kernel {
     }
 
     /// Takes `thread` off `endpoint`'s sender (or receiver) queue.
+    #[inline]
     pub(super) fn dequeue(&mut self, endpoint: EndpointId, thread: ThreadId, sender: bool) {
         let Some(ep) = self.endpoints.get_mut(endpoint) else { return };
         let queue = if sender { &mut ep.senders } else { &mut ep.receivers };
