@@ -220,10 +220,13 @@ impl Kernel {
         }
         let Some(caller) = self.current else { return };
         match Syscall::decode(number, args) {
-            Ok(call) => self.dispatch(machine, caller, call),
+            Ok(call) => {
+                self.dispatch(machine, caller, call);
+                self.settle(machine);
+            }
+            // A call that does not decode changed nothing: there is nothing to settle.
             Err(error) => machine.set_result(caller, Err(error)),
         }
-        self.settle(machine);
     }
 
     /// The body of [`Kernel::syscall`]: one arm per decoded system call of thread `caller`.
