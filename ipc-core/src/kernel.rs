@@ -8,7 +8,7 @@
 
 use core::fmt::Write;
 
-use crate::abi::{BootInfo, Error, Rights, Slot, SlotPath, Syscall, DEBUG_WRITE_MAX};
+use crate::abi::{BootInfo, Error, Rights, Slot, SlotPath, Syscall, SyscallNumber, DEBUG_WRITE_MAX};
 use crate::arena::Arena;
 use crate::cspace::{CSpaceId, Capabilities, Capability, Object, SlotRef, MAX_CSPACES};
 use crate::fault::Fault;
@@ -219,21 +219,25 @@ impl Kernel {
             return;
         }
         let Some(caller) = self.current else { return };
-        match Syscall::decode(number, args) {
-            Ok(call) => {
-                self.dispatch(machine, caller, call);
-                self.settle(machine);
-            }
-            // A call that does not decode changed nothing: there is nothing to settle.
-            Err(error) => machine.set_result(caller, Err(error)),
+        // An unknown number is answered at once: it changed nothing, so there is nothing to
+        // settle (the null system call measures this path).
+        if SyscallNumber::try_from(number).is_err() {
+            return machine.set_result(caller, Err(Error::UnknownSyscall));
         }
+        self.dispatch(machine, caller, number, args);
+        self.settle(machine);
     }
 
-    /// The body of [`Kernel::syscall`]: one arm per decoded system call of thread `caller`.
-    /// Never inlined, so that the fastpath and the decoding in front of it keep the
-    /// registers to themselves.
+    /// The body of [`Kernel::syscall`]: decodes the call of thread `caller`, then one arm per
+    /// system call. Never inlined, so that the fastpath in front of it keeps the registers to
+    /// itself; the decoder is inlined into it, so that decoding and dispatching are one
+    /// branch on the number.
     #[inline(never)]
-    fn dispatch<M: Machine>(&mut self, machine: &mut M, caller: ThreadId, call: Syscall) {
+    fn dispatch<M: Machine>(&mut self, machine: &mut M, caller: ThreadId, number: u64, args: [u64; 6]) {
+        let call = match Syscall::decode(number, args) {
+            Ok(call) => call,
+            Err(error) => return machine.set_result(caller, Err(error)),
+        };
         // `current` always names a live, configured thread.
         let Some(cspace) = self.threads.get(caller).and_then(|t| t.cspace) else { return };
         let at = |slot: Slot| SlotRef { cspace, slot };
@@ -546,6 +550,9 @@ impl Kernel {
     pub fn tick<M: Machine>(&mut self, machine: &mut M) {
         self.now += 1;
         let now = self.now;
+        // The thread the tick interrupted (none while idle): a sleeper woken now may take the
+        // free CPU at once, and is not charged for a tick it did not run.
+        let running = self.current;
         let mut woken = [None; crate::thread::MAX_THREADS];
         let sleepers = self
             .threads
@@ -558,7 +565,7 @@ impl Kernel {
             machine.set_result(id, Ok(now));
             self.make_ready(id);
         }
-        if let Some(current) = self.current {
+        if let Some(current) = running {
             let expired = match self.threads.get_mut(current) {
                 Some(thread) => {
                     thread.slice_left = thread.slice_left.saturating_sub(1);
@@ -663,11 +670,20 @@ impl Kernel {
             t.state = ThreadState::Inactive;
             return;
         }
-        t.state = ThreadState::Ready;
-        self.ready.push_back(thread.raw_index(), t.priority);
         if t.binding.is_some_and(|b| b.ast) {
             self.ast_due |= 1 << thread.index();
         }
+        // The CPU is free (its thread just blocked) and no ready thread is as urgent: the
+        // scheduler would take this one straight back off the queue, so it runs at once. A
+        // more urgent thread made ready later in this entry still preempts it, ahead of its
+        // equals, exactly where the queue would have kept it.
+        if self.current.is_none() && self.ready.highest_priority().is_none_or(|ready| t.priority > ready) {
+            t.state = ThreadState::Running;
+            self.current = Some(thread);
+            return;
+        }
+        t.state = ThreadState::Ready;
+        self.ready.push_back(thread.raw_index(), t.priority);
     }
 
     /// Removes a thread from everything that could still name it, then from the table: it

@@ -577,6 +577,7 @@ impl UserBuffer {
 
 impl Syscall {
     /// Decodes a raw system call. Every range check that needs no address space happens here.
+    #[inline]
     pub fn decode(number: u64, args: [u64; ARG_SLOTS]) -> Result<Syscall, Error> {
         let number = SyscallNumber::try_from(number).map_err(|_| Error::UnknownSyscall)?;
         Ok(match number {

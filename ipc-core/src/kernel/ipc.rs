@@ -27,7 +27,7 @@ impl Kernel {
         message: Message,
         kind: SendKind,
     ) -> Result<(), Error> {
-        let cap = self.caps.get(slot)?;
+        let cap = self.caps.get_ref(slot).ok_or(Error::EmptySlot)?;
         let endpoint = endpoint_of(cap.object)?;
         if !cap.rights.contains(Rights::WRITE) {
             return Err(Error::MissingRights);
@@ -136,9 +136,16 @@ impl Kernel {
     ) -> Result<(), Error> {
         let endpoint = self.endpoint_with(slot, Rights::READ)?;
         let right = self.check_reply(machine, caller, message)?;
+        let sender = self.endpoint_queue_head(endpoint, true);
+        if sender.is_none() && !self.bound_signal_pending(caller) && self.awaits_reply(right.caller) {
+            // This thread will wait: it queues first, so that the caller it answers finds the
+            // CPU free and runs at once (see `make_ready`). Nothing the answer does depends on
+            // the order, and it cannot fail now.
+            self.enqueue(caller, endpoint, ThreadState::Receiving { endpoint });
+            return self.answer(machine, caller, right, message);
+        }
         self.answer(machine, caller, right, message)?;
         // The answer took the reply right: nothing is left to drop before receiving.
-        let sender = self.endpoint_queue_head(endpoint, true);
         self.receive(machine, caller, endpoint, sender);
         Ok(())
     }
@@ -340,7 +347,7 @@ impl Kernel {
     /// The endpoint the capability at `slot` names, if it has `rights`.
     #[inline]
     fn endpoint_with(&self, slot: SlotRef, rights: Rights) -> Result<EndpointId, Error> {
-        let cap = self.caps.get(slot)?;
+        let cap = self.caps.get_ref(slot).ok_or(Error::EmptySlot)?;
         let endpoint = endpoint_of(cap.object)?;
         if !cap.rights.contains(rights) {
             return Err(Error::MissingRights);
