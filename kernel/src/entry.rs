@@ -14,7 +14,7 @@ use x86_64::registers::control::Cr2;
 use crate::memory::{allocate_zeroed_frame, FRAMES};
 use crate::space::AddressSpace;
 use crate::timer::{self, PIC_BASE, TIMER_VECTOR};
-use crate::trap::{self, CpuLocal, UserContext, CONTEXTS, SYSCALL_VECTOR};
+use crate::trap::{self, CpuLocal, UserContext, CONTEXTS};
 
 pub static KERNEL: CpuLocal<Kernel> = CpuLocal::new(Kernel::new());
 /// The root (PML4) of the address space each thread runs in (0: none), for reading user
@@ -175,29 +175,20 @@ impl Machine for Hardware {
     }
 }
 
-/// Entered from the stubs (on the kernel stack, interrupts off) after a thread's registers
-/// were saved into its context.
+/// Entered from the `syscall` stub (on the kernel stack, interrupts off) after the thread's
+/// registers were saved into its context, with its arguments and number as they came.
+pub extern "C" fn from_syscall(a0: u64, a1: u64, a2: u64, a3: u64, a4: u64, a5: u64, number: u64) -> ! {
+    KERNEL.with(|kernel| kernel.syscall(&mut Hardware, number, [a0, a1, a2, a3, a4, a5]));
+    run_next()
+}
+
+/// Entered from the exception and interrupt stubs (on the kernel stack, interrupts off)
+/// after a thread's registers were saved into its context.
 pub extern "C" fn from_user() -> ! {
     let Some(thread) = KERNEL.with(|kernel| kernel.current()) else {
         panic!("entry from user mode with no current thread");
     };
-    // Only what the entry needs is read: the system-call path copies no more than its
-    // number and arguments.
-    let (vector, number, args) = CONTEXTS.with(|contexts| {
-        let c = &contexts[thread.index()];
-        (c.vector, c.rax, [c.rdi, c.rsi, c.rdx, c.r10, c.r8, c.r9])
-    });
-    if vector == SYSCALL_VECTOR {
-        KERNEL.with(|kernel| kernel.syscall(&mut Hardware, number, args));
-    } else {
-        interrupted(thread, vector);
-    }
-    run_next()
-}
-
-/// An exception or interrupt took the CPU from user thread `thread`.
-#[inline(never)]
-fn interrupted(thread: ThreadId, vector: u64) {
+    let vector = CONTEXTS.with(|contexts| contexts[thread.index()].vector);
     match vector {
         // NMI, double fault and machine check arrive on the emergency stack, not in the
         // context, and mean the machine itself is in trouble.
@@ -215,6 +206,7 @@ fn interrupted(thread: ThreadId, vector: u64) {
             KERNEL.with(|kernel| kernel.interrupt(&mut Hardware, line));
         }
     }
+    run_next()
 }
 
 /// A device's PIC line fired (vector `vector`): masks it until its driver acknowledges it,

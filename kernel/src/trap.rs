@@ -5,8 +5,9 @@
 //! registers are saved straight into the current thread's [`UserContext`]: the CPU pushes its
 //! interrupt frame at `TSS.rsp0`, which always points at the end of the current context, and
 //! the stubs push the rest below it (the `syscall` entry builds the same frame by hand). Then
-//! the stubs switch to the kernel stack and call [`crate::entry::from_user`], which never
-//! returns: it ends by calling [`resume`] for whichever thread runs next.
+//! the stubs switch to the kernel stack and call [`crate::entry::from_user`] (the `syscall`
+//! entry calls [`crate::entry::from_syscall`] with the arguments still in their registers),
+//! which never returns: it ends by calling [`resume`] for whichever thread runs next.
 
 use core::cell::UnsafeCell;
 
@@ -285,6 +286,13 @@ syscall_entry:
     push 0
     push {syscall_vector}
     SAVE_GPRS                       /* FMASK cleared IF, DF, AC and the rest: flags are known */
+    /* The arguments are still in their registers: from_syscall(arg0..arg5, number). */
+    lea rsp, [rip + kernel_stack_top - 8]
+    push rax                        /* the number, the seventh argument, on the stack */
+    mov rcx, r10
+    call {from_syscall}
+    ud2
+
 trap_enter_kernel:
     lea rsp, [rip + kernel_stack_top]
     call {from_user}
@@ -307,6 +315,7 @@ trap_stub_table:
     "#,
     kernel_trap = sym crate::entry::from_kernel,
     from_user = sym crate::entry::from_user,
+    from_syscall = sym crate::entry::from_syscall,
     user_ss = const USER_DATA_SELECTOR as u64,
     user_cs = const USER_CODE_SELECTOR as u64,
     syscall_vector = const SYSCALL_VECTOR,
