@@ -212,19 +212,21 @@ impl Kernel {
         Ok((self.resolve(own, a)?, self.resolve(own, b)?))
     }
 
-    /// Handles a system call by the current thread. Decodes, validates, and only then acts:
-    /// a call that fails changes nothing but the caller's status slot.
-    pub fn syscall<M: Machine>(&mut self, machine: &mut M, number: u64, args: [u64; 6]) {
-        if self.fastpath(machine, number, &args) {
+    /// Handles system call `number` by the current thread, whose arguments the machine holds
+    /// ([`Machine::arguments`]: each path reads what it needs, when it needs it). Decodes,
+    /// validates, and only then acts: a call that fails changes nothing but the caller's
+    /// status slot.
+    pub fn syscall<M: Machine>(&mut self, machine: &mut M, number: u64) {
+        let Some(caller) = self.current else { return };
+        if self.fastpath(machine, caller, number) {
             return;
         }
-        let Some(caller) = self.current else { return };
         // An unknown number is answered at once: it changed nothing, so there is nothing to
         // settle (the null system call measures this path).
         if SyscallNumber::try_from(number).is_err() {
             return machine.set_result(caller, Err(Error::UnknownSyscall));
         }
-        self.dispatch(machine, caller, number, args);
+        self.dispatch(machine, caller, number);
         self.settle(machine);
     }
 
@@ -233,8 +235,8 @@ impl Kernel {
     /// itself; the decoder is inlined into it, so that decoding and dispatching are one
     /// branch on the number.
     #[inline(never)]
-    fn dispatch<M: Machine>(&mut self, machine: &mut M, caller: ThreadId, number: u64, args: [u64; 6]) {
-        let call = match Syscall::decode(number, args) {
+    fn dispatch<M: Machine>(&mut self, machine: &mut M, caller: ThreadId, number: u64) {
+        let call = match Syscall::decode(number, machine.arguments(caller)) {
             Ok(call) => call,
             Err(error) => return machine.set_result(caller, Err(error)),
         };

@@ -47,8 +47,17 @@ pub trait Machine {
     /// Sets a successful result with all value slots (a received message, a description).
     fn set_values(&mut self, thread: ThreadId, values: [u64; VALUE_SLOTS]);
 
-    /// The argument slots of `thread`'s current system call, as it made it. A blocked sender's
-    /// message waits here until a receiver takes it.
+    /// Hands a register-only message over: `to`'s call succeeds with `badge` in `val0` and
+    /// `from`'s argument slots 1–5 (the info word and the four register words, as `from`
+    /// made its call) in `val1`…`val5`. The fastpath's one copy of a message.
+    fn pass_registers(&mut self, from: ThreadId, to: ThreadId, badge: u64) {
+        let [_, info, w0, w1, w2, w3] = self.arguments(from);
+        self.set_values(to, [badge, info, w0, w1, w2, w3]);
+    }
+
+    /// The argument slots of `thread`'s current system call, as it made it: where
+    /// [`crate::Kernel::syscall`] reads them, and where a blocked sender's message waits until
+    /// a receiver takes it.
     fn arguments(&self, thread: ThreadId) -> [u64; ARG_SLOTS];
 
     /// Reads words `offset..offset + words.len()` of `thread`'s IPC buffer (see

@@ -75,7 +75,7 @@ impl Mock {
             self.args.insert(current.index(), args);
             self.results.remove(&current.index());
         }
-        kernel.syscall(self, number, args);
+        kernel.syscall(self, number);
     }
 
     /// A new empty address space, as the kernel crate makes one for a boot process.

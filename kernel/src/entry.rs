@@ -73,11 +73,28 @@ impl Machine for Hardware {
         );
     }
 
+    #[inline(always)]
+    fn pass_registers(&mut self, from: ThreadId, to: ThreadId, badge: u64) {
+        CONTEXTS.with(
+            #[inline(always)]
+            |contexts| {
+                let f = &contexts[from.index()];
+                let (info, w0, w1, w2, w3) = (f.rsi, f.rdx, f.r10, f.r8, f.r9);
+                let t = &mut contexts[to.index()];
+                (t.rax, t.rdi, t.rsi, t.rdx, t.r10, t.r8, t.r9) = (0, badge, info, w0, w1, w2, w3);
+            },
+        );
+    }
+
+    #[inline(always)]
     fn arguments(&self, thread: ThreadId) -> [u64; ARG_SLOTS] {
-        CONTEXTS.with(|contexts| {
-            let c = &contexts[thread.index()];
-            [c.rdi, c.rsi, c.rdx, c.r10, c.r8, c.r9]
-        })
+        CONTEXTS.with(
+            #[inline(always)]
+            |contexts| {
+                let c = &contexts[thread.index()];
+                [c.rdi, c.rsi, c.rdx, c.r10, c.r8, c.r9]
+            },
+        )
     }
 
     fn read_ipc_buffer(&mut self, thread: ThreadId, offset: usize, words: &mut [u64]) {
@@ -176,9 +193,10 @@ impl Machine for Hardware {
 }
 
 /// Entered from the `syscall` stub (on the kernel stack, interrupts off) after the thread's
-/// registers were saved into its context, with its arguments and number as they came.
-pub extern "C" fn from_syscall(a0: u64, a1: u64, a2: u64, a3: u64, a4: u64, a5: u64, number: u64) -> ! {
-    KERNEL.with(|kernel| kernel.syscall(&mut Hardware, number, [a0, a1, a2, a3, a4, a5]));
+/// registers were saved into its context, with the system call's number. Its arguments are
+/// read from the context where each path needs them.
+pub extern "C" fn from_syscall(number: u64) -> ! {
+    KERNEL.with(|kernel| kernel.syscall(&mut Hardware, number));
     run_next()
 }
 

@@ -6,7 +6,7 @@
 //! interrupt frame at `TSS.rsp0`, which always points at the end of the current context, and
 //! the stubs push the rest below it (the `syscall` entry builds the same frame by hand). Then
 //! the stubs switch to the kernel stack and call [`crate::entry::from_user`] (the `syscall`
-//! entry calls [`crate::entry::from_syscall`] with the arguments still in their registers),
+//! entry calls [`crate::entry::from_syscall`] with the system call's number),
 //! which never returns: it ends by calling [`resume`] for whichever thread runs next.
 
 use core::cell::UnsafeCell;
@@ -286,10 +286,8 @@ syscall_entry:
     push 0
     push {syscall_vector}
     SAVE_GPRS                       /* FMASK cleared IF, DF, AC and the rest: flags are known */
-    /* The arguments are still in their registers: from_syscall(arg0..arg5, number). */
-    lea rsp, [rip + kernel_stack_top - 8]
-    push rax                        /* the number, the seventh argument, on the stack */
-    mov rcx, r10
+    lea rsp, [rip + kernel_stack_top]
+    mov rdi, rax                    /* from_syscall(number) */
     call {from_syscall}
     ud2
 

@@ -44,16 +44,21 @@ impl Kernel {
     /// did: then the partner is `current`, with its result set, and nothing is left to settle.
     /// `false` means nothing changed.
     #[inline]
-    pub(super) fn fastpath<M: Machine>(&mut self, machine: &mut M, number: u64, args: &[u64; 6]) -> bool {
+    pub(super) fn fastpath<M: Machine>(&mut self, machine: &mut M, caller: ThreadId, number: u64) -> bool {
         let call = number == SyscallNumber::Call as u64;
-        if !(call || number == SyscallNumber::ReplyRecv as u64)
-            || !self.fastpath_enabled
-            || !register_only(args[1])
-            || args[0] >= CSPACE_SLOTS
-        {
+        if !(call || number == SyscallNumber::ReplyRecv as u64) || !self.fastpath_enabled {
             return false;
         }
-        let taken = if call { self.fast_call(machine, args) } else { self.fast_reply_recv(machine, args) };
+        // The message words stay in the caller's registers until `pass_registers` copies them.
+        let [slot, info, ..] = machine.arguments(caller);
+        if !register_only(info) || slot >= CSPACE_SLOTS {
+            return false;
+        }
+        let taken = if call {
+            self.fast_call(machine, caller, slot)
+        } else {
+            self.fast_reply_recv(machine, caller, slot)
+        };
         #[cfg(test)]
         FASTPATH_TAKEN.with(|n| n.set(n.get() + u64::from(taken)));
         taken
@@ -62,10 +67,9 @@ impl Kernel {
     /// `call` on the fastpath: the waiting receiver takes the message and the reply right,
     /// the caller awaits the reply, and the receiver runs.
     #[inline]
-    fn fast_call<M: Machine>(&mut self, machine: &mut M, args: &[u64; 6]) -> bool {
-        let Some(caller) = self.current else { return false };
+    fn fast_call<M: Machine>(&mut self, machine: &mut M, caller: ThreadId, slot: u64) -> bool {
         let Some(&Capability { object: Object::Endpoint(endpoint), rights, badge, .. }) =
-            self.fast_capability(caller, args[0])
+            self.fast_capability(caller, slot)
         else {
             return false;
         };
@@ -81,7 +85,7 @@ impl Kernel {
         ep.receivers.remove(&mut self.waiting, head);
         ep.stats.messages += 1;
         ep.stats.calls += 1;
-        machine.set_values(receiver, [badge, args[1], args[2], args[3], args[4], args[5]]);
+        machine.pass_registers(caller, receiver, badge);
         if let Some(t) = self.threads.get_mut(caller) {
             t.state = ThreadState::AwaitingReply;
         }
@@ -92,10 +96,9 @@ impl Kernel {
     /// `reply_recv` on the fastpath: the caller gets the answer and runs, and this thread
     /// waits on the endpoint.
     #[inline]
-    fn fast_reply_recv<M: Machine>(&mut self, machine: &mut M, args: &[u64; 6]) -> bool {
-        let Some(server) = self.current else { return false };
+    fn fast_reply_recv<M: Machine>(&mut self, machine: &mut M, server: ThreadId, slot: u64) -> bool {
         let Some(&Capability { object: Object::Endpoint(endpoint), rights, .. }) =
-            self.fast_capability(server, args[0])
+            self.fast_capability(server, slot)
         else {
             return false;
         };
@@ -124,7 +127,7 @@ impl Kernel {
             }
             _ => return false,
         }
-        machine.set_values(caller, [0, args[1], args[2], args[3], args[4], args[5]]);
+        machine.pass_registers(server, caller, 0);
         if let Some(ep) = self.endpoints.get_mut(replied_through) {
             ep.stats.replies += 1;
         }

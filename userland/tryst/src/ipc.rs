@@ -28,8 +28,8 @@ pub trait MessageExt: Sized {
 impl MessageExt for Message {
     fn long(label: u64, words: &[u64]) -> Message {
         let words = &words[..words.len().min(MAX_MESSAGE_WORDS)];
-        for (i, &word) in words.iter().enumerate().skip(REGISTER_WORDS) {
-            raw::set_ipc_word(i, word);
+        if let Some(beyond) = words.get(REGISTER_WORDS..) {
+            raw::set_ipc_words(REGISTER_WORDS, beyond);
         }
         let mut message = Message::short(label, &words[..words.len().min(REGISTER_WORDS)]);
         message.info.length = words.len() as u8;

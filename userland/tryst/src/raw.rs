@@ -55,6 +55,22 @@ pub fn set_ipc_word(index: usize, value: u64) {
     unsafe { core::ptr::write_volatile((tryst_abi::IPC_BUFFER_ADDR as *mut u64).add(index), value) }
 }
 
+/// Writes `words` into this thread's IPC buffer from word `start` on, in one copy
+/// (`start + words.len() <= IpcBuffer::WORDS`).
+#[cfg(not(test))]
+pub fn set_ipc_words(start: usize, words: &[u64]) {
+    assert!(start + words.len() <= IpcBuffer::WORDS);
+    // SAFETY: as in `ipc_word`; the range is inside the buffer, and `words` is this process's
+    // own memory, never the IPC buffer page itself (no Rust reference points into it).
+    unsafe {
+        core::ptr::copy_nonoverlapping(
+            words.as_ptr(),
+            (tryst_abi::IPC_BUFFER_ADDR as *mut u64).add(start),
+            words.len(),
+        )
+    }
+}
+
 // Host tests have no IPC buffer page: each test thread gets an array in its place, so that
 // long messages can be built and read back.
 #[cfg(test)]
@@ -77,6 +93,14 @@ pub fn set_ipc_word(index: usize, value: u64) {
         words[index] = value;
         buffer.set(words);
     })
+}
+
+/// Writes `words` into this test thread's stand-in IPC buffer from word `start` on.
+#[cfg(test)]
+pub fn set_ipc_words(start: usize, words: &[u64]) {
+    for (i, &word) in words.iter().enumerate() {
+        set_ipc_word(start + i, word);
+    }
 }
 
 /// Runs `f` and then puts this thread's IPC buffer back as it was: for code that makes IPC
