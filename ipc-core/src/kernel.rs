@@ -634,7 +634,7 @@ impl Kernel {
     }
 
     /// The current thread stops running until something moves it out of `state`.
-    #[inline]
+    #[inline(always)]
     fn block(&mut self, thread: ThreadId, state: ThreadState) {
         if let Some(t) = self.threads.get_mut(thread) {
             t.state = state;
@@ -664,7 +664,7 @@ impl Kernel {
 
     /// A blocked (or newly started) thread becomes ready, its result already set; a
     /// suspended one becomes inactive instead, until it is resumed.
-    #[inline]
+    #[inline(always)]
     fn make_ready(&mut self, thread: ThreadId) {
         let Some(t) = self.threads.get_mut(thread) else { return };
         t.slice_left = TIME_SLICE_TICKS;

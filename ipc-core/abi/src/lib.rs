@@ -528,7 +528,7 @@ pub struct Message {
 
 impl Message {
     /// Decodes the info word and register words from argument slots 1–5.
-    #[inline]
+    #[inline(always)]
     pub fn from_arguments(args: &[u64; ARG_SLOTS]) -> Result<Message, Error> {
         Ok(Message { info: MessageInfo::decode(args[1])?, words: [args[2], args[3], args[4], args[5]] })
     }

@@ -18,7 +18,7 @@ use super::Kernel;
 
 impl Kernel {
     /// `send`, `nb_send` and `call` through the endpoint capability at `slot`.
-    #[inline]
+    #[inline(always)]
     pub(super) fn send<M: Machine>(
         &mut self,
         machine: &mut M,
@@ -48,7 +48,7 @@ impl Kernel {
 
     /// Hands `message` from `caller` to the first receiver waiting on `endpoint`, or queues
     /// `caller` until one comes. For a call (or a fault), `caller` then awaits the reply.
-    #[inline]
+    #[inline(always)]
     pub(super) fn deliver<M: Machine>(
         &mut self,
         machine: &mut M,
@@ -71,7 +71,7 @@ impl Kernel {
 
     /// `recv` and `nb_recv` on the endpoint capability at `slot`. Receiving ends any call this
     /// thread has not answered: that caller wakes with `PeerGone`.
-    #[inline]
+    #[inline(always)]
     pub(super) fn recv<M: Machine>(
         &mut self,
         machine: &mut M,
@@ -93,7 +93,7 @@ impl Kernel {
     /// The validated receive of `recv` and `reply_recv` on `endpoint`, whose first queued
     /// sender is `sender`: bound-notification bits first, then the sender's message, else
     /// `caller` waits.
-    #[inline]
+    #[inline(always)]
     fn receive<M: Machine>(
         &mut self,
         machine: &mut M,
@@ -126,7 +126,7 @@ impl Kernel {
 
     /// `reply_recv`: `reply`, then `recv` on `slot`, validated together up front. When the
     /// caller being answered has died, it fails with `PeerGone` and does not receive.
-    #[inline]
+    #[inline(always)]
     pub(super) fn reply_recv<M: Machine>(
         &mut self,
         machine: &mut M,
@@ -167,13 +167,13 @@ impl Kernel {
 
     /// Whether `caller` is alive and waiting for the answer to a call. A reply right names
     /// its caller by generation-checked id, so a dead caller never matches its successor.
-    #[inline]
+    #[inline(always)]
     fn awaits_reply(&self, caller: ThreadId) -> bool {
         self.threads.get(caller).is_some_and(|c| c.state == ThreadState::AwaitingReply)
     }
 
     /// Validates a reply: a reply right to use, and Grant for any capabilities it carries.
-    #[inline]
+    #[inline(always)]
     fn check_reply<M: Machine>(
         &self,
         machine: &mut M,
@@ -186,7 +186,7 @@ impl Kernel {
     }
 
     /// Consumes `right` and delivers the answer; `PeerGone` when the caller no longer waits.
-    #[inline]
+    #[inline(always)]
     fn answer<M: Machine>(
         &mut self,
         machine: &mut M,
@@ -221,7 +221,7 @@ impl Kernel {
     }
 
     /// A receiver takes the message of the queued sender at table index `sender`.
-    #[inline]
+    #[inline(always)]
     fn take_from_sender<M: Machine>(
         &mut self,
         machine: &mut M,
@@ -247,7 +247,7 @@ impl Kernel {
 
     /// `transfer` of a message sent through `endpoint`, counted there. For a call, `to`
     /// receives the right to reply and `from` waits for it.
-    #[inline]
+    #[inline(always)]
     fn transfer_through<M: Machine>(
         &mut self,
         machine: &mut M,
@@ -274,7 +274,7 @@ impl Kernel {
     /// Moves a message from `from` to `to` and sets `to`'s result: words beyond the registers
     /// buffer to buffer, then the capabilities, then the values. Returns how many
     /// capabilities arrived.
-    #[inline]
+    #[inline(always)]
     fn transfer<M: Machine>(
         &mut self,
         machine: &mut M,
@@ -298,6 +298,9 @@ impl Kernel {
     /// named in its `receive_slots`, each a child of the sender's. Stops at the first one that
     /// cannot land (the receiver named no empty slot for it, or the sender's slot was emptied
     /// while it waited); returns how many arrived, which the receiver sees in its info word.
+    // Out of line: most messages carry no capability, and this one's arrays would otherwise
+    // weigh on every transfer.
+    #[inline(never)]
     fn transfer_caps<M: Machine>(&mut self, machine: &mut M, from: ThreadId, to: ThreadId, count: u8) -> u8 {
         let (mut sent, mut slots) = ([0; MAX_MESSAGE_CAPS], [0; MAX_MESSAGE_CAPS]);
         machine.read_ipc_buffer(from, IpcBuffer::SEND_CAPS, &mut sent);
@@ -321,7 +324,7 @@ impl Kernel {
 
     /// Checks the capabilities a message carries: Grant on the capability it goes through, and
     /// a valid, occupied slot for each.
-    #[inline]
+    #[inline(always)]
     fn check_caps_to_send<M: Machine>(
         &self,
         machine: &mut M,
@@ -329,15 +332,25 @@ impl Kernel {
         info: MessageInfo,
         grant: bool,
     ) -> Result<(), Error> {
-        if info.caps == 0 {
-            return Ok(());
+        match (info.caps, grant) {
+            (0, _) => Ok(()),
+            (_, false) => Err(Error::GrantRequired),
+            (count, true) => self.check_caps_in_buffer(machine, sender, count),
         }
-        if !grant {
-            return Err(Error::GrantRequired);
-        }
+    }
+
+    /// The slots `sender` names for the `count` capabilities of its message: valid and
+    /// occupied. Out of line, as in `transfer_caps`.
+    #[inline(never)]
+    fn check_caps_in_buffer<M: Machine>(
+        &self,
+        machine: &mut M,
+        sender: ThreadId,
+        count: u8,
+    ) -> Result<(), Error> {
         let mut sent = [0; MAX_MESSAGE_CAPS];
         machine.read_ipc_buffer(sender, IpcBuffer::SEND_CAPS, &mut sent);
-        for &slot in &sent[..usize::from(info.caps)] {
+        for &slot in &sent[..usize::from(count)] {
             let at = self.slot_of(sender, Slot::new(slot)?).ok_or(Error::EmptySlot)?;
             self.caps.get(at)?;
         }
@@ -345,7 +358,7 @@ impl Kernel {
     }
 
     /// The endpoint the capability at `slot` names, if it has `rights`.
-    #[inline]
+    #[inline(always)]
     fn endpoint_with(&self, slot: SlotRef, rights: Rights) -> Result<EndpointId, Error> {
         let cap = self.caps.get_ref(slot).ok_or(Error::EmptySlot)?;
         let endpoint = endpoint_of(cap.object)?;
@@ -356,7 +369,7 @@ impl Kernel {
     }
 
     /// The first thread queued on `endpoint` as a sender (or as a receiver).
-    #[inline]
+    #[inline(always)]
     fn endpoint_queue_head(&self, endpoint: EndpointId, senders: bool) -> Option<ThreadId> {
         let ep = self.endpoints.get(endpoint)?;
         let queue = if senders { ep.senders } else { ep.receivers };
@@ -364,7 +377,7 @@ impl Kernel {
     }
 
     /// Blocks the current thread `thread` in `state`, queued on `endpoint`.
-    #[inline]
+    #[inline(always)]
     fn enqueue(&mut self, thread: ThreadId, endpoint: EndpointId, state: ThreadState) {
         let Some(priority) = self.threads.get(thread).map(|t| t.priority) else { return };
         let Some(ep) = self.endpoints.get_mut(endpoint) else { return };
@@ -375,7 +388,7 @@ impl Kernel {
     }
 
     /// Takes `thread` off `endpoint`'s sender (or receiver) queue.
-    #[inline]
+    #[inline(always)]
     pub(super) fn dequeue(&mut self, endpoint: EndpointId, thread: ThreadId, sender: bool) {
         let Some(ep) = self.endpoints.get_mut(endpoint) else { return };
         let queue = if sender { &mut ep.senders } else { &mut ep.receivers };
