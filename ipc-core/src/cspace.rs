@@ -196,7 +196,7 @@ impl Capabilities {
 
     /// The capability at `at`, by reference; `None` when there is none (or the space is
     /// gone). For the fastpath, which reads a few fields and copies nothing.
-    #[inline]
+    #[inline(always)]
     pub fn get_ref(&self, at: SlotRef) -> Option<&Capability> {
         self.entry(at)?.cap.as_ref()
     }
@@ -371,7 +371,7 @@ impl Capabilities {
         SlotRef { cspace, slot }
     }
 
-    #[inline]
+    #[inline(always)]
     fn entry(&self, at: SlotRef) -> Option<&Entry> {
         self.spaces.get(at.cspace).map(|space| &space.entries[at.slot.index()])
     }

@@ -153,6 +153,7 @@ impl Kernel {
 
     /// If `caller`'s notification is bound in receive mode and has bits, takes them: what a
     /// `recv` returns instead of a message.
+    #[inline(always)]
     pub(super) fn take_bound_signal(&mut self, caller: ThreadId) -> Option<u64> {
         match self.threads.get(caller)?.binding? {
             Binding { notification, ast: false } => Some(self.take_word(notification)).filter(|&w| w != 0),
@@ -161,6 +162,7 @@ impl Kernel {
     }
 
     /// Whether `caller`'s notification is bound in receive mode and has bits.
+    #[inline(always)]
     pub(super) fn bound_signal_pending(&self, caller: ThreadId) -> bool {
         let binding = self.threads.get(caller).and_then(|t| t.binding);
         binding.is_some_and(|b| !b.ast && self.notifications.get(b.notification).is_some_and(|n| n.word != 0))
