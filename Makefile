@@ -5,9 +5,12 @@
 #   make gdb    boot paused with QEMU's gdb stub, and start gdb on the kernel's symbols
 #   make clean
 # ACCEL=kvm uses KVM (only on hosts with real hardware virtualization); the default is TCG.
+# BOOT_OPTIONS are added to the kernel command line of make run and make gdb (fastpath=off:
+# every IPC through the general path).
 
 ACCEL ?= tcg
 SCENARIO ?= demo
+BOOT_OPTIONS ?=
 
 USER_DIR   := target/user/x86_64-target/user
 KERNEL_ELF := target/kernel/x86_64-target/release/tryst-kernel
@@ -43,7 +46,7 @@ kernel: user
 # QEMU exits with 33 when the kernel reports success (isa-debug-exit), so 33 is make's success.
 run: kernel
 	@echo "Booting Tryst ($(ACCEL)); type exit in the shell, or ctrl-a x, to quit."
-	@qemu-system-x86_64 $(QEMU_FLAGS) -serial mon:stdio -append "scenario=$(SCENARIO)"; \
+	@qemu-system-x86_64 $(QEMU_FLAGS) -serial mon:stdio -append "scenario=$(SCENARIO) $(BOOT_OPTIONS)"; \
 		status=$$?; [ $$status -eq 33 ] || { echo "QEMU exited with $$status"; exit 1; }
 
 test: setup
@@ -72,7 +75,7 @@ bench: kernel
 
 gdb: kernel
 	@echo "QEMU waits for gdb on localhost:1234; starting gdb with the kernel's symbols."
-	qemu-system-x86_64 $(QEMU_FLAGS) -serial file:target/gdb-serial.log -append "scenario=$(SCENARIO)" -s -S &
+	qemu-system-x86_64 $(QEMU_FLAGS) -serial file:target/gdb-serial.log -append "scenario=$(SCENARIO) $(BOOT_OPTIONS)" -s -S &
 	gdb -q $(KERNEL_ELF) -ex "target remote localhost:1234"
 
 clean:
