@@ -312,7 +312,8 @@ impl FaultKind {
 ///
 /// This is the one place where raw registers become meaning: the kernel decodes every
 /// `syscall` through [`Syscall::decode`], and the user library builds its arguments through
-/// [`Syscall::encode`], so the two sides cannot disagree.
+/// [`Syscall::encode`], so the two sides cannot disagree (the IPC calls, built as register
+/// moves for speed, are pinned to `encode` by a test in `tryst::ipc`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Syscall {
     /// Write `len` bytes at user address `buf` to the debug console.
