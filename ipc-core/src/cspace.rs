@@ -191,11 +191,11 @@ impl Capabilities {
 
     /// The capability at `at`; `EmptySlot` when there is none (or the space is gone).
     pub fn get(&self, at: SlotRef) -> Result<Capability, Error> {
-        self.entry(at).and_then(|entry| entry.cap).ok_or(Error::EmptySlot)
+        self.get_ref(at).copied().ok_or(Error::EmptySlot)
     }
 
     /// The capability at `at`, by reference; `None` when there is none (or the space is
-    /// gone). For the fastpath, which reads a few fields and copies nothing.
+    /// gone). For the IPC paths, which read a few fields and copy nothing.
     #[inline(always)]
     pub fn get_ref(&self, at: SlotRef) -> Option<&Capability> {
         self.entry(at)?.cap.as_ref()

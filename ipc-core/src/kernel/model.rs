@@ -1095,8 +1095,8 @@ impl World {
             (Run::Ready, ThreadState::Ready)
             | (Run::Running, ThreadState::Running)
             | (Run::AwaitingReply, ThreadState::AwaitingReply) => true,
-            // The fastpath puts the thread it wakes on the CPU at once; the next `schedule`
-            // checks that the model agrees it may run.
+            // A thread woken while the CPU is free (on the fastpath, or by `make_ready`) may
+            // be put on it at once; the next `schedule` checks that the model agrees it may run.
             (Run::Ready, ThreadState::Running) => self.kernel.current() == Some(id),
             (Run::Sending { endpoint, .. }, ThreadState::Sending { endpoint: id, .. }) => {
                 endpoint_is(endpoint, id)
