@@ -51,6 +51,21 @@ pub struct Stats {
     pub notifications: u64,
 }
 
+/// Where the CPU goes when a system call is done: the answer of [`Kernel::syscall`], so that
+/// the entry redoes no decision the call already made.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AfterSyscall {
+    /// Straight back to the caller: the call changed nothing but its result registers, so
+    /// its address space and entry stack are still the loaded ones, and no other thread
+    /// became ready ([`Kernel::schedule`] would choose it again).
+    Caller(ThreadId),
+    /// To `thread`, which the fastpath put on the CPU (it is `current`, and
+    /// [`Kernel::schedule`] would choose it): load its address space and resume it.
+    Switch(ThreadId),
+    /// To whichever thread [`Kernel::schedule`] chooses.
+    Schedule,
+}
+
 /// All of the kernel's portable state.
 pub struct Kernel {
     threads: ThreadTable,
@@ -212,22 +227,25 @@ impl Kernel {
         Ok((self.resolve(own, a)?, self.resolve(own, b)?))
     }
 
-    /// Handles system call `number` by the current thread, whose arguments the machine holds
-    /// ([`Machine::arguments`]: each path reads what it needs, when it needs it). Decodes,
-    /// validates, and only then acts: a call that fails changes nothing but the caller's
-    /// status slot.
-    pub fn syscall<M: Machine>(&mut self, machine: &mut M, number: u64) {
-        let Some(caller) = self.current else { return };
-        if self.fastpath(machine, caller, number) {
-            return;
+    /// Handles the system call the current thread just made: its number and arguments are
+    /// in the machine ([`Machine::syscall_number`], [`Machine::arguments`]: each path reads
+    /// what it needs, when it needs it). Decodes, validates, and only then acts: a call that
+    /// fails changes nothing but the caller's status slot. Returns where the CPU goes next.
+    pub fn syscall<M: Machine>(&mut self, machine: &mut M) -> AfterSyscall {
+        let Some(caller) = self.current else { return AfterSyscall::Schedule };
+        let number = machine.syscall_number(caller);
+        if let Some(partner) = self.fastpath(machine, caller, number) {
+            return AfterSyscall::Switch(partner);
         }
         // An unknown number is answered at once: it changed nothing, so there is nothing to
-        // settle (the null system call measures this path).
+        // settle and nothing to schedule (the null system call measures this path).
         if SyscallNumber::try_from(number).is_err() {
-            return machine.set_result(caller, Err(Error::UnknownSyscall));
+            machine.set_result(caller, Err(Error::UnknownSyscall));
+            return AfterSyscall::Caller(caller);
         }
         self.dispatch(machine, caller, number);
         self.settle(machine);
+        AfterSyscall::Schedule
     }
 
     /// The body of [`Kernel::syscall`]: decodes the call of thread `caller`, then one arm per

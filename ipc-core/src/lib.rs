@@ -24,6 +24,6 @@ pub mod sched;
 pub mod thread;
 
 pub use fault::{Access, Fault};
-pub use kernel::{Kernel, SpawnError, Stats, TIME_SLICE_TICKS};
+pub use kernel::{AfterSyscall, Kernel, SpawnError, Stats, TIME_SLICE_TICKS};
 pub use machine::Machine;
 pub use thread::{Name, Priority, ThreadId, MAX_THREADS};

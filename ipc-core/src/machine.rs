@@ -60,6 +60,9 @@ pub trait Machine {
     /// a receiver takes it.
     fn arguments(&self, thread: ThreadId) -> [u64; ARG_SLOTS];
 
+    /// The number of the system call `thread` just made (its status slot as it entered).
+    fn syscall_number(&self, thread: ThreadId) -> u64;
+
     /// Reads words `offset..offset + words.len()` of `thread`'s IPC buffer (see
     /// [`crate::abi::IpcBuffer`]). Every thread has one, always mapped.
     fn read_ipc_buffer(&mut self, thread: ThreadId, offset: usize, words: &mut [u64]);

@@ -7,7 +7,7 @@ use std::ops::Range;
 use crate::abi::{Error, IpcBuffer, Rights, Syscall, ARG_SLOTS, VALUE_SLOTS};
 use crate::machine::Interrupted;
 use crate::thread::AstHandler;
-use crate::{Kernel, Machine, ThreadId};
+use crate::{AfterSyscall, Kernel, Machine, ThreadId};
 
 #[derive(Default)]
 pub struct Mock {
@@ -20,6 +20,8 @@ pub struct Mock {
     pub values: HashMap<usize, [u64; VALUE_SLOTS]>,
     /// Per thread: the arguments of its last system call.
     pub args: HashMap<usize, [u64; ARG_SLOTS]>,
+    /// The number of each thread's last system call.
+    pub numbers: HashMap<usize, u64>,
     pub ipc: HashMap<usize, [u64; IpcBuffer::WORDS]>,
     pub released: Vec<ThreadId>,
     /// Per thread: the address-space root and IPC-buffer page `thread_configure` gave it.
@@ -64,18 +66,29 @@ impl MockSpace {
 
 impl Mock {
     /// Makes `call` as the current thread, recording its arguments as its registers.
-    pub fn call(&mut self, kernel: &mut Kernel, call: Syscall) {
+    pub fn call(&mut self, kernel: &mut Kernel, call: Syscall) -> AfterSyscall {
         let (number, args) = call.encode();
-        self.raw(kernel, number, args);
+        self.raw(kernel, number, args)
     }
 
-    /// Makes a raw system call as the current thread.
-    pub fn raw(&mut self, kernel: &mut Kernel, number: u64, args: [u64; ARG_SLOTS]) {
+    /// Makes a raw system call as the current thread. When the kernel names the thread to
+    /// resume (the kernel entry then skips the scheduler), checks that the scheduler would
+    /// have chosen it: asking it then changes nothing.
+    pub fn raw(&mut self, kernel: &mut Kernel, number: u64, args: [u64; ARG_SLOTS]) -> AfterSyscall {
         if let Some(current) = kernel.current() {
             self.args.insert(current.index(), args);
+            self.numbers.insert(current.index(), number);
             self.results.remove(&current.index());
         }
-        kernel.syscall(self, number);
+        let caller = kernel.current();
+        let after = kernel.syscall(self);
+        if let AfterSyscall::Caller(next) = after {
+            assert_eq!(Some(next), caller, "Caller names another thread");
+        }
+        if let AfterSyscall::Caller(next) | AfterSyscall::Switch(next) = after {
+            assert_eq!(kernel.schedule(), Some(next), "{after:?} is not what the scheduler chooses");
+        }
+        after
     }
 
     /// A new empty address space, as the kernel crate makes one for a boot process.
@@ -109,6 +122,9 @@ impl Machine for Mock {
     }
     fn arguments(&self, thread: ThreadId) -> [u64; ARG_SLOTS] {
         self.args.get(&thread.index()).copied().unwrap_or_default()
+    }
+    fn syscall_number(&self, thread: ThreadId) -> u64 {
+        self.numbers.get(&thread.index()).copied().unwrap_or(u64::MAX)
     }
     fn read_ipc_buffer(&mut self, thread: ThreadId, offset: usize, words: &mut [u64]) {
         let buffer = self.buffer(thread);
@@ -149,6 +165,7 @@ impl Machine for Mock {
         self.entries.remove(&thread.index());
         self.ipc.remove(&thread.index());
         self.args.remove(&thread.index());
+        self.numbers.remove(&thread.index());
     }
     fn allocate_page(&mut self) -> Option<u64> {
         if let Some(left) = &mut self.pages_left {

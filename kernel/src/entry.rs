@@ -8,7 +8,7 @@ use core::ops::Range;
 use ipc_core::abi::{Error, FaultKind, Rights, ARG_SLOTS, VALUE_SLOTS};
 use ipc_core::machine::Interrupted;
 use ipc_core::thread::AstHandler;
-use ipc_core::{Access, Fault, Kernel, Machine, ThreadId, MAX_THREADS};
+use ipc_core::{Access, AfterSyscall, Fault, Kernel, Machine, ThreadId, MAX_THREADS};
 use x86_64::registers::control::Cr2;
 
 use crate::memory::{allocate_zeroed_frame, FRAMES};
@@ -95,6 +95,11 @@ impl Machine for Hardware {
                 [c.rdi, c.rsi, c.rdx, c.r10, c.r8, c.r9]
             },
         )
+    }
+
+    #[inline(always)]
+    fn syscall_number(&self, thread: ThreadId) -> u64 {
+        CONTEXTS.with(|contexts| contexts[thread.index()].rax)
     }
 
     fn read_ipc_buffer(&mut self, thread: ThreadId, offset: usize, words: &mut [u64]) {
@@ -193,16 +198,21 @@ impl Machine for Hardware {
 }
 
 /// Entered from the `syscall` stub (on the kernel stack, interrupts off) after the thread's
-/// registers were saved into its context, with the system call's number. Its arguments are
-/// read from the context where each path needs them.
-pub extern "C" fn from_syscall(number: u64) -> ! {
-    KERNEL.with(|kernel| kernel.syscall(&mut Hardware, number));
+/// registers were saved into its context, where each path reads the number and arguments it
+/// needs. Its calling convention saves no registers: it never returns, so the caller's
+/// registers need no keeping, and the prologue costs no instructions.
+pub extern "rust-preserve-none" fn from_syscall() -> ! {
+    match KERNEL.with(|kernel| kernel.syscall(&mut Hardware)) {
+        AfterSyscall::Caller(caller) => resume_in_loaded_space(caller),
+        AfterSyscall::Switch(partner) => resume(partner),
+        AfterSyscall::Schedule => {}
+    }
     run_next()
 }
 
 /// Entered from the exception and interrupt stubs (on the kernel stack, interrupts off)
 /// after a thread's registers were saved into its context.
-pub extern "C" fn from_user() -> ! {
+pub extern "rust-preserve-none" fn from_user() -> ! {
     let Some(thread) = KERNEL.with(|kernel| kernel.current()) else {
         panic!("entry from user mode with no current thread");
     };
@@ -294,6 +304,12 @@ fn resume(thread: ThreadId) {
         0 => panic!("thread {} has no address space", thread.number()),
         root => AddressSpace::at(root).activate(),
     }
+    resume_in_loaded_space(thread);
+}
+
+/// [`resume`] for a thread whose address space is the loaded one.
+#[inline(always)]
+fn resume_in_loaded_space(thread: ThreadId) {
     let bad = trap::resume(thread.index());
     not_resumable(bad.rip);
 }

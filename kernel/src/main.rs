@@ -2,6 +2,7 @@
 //! memory and timer, starts init, and from then on only runs entries.
 #![no_std]
 #![no_main]
+#![feature(rust_preserve_none_cc)]
 #![deny(unsafe_op_in_unsafe_fn)]
 #![warn(clippy::undocumented_unsafe_blocks)]
 

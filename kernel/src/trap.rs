@@ -6,7 +6,7 @@
 //! interrupt frame at `TSS.rsp0`, which always points at the end of the current context, and
 //! the stubs push the rest below it (the `syscall` entry builds the same frame by hand). Then
 //! the stubs switch to the kernel stack and call [`crate::entry::from_user`] (the `syscall`
-//! entry calls [`crate::entry::from_syscall`] with the system call's number),
+//! entry calls [`crate::entry::from_syscall`]),
 //! which never returns: it ends by calling [`resume`] for whichever thread runs next.
 
 use core::cell::UnsafeCell;
@@ -287,7 +287,6 @@ syscall_entry:
     push {syscall_vector}
     SAVE_GPRS                       /* FMASK cleared IF, DF, AC and the rest: flags are known */
     lea rsp, [rip + kernel_stack_top]
-    mov rdi, rax                    /* from_syscall(number) */
     call {from_syscall}
     ud2
 

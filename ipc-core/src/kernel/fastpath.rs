@@ -2,7 +2,7 @@
 //! already waiting and may run at once, done in one straight run and a direct switch.
 //!
 //! Each fastpath is a guarded copy of a subset of the general path (`kernel/ipc.rs`). It
-//! first checks every precondition, changing nothing; any unusual case returns `false` and
+//! first checks every precondition, changing nothing; any unusual case returns `None` and
 //! the general path runs instead. After the last check (the point of no return) it makes
 //! exactly the changes the general path would make, in fewer steps: no decoding into a
 //! `Syscall`, one look-up of each object, the message copied context to context
@@ -40,19 +40,24 @@ fn register_only(info: u64) -> bool {
 }
 
 impl Kernel {
-    /// Carries out system call `number` on the fastpath if it qualifies. Returns whether it
-    /// did: then the partner is `current`, with its result set, and nothing is left to settle.
-    /// `false` means nothing changed.
+    /// Carries out system call `number` on the fastpath if it qualifies. Returns the partner
+    /// it put on the CPU if it did: the partner is `current`, with its result set, and nothing
+    /// is left to settle or schedule. `None` means nothing changed.
     #[inline]
-    pub(super) fn fastpath<M: Machine>(&mut self, machine: &mut M, caller: ThreadId, number: u64) -> bool {
+    pub(super) fn fastpath<M: Machine>(
+        &mut self,
+        machine: &mut M,
+        caller: ThreadId,
+        number: u64,
+    ) -> Option<ThreadId> {
         let call = number == SyscallNumber::Call as u64;
         if !(call || number == SyscallNumber::ReplyRecv as u64) || !self.fastpath_enabled {
-            return false;
+            return None;
         }
         // The message words stay in the caller's registers until `pass_registers` copies them.
         let [slot, info, ..] = machine.arguments(caller);
         if !register_only(info) || slot >= CSPACE_SLOTS {
-            return false;
+            return None;
         }
         let taken = if call {
             self.fast_call(machine, caller, slot)
@@ -60,24 +65,24 @@ impl Kernel {
             self.fast_reply_recv(machine, caller, slot)
         };
         #[cfg(test)]
-        FASTPATH_TAKEN.with(|n| n.set(n.get() + u64::from(taken)));
+        FASTPATH_TAKEN.with(|n| n.set(n.get() + u64::from(taken.is_some())));
         taken
     }
 
     /// `call` on the fastpath: the waiting receiver takes the message and the reply right,
     /// the caller awaits the reply, and the receiver runs.
     #[inline]
-    fn fast_call<M: Machine>(&mut self, machine: &mut M, caller: ThreadId, slot: u64) -> bool {
+    fn fast_call<M: Machine>(&mut self, machine: &mut M, caller: ThreadId, slot: u64) -> Option<ThreadId> {
         let Some(&Capability { object: Object::Endpoint(endpoint), rights, badge, .. }) =
             self.fast_capability(caller, slot)
         else {
-            return false;
+            return None;
         };
-        let Some(ep) = self.endpoints.get_mut(endpoint) else { return false };
-        let Some(head) = ep.receivers.head() else { return false };
-        let Some((receiver, r)) = self.threads.at_index_mut(head) else { return false };
+        let ep = self.endpoints.get_mut(endpoint)?;
+        let head = ep.receivers.head()?;
+        let (receiver, r) = self.threads.at_index_mut(head)?;
         if !rights.contains(Rights::WRITE) || !may_run_at_once(r, &self.ready) {
-            return false;
+            return None;
         }
         // Point of no return.
         r.reply_to = Some(ReplyRight { caller, endpoint, grant: rights.contains(Rights::GRANT_REPLY) });
@@ -90,31 +95,36 @@ impl Kernel {
             t.state = ThreadState::AwaitingReply;
         }
         self.current = Some(receiver);
-        true
+        Some(receiver)
     }
 
     /// `reply_recv` on the fastpath: the caller gets the answer and runs, and this thread
     /// waits on the endpoint.
     #[inline]
-    fn fast_reply_recv<M: Machine>(&mut self, machine: &mut M, server: ThreadId, slot: u64) -> bool {
+    fn fast_reply_recv<M: Machine>(
+        &mut self,
+        machine: &mut M,
+        server: ThreadId,
+        slot: u64,
+    ) -> Option<ThreadId> {
         let Some(&Capability { object: Object::Endpoint(endpoint), rights, .. }) =
             self.fast_capability(server, slot)
         else {
-            return false;
+            return None;
         };
-        let Some(s) = self.threads.get(server) else { return false };
-        let Some(right) = &s.reply_to else { return false };
+        let s = self.threads.get(server)?;
+        let right = s.reply_to?;
         let (caller, replied_through, priority) = (right.caller, right.endpoint, s.priority);
         let pending = s
             .binding
             .as_ref()
             .is_some_and(|b| !b.ast && self.notifications.get(b.notification).is_some_and(|n| n.word != 0));
         if !rights.contains(Rights::READ) || pending {
-            return false;
+            return None;
         }
-        let Some(ep) = self.endpoints.get(endpoint) else { return false };
+        let ep = self.endpoints.get(endpoint)?;
         if !ep.senders.is_empty() {
-            return false;
+            return None;
         }
         match self.threads.get_mut(caller) {
             Some(c)
@@ -125,7 +135,7 @@ impl Kernel {
                 // Point of no return.
                 run_directly(c);
             }
-            _ => return false,
+            _ => return None,
         }
         machine.pass_registers(server, caller, 0);
         if let Some(ep) = self.endpoints.get_mut(replied_through) {
@@ -139,7 +149,7 @@ impl Kernel {
             t.state = ThreadState::Receiving { endpoint };
         }
         self.current = Some(caller);
-        true
+        Some(caller)
     }
 
     /// The capability in slot `raw` (already known to be in range) of `thread`'s space.

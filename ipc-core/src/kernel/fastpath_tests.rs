@@ -172,7 +172,9 @@ impl World {
     /// The current thread makes `op` (or a timer tick happens); then the scheduler chooses.
     fn step(&mut self, op: Op) -> Option<ThreadId> {
         match op.syscall() {
-            Some(call) => self.mock.call(&mut self.kernel, call),
+            Some(call) => {
+                self.mock.call(&mut self.kernel, call);
+            }
             None => self.kernel.tick(&mut self.mock),
         }
         self.kernel.schedule()
