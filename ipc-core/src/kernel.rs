@@ -697,7 +697,7 @@ impl Kernel {
         // scheduler would take this one straight back off the queue, so it runs at once. A
         // more urgent thread made ready later in this entry still preempts it, ahead of its
         // equals, exactly where the queue would have kept it.
-        if self.current.is_none() && outranks_ready(t.priority, &self.ready) {
+        if self.current.is_none() && self.ready.is_outranked_by(t.priority) {
             t.state = ThreadState::Running;
             self.current = Some(thread);
             return;
@@ -762,13 +762,6 @@ impl Kernel {
         // Console::write_str never fails.
         let _ = writeln!(Console(machine), "tryst: process {} ({name}) {what}", thread.number());
     }
-}
-
-/// Whether a thread of `priority` is strictly more urgent than every ready thread: woken
-/// while the CPU is free, it runs at once (a ready thread of the same priority came first).
-#[inline(always)]
-fn outranks_ready(priority: Priority, ready: &RunQueue) -> bool {
-    ready.highest_priority().is_none_or(|highest| priority > highest)
 }
 
 /// `debug_write`: copies all of `buf` before writing any of it, so a bad page writes nothing.

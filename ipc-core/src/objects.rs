@@ -142,10 +142,17 @@ impl WaitQueue {
         }
     }
 
-    /// Takes the first thread off the queue.
+    /// Takes the first thread off the queue: [`WaitQueue::remove`] of the head, which has
+    /// no link before it.
+    #[inline(always)]
     pub fn dequeue(&mut self, links: &mut WaitLinks) -> Option<u16> {
         let head = self.head?;
-        self.remove(links, head);
+        let next = links.next[usize::from(head)].take();
+        self.head = next;
+        match next {
+            Some(n) => links.prev[usize::from(n)] = None,
+            None => self.tail = None,
+        }
         Some(head)
     }
 

@@ -20,6 +20,11 @@ pub struct RunQueue {
     nonempty: [u64; BITMAP_WORDS],
     /// Bit `w` is set exactly when word `w` of `nonempty` is non-zero.
     nonempty_words: u64,
+    /// One above the highest priority with a ready thread, 0 when none is ready: kept as
+    /// threads come and go, so that "is this thread more urgent than every ready one" (each
+    /// IPC fastpath asks it) is one comparison, and the bitmaps are scanned only when the top
+    /// level empties.
+    ceiling: u16,
     /// Whether a thread was queued since [`RunQueue::take_arrivals`] last looked.
     arrivals: bool,
 }
@@ -41,6 +46,7 @@ impl RunQueue {
             level: [None; MAX_THREADS],
             nonempty: [0; BITMAP_WORDS],
             nonempty_words: 0,
+            ceiling: 0,
             arrivals: false,
         }
     }
@@ -61,12 +67,24 @@ impl RunQueue {
     /// The highest priority with a ready thread.
     #[inline]
     pub fn highest_priority(&self) -> Option<Priority> {
+        self.ceiling.checked_sub(1).map(|p| p as Priority)
+    }
+
+    /// Whether a thread of `priority` is strictly more urgent than every ready thread: woken
+    /// while the CPU is free, it runs at once (a ready thread of the same priority came first).
+    #[inline]
+    pub fn is_outranked_by(&self, priority: Priority) -> bool {
+        u16::from(priority) >= self.ceiling
+    }
+
+    /// [`RunQueue::ceiling`] computed from the bitmaps.
+    fn scan_ceiling(&self) -> u16 {
         if self.nonempty_words == 0 {
-            return None;
+            return 0;
         }
         let word = 63 - self.nonempty_words.leading_zeros() as usize;
         let bits = self.nonempty[word % BITMAP_WORDS];
-        Some((word * 64 + 63 - bits.leading_zeros() as usize) as Priority)
+        (word * 64 + 64 - bits.leading_zeros() as usize) as u16
     }
 
     /// Queues `index` behind every thread of its priority. The thread must not be queued.
@@ -131,6 +149,9 @@ impl RunQueue {
             if self.nonempty[p / 64] == 0 {
                 self.nonempty_words &= !(1 << (p / 64));
             }
+            if p + 1 == usize::from(self.ceiling) {
+                self.ceiling = self.scan_ceiling();
+            }
         }
     }
 
@@ -140,6 +161,7 @@ impl RunQueue {
         let p = usize::from(priority);
         self.nonempty[p / 64] |= 1 << (p % 64);
         self.nonempty_words |= 1 << (p / 64);
+        self.ceiling = self.ceiling.max(p as u16 + 1);
         self.arrivals = true;
     }
 }

@@ -31,7 +31,7 @@ use crate::machine::Machine;
 use crate::sched::RunQueue;
 use crate::thread::{ReplyRight, Thread, ThreadId, ThreadState};
 
-use super::{outranks_ready, Kernel, TIME_SLICE_TICKS};
+use super::{Kernel, TIME_SLICE_TICKS};
 
 /// An info word of a register-only message: bits 0–6 a length of at most `REGISTER_WORDS`,
 /// bits 7–15 (capability count and reserved bits) zero; the label above is free.
@@ -87,7 +87,7 @@ impl Kernel {
         // Point of no return.
         r.reply_to = Some(ReplyRight { caller, endpoint, grant: rights.contains(Rights::GRANT_REPLY) });
         run_directly(r);
-        ep.receivers.remove(&mut self.waiting, head);
+        ep.receivers.dequeue(&mut self.waiting);
         ep.stats.messages += 1;
         ep.stats.calls += 1;
         machine.pass_registers(caller, receiver, badge);
@@ -166,7 +166,7 @@ impl Kernel {
 /// with no AST to take.
 #[inline]
 fn may_run_at_once(t: &Thread, ready: &RunQueue) -> bool {
-    outranks_ready(t.priority, ready) && !t.suspended && !t.binding.is_some_and(|b| b.ast)
+    ready.is_outranked_by(t.priority) && !t.suspended && !t.binding.is_some_and(|b| b.ast)
 }
 
 /// Puts woken thread `t` on the CPU with a fresh time slice, as `make_ready` and then
