@@ -519,7 +519,8 @@ impl Kernel {
     /// every entry does none of this: that check is all it costs them.
     #[inline(always)]
     fn settle<M: Machine>(&mut self, machine: &mut M) {
-        if self.ending_count > 0 || self.doomed_count > 0 || self.ast_due != 0 {
+        // One test for the three: `|` rather than `||`, so that it is one branch.
+        if (self.ending_count as u64 | self.doomed_count as u64 | self.ast_due) != 0 {
             self.settle_doomed(machine);
             self.deliver_due_asts(machine);
         }
