@@ -148,7 +148,14 @@ impl MessageInfo {
         if raw & 0xfe00 != 0 {
             return Err(Error::InvalidArgument);
         }
-        Ok(MessageInfo { label: raw >> 16, length, caps: ((raw >> 7) & 0x3) as u8 })
+        Ok(MessageInfo::unpack(raw))
+    }
+
+    /// Splits a raw info word into its fields, unchecked: for words the kernel wrote, which
+    /// it has checked ([`MessageInfo::decode`]) or made itself.
+    #[inline]
+    pub const fn unpack(raw: u64) -> MessageInfo {
+        MessageInfo { label: raw >> 16, length: (raw & 0x7f) as u8, caps: ((raw >> 7) & 0x3) as u8 }
     }
 
     /// The raw word. Fields out of range are cut to their bit width.
@@ -306,6 +313,22 @@ mod tests {
             MessageInfo::decode(7 << 16 | 2 << 7 | 5),
             Ok(MessageInfo { label: 7, length: 5, caps: 2 })
         );
+    }
+
+    /// A receiver unpacks without checking: every word `decode` accepts unpacks to the same
+    /// fields, and the notification marker unpacks as an empty message.
+    #[test]
+    fn unpack_agrees_with_decode_on_every_valid_word() {
+        for label in [0, 1, 0xdead, MAX_LABEL] {
+            for caps in 0..=3u64 {
+                for length in 0..=MAX_MESSAGE_WORDS as u64 {
+                    let raw = label << 16 | caps << 7 | length;
+                    assert_eq!(MessageInfo::decode(raw), Ok(MessageInfo::unpack(raw)), "{raw:#x}");
+                    assert_eq!(MessageInfo::unpack(raw).encode(), raw);
+                }
+            }
+        }
+        assert_eq!(MessageInfo::unpack(NOTIFICATION_INFO), MessageInfo::default());
     }
 
     #[test]

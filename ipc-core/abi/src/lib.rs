@@ -547,10 +547,11 @@ impl Message {
     }
 
     /// The message in a receiver's value slots (the inverse of [`Message::values`]): the
-    /// badge and the message. An info word the kernel would not send decodes as empty.
+    /// badge and the message. The kernel writes only valid info words, so the receiver does
+    /// not check it again ([`MessageInfo::unpack`]).
     #[inline]
     pub fn from_values(values: [u64; VALUE_SLOTS]) -> (u64, Message) {
-        let info = MessageInfo::decode(values[1]).unwrap_or_default();
+        let info = MessageInfo::unpack(values[1]);
         (values[0], Message { info, words: [values[2], values[3], values[4], values[5]] })
     }
 }
