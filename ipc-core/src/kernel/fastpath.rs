@@ -74,7 +74,7 @@ impl Kernel {
     #[inline]
     fn fast_call<M: Machine>(&mut self, machine: &mut M, caller: ThreadId, slot: u64) -> Option<ThreadId> {
         let Some(&Capability { object: Object::Endpoint(endpoint), rights, badge, .. }) =
-            self.fast_capability(caller, slot)
+            self.fast_capability(self.threads.get(caller)?, slot)
         else {
             return None;
         };
@@ -107,12 +107,12 @@ impl Kernel {
         server: ThreadId,
         slot: u64,
     ) -> Option<ThreadId> {
+        let s = self.threads.get(server)?;
         let Some(&Capability { object: Object::Endpoint(endpoint), rights, .. }) =
-            self.fast_capability(server, slot)
+            self.fast_capability(s, slot)
         else {
             return None;
         };
-        let s = self.threads.get(server)?;
         let right = s.reply_to?;
         let (caller, replied_through, priority) = (right.caller, right.endpoint, s.priority);
         let pending = s
@@ -122,7 +122,7 @@ impl Kernel {
         if !rights.contains(Rights::READ) || pending {
             return None;
         }
-        let ep = self.endpoints.get(endpoint)?;
+        let ep = self.endpoints.get_mut(endpoint)?;
         if !ep.senders.is_empty() {
             return None;
         }
@@ -138,11 +138,9 @@ impl Kernel {
             _ => return None,
         }
         machine.pass_registers(server, caller, 0);
-        if let Some(ep) = self.endpoints.get_mut(replied_through) {
-            ep.stats.replies += 1;
-        }
-        if let Some(ep) = self.endpoints.get_mut(endpoint) {
-            ep.receivers.enqueue(&mut self.waiting, server.raw_index(), priority);
+        ep.receivers.enqueue(&mut self.waiting, server.raw_index(), priority);
+        if let Some(replied) = self.endpoints.get_mut(replied_through) {
+            replied.stats.replies += 1;
         }
         if let Some(t) = self.threads.get_mut(server) {
             t.reply_to = None;
@@ -152,12 +150,11 @@ impl Kernel {
         Some(caller)
     }
 
-    /// The capability in slot `raw` (already known to be in range) of `thread`'s space.
+    /// The capability in slot `raw` (already known to be in range) of thread `t`'s space.
     #[inline]
-    fn fast_capability(&self, thread: ThreadId, raw: u64) -> Option<&Capability> {
-        let cspace = self.threads.get(thread)?.cspace?;
+    fn fast_capability(&self, t: &Thread, raw: u64) -> Option<&Capability> {
         let slot = Slot::new(raw).ok()?;
-        self.caps.get_ref(SlotRef { cspace, slot })
+        self.caps.get_ref(SlotRef { cspace: t.cspace?, slot })
     }
 }
 
