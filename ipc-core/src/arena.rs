@@ -3,14 +3,19 @@
 //! No allocation, O(1) lookup, and no raw pointers.
 
 use core::marker::PhantomData;
+use core::num::NonZeroU64;
 
 /// Names one object of type `T`: a table index plus the generation the slot had when the
-/// object was made.
+/// object was made, packed in one word (bits 0–15 the index, 16–47 the generation, and bit
+/// 63 set), so that a handle, or an `Option` of one, is copied, stored and compared as a
+/// single word.
 pub struct Handle<T> {
-    index: u16,
-    generation: u32,
+    raw: NonZeroU64,
     kind: PhantomData<fn() -> T>,
 }
+
+/// The bit every handle has set: it makes a handle non-zero, which `Option` uses as `None`.
+const HANDLE_TAG: NonZeroU64 = NonZeroU64::new(1 << 63).unwrap();
 
 // Written out rather than derived, so that a handle is `Copy` whatever `T` is.
 impl<T> Clone for Handle<T> {
@@ -21,44 +26,64 @@ impl<T> Clone for Handle<T> {
 impl<T> Copy for Handle<T> {}
 impl<T> PartialEq for Handle<T> {
     fn eq(&self, other: &Self) -> bool {
-        self.index == other.index && self.generation == other.generation
+        self.raw == other.raw
     }
 }
 impl<T> Eq for Handle<T> {}
 impl<T> core::hash::Hash for Handle<T> {
     fn hash<H: core::hash::Hasher>(&self, state: &mut H) {
-        (self.index, self.generation).hash(state);
+        self.raw.hash(state);
     }
 }
 impl<T> core::fmt::Debug for Handle<T> {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        write!(f, "#{}.{}", self.index, self.generation)
+        write!(f, "#{}.{}", self.index(), self.generation())
     }
 }
 
 impl<T> Handle<T> {
+    #[inline]
+    const fn new(index: u16, generation: u32) -> Self {
+        let raw = HANDLE_TAG.get() | (generation as u64) << 16 | index as u64;
+        // Never zero: HANDLE_TAG's bit is set.
+        match NonZeroU64::new(raw) {
+            Some(raw) => Handle { raw, kind: PhantomData },
+            None => unreachable!(),
+        }
+    }
+
     /// The table index (stable for the object's whole life; the kernel crate keeps per-thread
     /// arch state in arrays indexed the same way).
+    #[inline]
     pub fn index(self) -> usize {
-        usize::from(self.index)
+        usize::from(self.raw_index())
     }
 
     /// A user-visible number: index and generation together, never reused within a boot
     /// until the generation counter wraps.
+    #[inline]
     pub fn number(self) -> u64 {
-        (u64::from(self.generation) << 16) | u64::from(self.index)
+        self.raw.get() & !HANDLE_TAG.get()
     }
 
+    #[inline]
     pub(crate) fn raw_index(self) -> u16 {
-        self.index
+        self.raw.get() as u16
+    }
+
+    #[inline]
+    fn generation(self) -> u32 {
+        (self.raw.get() >> 16) as u32
     }
 }
 
-/// A table of at most `N` objects of type `T`, with one generation counter per slot.
+/// A table of at most `N` objects of type `T`. Each slot keeps the handle of its object (or
+/// of the next one it will hold): a handle names a live object exactly when it is equal to
+/// that, one comparison.
 #[derive(Clone)]
 pub struct Arena<T, const N: usize> {
     slots: [Option<T>; N],
-    generations: [u32; N],
+    handles: [Handle<T>; N],
     len: usize,
 }
 
@@ -71,7 +96,13 @@ impl<T, const N: usize> Default for Arena<T, N> {
 impl<T, const N: usize> Arena<T, N> {
     /// An empty table.
     pub const fn new() -> Self {
-        Arena { slots: [const { None }; N], generations: [0; N], len: 0 }
+        let mut handles = [Handle { raw: HANDLE_TAG, kind: PhantomData }; N];
+        let mut index = 0;
+        while index < N {
+            handles[index] = Handle::new(index as u16, 0);
+            index += 1;
+        }
+        Arena { slots: [const { None }; N], handles, len: 0 }
     }
 
     /// Stores `value` in a free slot and returns its handle; `None` when the table is full.
@@ -79,14 +110,14 @@ impl<T, const N: usize> Arena<T, N> {
         let index = self.slots.iter().position(Option::is_none)?;
         self.slots[index] = Some(value);
         self.len += 1;
-        Some(Handle { index: index as u16, generation: self.generations[index], kind: PhantomData })
+        Some(self.handles[index])
     }
 
     /// Removes the object `handle` names, ending that handle: the slot's generation moves on.
     pub fn remove(&mut self, handle: Handle<T>) -> Option<T> {
         self.get(handle)?;
         let index = handle.index();
-        self.generations[index] = self.generations[index].wrapping_add(1);
+        self.handles[index] = Handle::new(handle.raw_index(), handle.generation().wrapping_add(1));
         self.len -= 1;
         self.slots[index].take()
     }
@@ -95,7 +126,7 @@ impl<T, const N: usize> Arena<T, N> {
     #[inline]
     pub fn get(&self, handle: Handle<T>) -> Option<&T> {
         let index = handle.index();
-        if *self.generations.get(index)? != handle.generation {
+        if *self.handles.get(index)? != handle {
             return None;
         }
         self.slots[index].as_ref()
@@ -105,7 +136,7 @@ impl<T, const N: usize> Arena<T, N> {
     #[inline]
     pub fn get_mut(&mut self, handle: Handle<T>) -> Option<&mut T> {
         let index = handle.index();
-        if *self.generations.get(index)? != handle.generation {
+        if *self.handles.get(index)? != handle {
             return None;
         }
         self.slots[index].as_mut()
@@ -113,20 +144,20 @@ impl<T, const N: usize> Arena<T, N> {
 
     /// Every live object with its handle.
     pub fn iter(&self) -> impl Iterator<Item = (Handle<T>, &T)> {
-        let generations = &self.generations;
-        self.slots.iter().enumerate().filter_map(move |(index, slot)| {
-            let handle = Handle { index: index as u16, generation: generations[index], kind: PhantomData };
-            slot.as_ref().map(|value| (handle, value))
-        })
+        let handles = &self.handles;
+        self.slots
+            .iter()
+            .enumerate()
+            .filter_map(move |(index, slot)| slot.as_ref().map(|value| (handles[index], value)))
     }
 
     /// Every live object with its handle, for changing.
     pub fn iter_mut(&mut self) -> impl Iterator<Item = (Handle<T>, &mut T)> {
-        let generations = &self.generations;
-        self.slots.iter_mut().enumerate().filter_map(move |(index, slot)| {
-            let handle = Handle { index: index as u16, generation: generations[index], kind: PhantomData };
-            slot.as_mut().map(|value| (handle, value))
-        })
+        let handles = &self.handles;
+        self.slots
+            .iter_mut()
+            .enumerate()
+            .filter_map(move |(index, slot)| slot.as_mut().map(|value| (handles[index], value)))
     }
 
     /// The handle of the live object at `index`, if any.
@@ -134,7 +165,7 @@ impl<T, const N: usize> Arena<T, N> {
     pub fn handle_at(&self, index: u16) -> Option<Handle<T>> {
         let i = usize::from(index);
         self.slots.get(i)?.as_ref()?;
-        Some(Handle { index, generation: self.generations[i], kind: PhantomData })
+        Some(self.handles[i])
     }
 
     /// The live object at `index` with its handle, for changing: for a table index kept
@@ -143,7 +174,7 @@ impl<T, const N: usize> Arena<T, N> {
     pub fn at_index_mut(&mut self, index: u16) -> Option<(Handle<T>, &mut T)> {
         let i = usize::from(index);
         let value = self.slots.get_mut(i)?.as_mut()?;
-        Some((Handle { index, generation: self.generations[i], kind: PhantomData }, value))
+        Some((self.handles[i], value))
     }
 
     /// How many objects exist.
@@ -184,5 +215,18 @@ mod tests {
         assert!(table.insert(99).is_none());
         assert_eq!(table.len(), 8);
         assert_eq!(table.iter().count(), 8);
+    }
+
+    #[test]
+    fn a_handle_is_one_word_and_its_number_is_index_and_generation() {
+        assert_eq!(core::mem::size_of::<Option<Handle<u8>>>(), 8);
+        let mut table: Arena<u8, 300> = Arena::new();
+        let handles: Vec<_> = (0..300).map(|i| table.insert(i as u8).unwrap()).collect();
+        assert_eq!(handles[299].number(), 299);
+        table.remove(handles[299]);
+        let again = table.insert(7).unwrap();
+        assert_eq!(again.number(), 1 << 16 | 299, "generation 1, index 299");
+        assert_eq!(format!("{again:?}"), "#299.1");
+        assert_eq!(table.iter().map(|(h, _)| h).last(), Some(again));
     }
 }
