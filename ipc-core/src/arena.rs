@@ -96,6 +96,12 @@ impl<T, const N: usize> Default for Arena<T, N> {
 impl<T, const N: usize> Arena<T, N> {
     /// An empty table.
     pub const fn new() -> Self {
+        const {
+            assert!(
+                N.is_power_of_two() && N <= 1 << 16,
+                "an arena's size is a power of two that a u16 indexes"
+            )
+        };
         let mut handles = [Handle { raw: HANDLE_TAG, kind: PhantomData }; N];
         let mut index = 0;
         while index < N {
@@ -122,11 +128,19 @@ impl<T, const N: usize> Arena<T, N> {
         self.slots[index].take()
     }
 
+    /// The slot `handle` names, wrapped into the table: a handle whose index is too large
+    /// wraps onto a slot whose own handle differs, so it finds nothing. (An `and`, where an
+    /// index check would cost a comparison and a branch on every look-up.)
+    #[inline(always)]
+    fn slot_of(handle: Handle<T>) -> usize {
+        handle.index() % N
+    }
+
     /// The object `handle` names, if it still exists.
     #[inline]
     pub fn get(&self, handle: Handle<T>) -> Option<&T> {
-        let index = handle.index();
-        if *self.handles.get(index)? != handle {
+        let index = Self::slot_of(handle);
+        if self.handles[index] != handle {
             return None;
         }
         self.slots[index].as_ref()
@@ -135,8 +149,8 @@ impl<T, const N: usize> Arena<T, N> {
     /// The object `handle` names, if it still exists, for changing.
     #[inline]
     pub fn get_mut(&mut self, handle: Handle<T>) -> Option<&mut T> {
-        let index = handle.index();
-        if *self.handles.get(index)? != handle {
+        let index = Self::slot_of(handle);
+        if self.handles[index] != handle {
             return None;
         }
         self.slots[index].as_mut()
@@ -220,7 +234,7 @@ mod tests {
     #[test]
     fn a_handle_is_one_word_and_its_number_is_index_and_generation() {
         assert_eq!(core::mem::size_of::<Option<Handle<u8>>>(), 8);
-        let mut table: Arena<u8, 300> = Arena::new();
+        let mut table: Arena<u8, 512> = Arena::new();
         let handles: Vec<_> = (0..300).map(|i| table.insert(i as u8).unwrap()).collect();
         assert_eq!(handles[299].number(), 299);
         table.remove(handles[299]);
@@ -228,5 +242,9 @@ mod tests {
         assert_eq!(again.number(), 1 << 16 | 299, "generation 1, index 299");
         assert_eq!(format!("{again:?}"), "#299.1");
         assert_eq!(table.iter().map(|(h, _)| h).last(), Some(again));
+        let mut small: Arena<u8, 4> = Arena::new();
+        small.insert(1).unwrap();
+        assert_eq!(handles[256].index() % 4, 0);
+        assert!(small.get(handles[256]).is_none(), "an index past the end wraps onto another handle");
     }
 }

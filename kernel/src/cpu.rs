@@ -188,6 +188,8 @@ fn enable_protections() -> Protections {
 /// Sets the stack the CPU switches to on an interrupt from user mode (TSS.rsp0): the end of
 /// the current thread's saved context.
 pub fn set_kernel_entry_stack(top: u64) {
-    // `top` is inside CONTEXTS, a kernel static: canonical, so nothing needs checking.
-    TSS.with(|tss| tss.privilege_stack_table[0] = VirtAddr::new_truncate(top));
+    // SAFETY: `top` is inside CONTEXTS, a kernel static: a canonical address, which is all
+    // `VirtAddr` requires.
+    let top = unsafe { VirtAddr::new_unsafe(top) };
+    TSS.with(|tss| tss.privilege_stack_table[0] = top);
 }

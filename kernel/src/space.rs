@@ -261,12 +261,18 @@ impl AddressSpace {
         };
     }
 
-    /// Makes this address space the active one.
+    /// Makes this address space the active one. CR3 holds the root's address alone (no
+    /// PCID, no flags: the kernel sets none), so it is compared and loaded as it is, on every
+    /// switch between threads.
+    #[inline(always)]
     pub fn activate(&self) {
-        let (current, _) = Cr3::read();
-        if current.start_address().as_u64() != self.pml4 {
-            // SAFETY: the PML4 maps the kernel half exactly like every other address space.
-            unsafe { Cr3::write(PhysFrame::containing_address(PhysAddr::new(self.pml4)), Cr3Flags::empty()) };
+        let loaded: u64;
+        // SAFETY: reading CR3 has no side effects.
+        unsafe { core::arch::asm!("mov {}, cr3", out(reg) loaded, options(nomem, nostack, preserves_flags)) };
+        if loaded != self.pml4 {
+            // SAFETY: `pml4` is the page-aligned root of a live address space, which maps the
+            // kernel half exactly like every other address space.
+            unsafe { core::arch::asm!("mov cr3, {}", in(reg) self.pml4, options(nostack, preserves_flags)) };
         }
     }
 
