@@ -213,6 +213,7 @@ check_registers_preserved_across_fastpath() {
     expect '^regs_server: 3000 calls answered; reply_recv kept rbx, rbp and r12-r15 every time$'
     # Each spin lasts about three ticks, so the ticker (and the timer) preempted it.
     expect '^regs_client: 3 spins across ([3-9]|[1-9][0-9]+) timer ticks kept every register$'
+    expect '^regs_client: RFLAGS kept CF, DF and AC, lost NT and kept IF on, across a system call and a preempted spin$'
     exited regs_client 0
     exited regs_server 0
     exited regs_ticker 0

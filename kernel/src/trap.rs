@@ -19,6 +19,11 @@ pub const SYSCALL_VECTOR: u64 = 0x100;
 pub const STUB_VECTORS: usize = 48;
 
 /// A thread's user registers, in the order the entry stubs push them.
+///
+/// Every context in [`CONTEXTS`] is sanitized: user code and stack selectors, and RFLAGS
+/// within [`USER_RFLAGS`] with interrupts on. The entry stubs sanitize what they save (the
+/// CPU's frame, or the `syscall` stub's), and the kernel builds every other context with
+/// [`UserContext::new`], so returning to a thread needs only its RIP checked (see [`resume`]).
 #[repr(C, align(16))]
 #[derive(Clone, Copy, Debug)]
 pub struct UserContext {
@@ -98,16 +103,6 @@ impl UserContext {
             ..UserContext::ZERO
         }
     }
-
-    /// Forces the fields that decide privilege to safe values: user selectors, interrupts on,
-    /// no I/O privilege, and a canonical user-half RIP (else `iretq` would fault in ring 0).
-    /// Returns false when the RIP is not a user address.
-    fn sanitize(&mut self) -> bool {
-        self.cs = u64::from(USER_CODE_SELECTOR);
-        self.ss = u64::from(USER_DATA_SELECTOR);
-        self.rflags = (self.rflags & USER_RFLAGS) | RFLAGS_IF | RFLAGS_RESERVED_ONE;
-        self.rip < ipc_core::abi::USER_END
-    }
 }
 
 /// Storage that only the single CPU touches, with interrupts disabled.
@@ -149,11 +144,13 @@ pub struct NotResumable {
 }
 
 /// Returns to user mode in thread `index`'s context, whose address space must be active.
-/// Returns only when the context cannot be resumed.
+/// Returns only when the context cannot be resumed: its RIP is not a canonical user address,
+/// where `iretq` would fault in ring 0 (the one field a sanitized context can still have
+/// wrong, after a `syscall` at the very top of user space).
 pub fn resume(index: usize) -> NotResumable {
     let context = CONTEXTS.with(|contexts| {
         let context = &mut contexts[index];
-        if context.sanitize() {
+        if context.rip < ipc_core::abi::USER_END {
             Ok(context as *mut UserContext)
         } else {
             Err(context.rip)
@@ -164,7 +161,8 @@ pub fn resume(index: usize) -> NotResumable {
         Err(rip) => return NotResumable { rip },
     };
     let top = context as u64 + core::mem::size_of::<UserContext>() as u64;
-    // SAFETY: `context` is a sanitized context of a live thread in CONTEXTS; the stub pops it
+    // SAFETY: `context` is a context of a live thread in CONTEXTS, sanitized (see
+    // `UserContext`) and with a user RIP; the stub pops it
     // and leaves through iretq (which restores RCX, R11 and RFLAGS exactly). TRAP_SAVE_TOP is
     // only read by the entry stubs, which cannot run until we are in user mode, and it always
     // equals TSS.rsp0: both change together, and only when another thread resumes.
@@ -198,6 +196,11 @@ pub fn syscall_entry_address() -> u64 {
 const _: () = {
     assert!(core::mem::offset_of!(UserContext, vector) == 15 * 8);
     assert!(core::mem::offset_of!(UserContext, rip) == 17 * 8);
+    assert!(core::mem::offset_of!(UserContext, cs) == 18 * 8);
+    assert!(core::mem::offset_of!(UserContext, rflags) == 19 * 8);
+    assert!(core::mem::offset_of!(UserContext, ss) == 21 * 8);
+    // `and` with a sign-extended 32-bit immediate keeps the upper half clear.
+    assert!(USER_RFLAGS < 1 << 31);
     assert!(core::mem::size_of::<UserContext>() == 22 * 8);
 };
 
@@ -260,8 +263,11 @@ trap_common:
     test byte ptr [rsp + 24], 3     /* the saved CS: from user mode? */
     jz trap_from_kernel
     SAVE_GPRS                       /* into the current UserContext */
-    push 2
-    popfq                           /* known flags: DF and AC clear (the gate cleared IF) */
+    /* Sanitize the CPU's frame (see UserContext): RFLAGS, and the selectors. */
+    and qword ptr [rsp + 19 * 8], {user_rflags}
+    or qword ptr [rsp + 19 * 8], {rflags_on}
+    mov qword ptr [rsp + 18 * 8], {user_cs}
+    mov qword ptr [rsp + 21 * 8], {user_ss}
     jmp trap_enter_kernel
 
 trap_from_kernel:
@@ -280,7 +286,9 @@ syscall_entry:
     mov rsp, [rip + TRAP_SAVE_TOP]
     push {user_ss}
     push qword ptr [rip + TRAP_USER_RSP]
-    push r11                        /* user RFLAGS */
+    and r11, {user_rflags}          /* user RFLAGS, sanitized (see UserContext) */
+    or r11, {rflags_on}
+    push r11
     push {user_cs}
     push rcx                        /* user RIP */
     push 0
@@ -291,7 +299,10 @@ syscall_entry:
     ud2
 
 trap_enter_kernel:
+    /* Off the context first: a push here would land in the context below it. */
     lea rsp, [rip + kernel_stack_top]
+    push 2
+    popfq                           /* known flags: DF and AC clear (the gate cleared IF) */
     call {from_user}
     ud2
 
@@ -316,4 +327,6 @@ trap_stub_table:
     user_ss = const USER_DATA_SELECTOR as u64,
     user_cs = const USER_CODE_SELECTOR as u64,
     syscall_vector = const SYSCALL_VECTOR,
+    user_rflags = const USER_RFLAGS,
+    rflags_on = const RFLAGS_IF | RFLAGS_RESERVED_ONE,
 );

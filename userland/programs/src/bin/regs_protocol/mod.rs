@@ -19,6 +19,25 @@ unsafe extern "C" {
     /// round a loop on a stack counter, and returns the OR of every register's difference
     /// from its marker.
     fn regs_spin_with_markers(rounds: u64, marker: u64) -> u64;
+    /// Sets RFLAGS to `flags`, makes the null system call, and returns RFLAGS as it came
+    /// back (the caller's own flags restored before it returns).
+    fn regs_flags_across_syscall(flags: u64) -> u64;
+    /// Sets RFLAGS to `flags`, spins `rounds` times round a `dec`/`jnz` loop (which leaves
+    /// CF alone), and returns RFLAGS as they were after it.
+    fn regs_flags_across_spin(rounds: u64, flags: u64) -> u64;
+}
+
+/// See [`regs_flags_across_syscall`].
+pub fn flags_across_syscall(flags: u64) -> u64 {
+    // SAFETY: the function restores the caller's RFLAGS (DF clear again) before returning,
+    // and touches only its own stack; the null system call changes nothing.
+    unsafe { regs_flags_across_syscall(flags) }
+}
+
+/// See [`regs_flags_across_spin`].
+pub fn flags_across_spin(rounds: u64, flags: u64) -> u64 {
+    // SAFETY: as for `flags_across_syscall`; the loop touches no memory.
+    unsafe { regs_flags_across_spin(rounds, flags) }
 }
 
 /// See [`regs_ipc_with_markers`]: returns the status, the values and the difference word.
@@ -183,6 +202,35 @@ regs_spin_with_markers:
     pop r12
     pop rbp
     pop rbx
+    ret
+
+    .section .text.regs_flags_across_syscall, "ax"
+    .global regs_flags_across_syscall
+regs_flags_across_syscall:
+    /* rdi = the flags to set */
+    pushfq
+    push rdi
+    popfq
+    mov eax, 0xffff         /* an unknown number: the null system call */
+    syscall
+    pushfq
+    pop rax
+    popfq
+    ret
+
+    .section .text.regs_flags_across_spin, "ax"
+    .global regs_flags_across_spin
+regs_flags_across_spin:
+    /* rdi = rounds, rsi = the flags to set */
+    pushfq
+    push rsi
+    popfq
+2:
+    dec rdi
+    jnz 2b
+    pushfq
+    pop rax
+    popfq
     ret
 "#
 );
