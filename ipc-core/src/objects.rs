@@ -142,18 +142,25 @@ impl WaitQueue {
         }
     }
 
-    /// Takes the first thread off the queue: [`WaitQueue::remove`] of the head, which has
-    /// no link before it.
+    /// Takes the first thread off the queue.
     #[inline(always)]
     pub fn dequeue(&mut self, links: &mut WaitLinks) -> Option<u16> {
         let head = self.head?;
+        self.remove_head(links, head);
+        Some(head)
+    }
+
+    /// Takes `head`, which must be this queue's head ([`WaitQueue::head`]), off it:
+    /// [`WaitQueue::remove`] of a thread with no link before it.
+    #[inline(always)]
+    pub fn remove_head(&mut self, links: &mut WaitLinks, head: u16) {
+        debug_assert_eq!(self.head, Some(head), "not the head");
         let next = links.next[usize::from(head)].take();
         self.head = next;
         match next {
             Some(n) => links.prev[usize::from(n)] = None,
             None => self.tail = None,
         }
-        Some(head)
     }
 
     /// Takes `index`, which must be in this queue, off it.

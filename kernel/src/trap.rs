@@ -162,15 +162,13 @@ pub fn resume(index: usize) -> NotResumable {
     };
     let top = context as u64 + core::mem::size_of::<UserContext>() as u64;
     // SAFETY: `context` is a context of a live thread in CONTEXTS, sanitized (see
-    // `UserContext`) and with a user RIP; the stub pops it
-    // and leaves through iretq (which restores RCX, R11 and RFLAGS exactly). TRAP_SAVE_TOP is
-    // only read by the entry stubs, which cannot run until we are in user mode, and it always
-    // equals TSS.rsp0: both change together, and only when another thread resumes.
+    // `UserContext`) and with a user RIP; the stub pops it and leaves through iretq (which
+    // restores RCX, R11 and RFLAGS exactly). TRAP_SAVE_TOP is only read by the entry stubs,
+    // which cannot run until we are in user mode, and it always equals TSS.rsp0: both are
+    // set together here (unconditionally: two stores cost what comparing first would).
     unsafe {
-        if TRAP_SAVE_TOP != top {
-            crate::cpu::set_kernel_entry_stack(top);
-            TRAP_SAVE_TOP = top;
-        }
+        crate::cpu::set_kernel_entry_stack(top);
+        TRAP_SAVE_TOP = top;
         core::arch::asm!("mov rsp, {0}", "jmp trap_resume", in(reg) context, options(noreturn));
     }
 }

@@ -87,7 +87,7 @@ impl Kernel {
         // Point of no return.
         r.reply_to = Some(ReplyRight { caller, endpoint, grant: rights.contains(Rights::GRANT_REPLY) });
         run_directly(r);
-        ep.receivers.dequeue(&mut self.waiting);
+        ep.receivers.remove_head(&mut self.waiting, head);
         ep.stats.messages += 1;
         ep.stats.calls += 1;
         machine.pass_registers(caller, receiver, badge);

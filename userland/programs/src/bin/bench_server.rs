@@ -8,7 +8,7 @@
 
 use tryst::ipc::{self, MessageExt};
 use tryst::raw::timestamp;
-use tryst::{caps, println, Message, Slot};
+use tryst::{caps, println, Error, Message, Slot};
 
 tryst::entry!(main);
 
@@ -21,26 +21,32 @@ fn main(mode: u64) -> u32 {
     let endpoint = Slot::new(tryst::boot_info().endpoints[0]).expect("boot endpoint slot");
     let landing = Slot::new(CAP_SLOT).expect("valid slot");
     ipc::set_receive_slots(&[landing]);
+    // One loop per mode, so that choosing the mode costs the measured loops nothing.
+    let stopped = match mode {
+        1 => receive_only(endpoint),
+        2 => answer_with_time_stamps(endpoint),
+        _ => echo(endpoint, landing),
+    };
+    match stopped {
+        Ok(()) => 0,
+        Err(error) => {
+            println!("bench_server: receive failed: {error:?}");
+            1
+        }
+    }
+}
+
+/// The request in `received`, or `None` for `STOP`.
+#[inline(always)]
+fn request(received: Result<(u64, Message), Error>) -> Result<Option<Message>, Error> {
+    let (_, message) = received?;
+    Ok((message.info.label != STOP).then_some(message))
+}
+
+/// Answers every call with the request itself, deleting any capability that came with it.
+fn echo(endpoint: Slot, landing: Slot) -> Result<(), Error> {
     let mut received = ipc::recv(endpoint);
-    loop {
-        let message = match received {
-            Ok((_, message)) if message.info.label == STOP => return 0,
-            Ok((_, message)) => message,
-            Err(error) => {
-                println!("bench_server: receive failed: {error:?}");
-                return 1;
-            }
-        };
-        if mode == 1 {
-            received = ipc::recv(endpoint);
-            continue;
-        }
-        if mode == 2 {
-            let arrived = timestamp();
-            let leaves = timestamp();
-            received = ipc::reply_recv(endpoint, Message::short(0, &[arrived, leaves, 0, 0]));
-            continue;
-        }
+    while let Some(message) = request(received)? {
         if message.info.caps > 0 {
             let _ = caps::delete(landing);
         }
@@ -52,4 +58,22 @@ fn main(mode: u64) -> u32 {
         };
         received = ipc::reply_recv(endpoint, reply);
     }
+    Ok(())
+}
+
+/// Receives and never answers.
+fn receive_only(endpoint: Slot) -> Result<(), Error> {
+    while request(ipc::recv(endpoint))?.is_some() {}
+    Ok(())
+}
+
+/// Answers every call with the time stamps of its arrival and of the answer's departure.
+fn answer_with_time_stamps(endpoint: Slot) -> Result<(), Error> {
+    let mut received = ipc::recv(endpoint);
+    while request(received)?.is_some() {
+        let arrived = timestamp();
+        let leaves = timestamp();
+        received = ipc::reply_recv(endpoint, Message::short(0, &[arrived, leaves, 0, 0]));
+    }
+    Ok(())
 }
