@@ -76,15 +76,45 @@ pub struct Memory {
 /// thread waits in at most one queue at a time.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct WaitQueue {
-    head: Option<u16>,
-    tail: Option<u16>,
+    head: Link,
+    tail: Link,
+}
+
+// No table index is `Link::NONE`.
+const _: () = assert!(MAX_THREADS < u16::MAX as usize);
+
+/// A thread's table index in a queue, or no thread: one 16-bit word, with `u16::MAX` (far
+/// above any table index) for none, so that a link is stored and tested in one instruction
+/// where an `Option<u16>` takes two.
+#[derive(Clone, Copy, PartialEq, Eq)]
+struct Link(u16);
+
+impl Link {
+    const NONE: Link = Link(u16::MAX);
+
+    #[inline(always)]
+    fn get(self) -> Option<u16> {
+        (self != Link::NONE).then_some(self.0)
+    }
+}
+
+impl Default for Link {
+    fn default() -> Self {
+        Link::NONE
+    }
+}
+
+impl core::fmt::Debug for Link {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        self.get().fmt(f)
+    }
 }
 
 /// The links of every thread's place in a [`WaitQueue`].
 #[derive(Clone)]
 pub struct WaitLinks {
-    next: [Option<u16>; MAX_THREADS],
-    prev: [Option<u16>; MAX_THREADS],
+    next: [Link; MAX_THREADS],
+    prev: [Link; MAX_THREADS],
     priority: [Priority; MAX_THREADS],
 }
 
@@ -97,24 +127,28 @@ impl Default for WaitLinks {
 impl WaitLinks {
     /// No thread waits anywhere.
     pub const fn new() -> Self {
-        WaitLinks { next: [None; MAX_THREADS], prev: [None; MAX_THREADS], priority: [0; MAX_THREADS] }
+        WaitLinks {
+            next: [Link::NONE; MAX_THREADS],
+            prev: [Link::NONE; MAX_THREADS],
+            priority: [0; MAX_THREADS],
+        }
     }
 }
 
 impl WaitQueue {
     /// An empty queue.
-    pub const EMPTY: WaitQueue = WaitQueue { head: None, tail: None };
+    pub const EMPTY: WaitQueue = WaitQueue { head: Link::NONE, tail: Link::NONE };
 
     /// The thread that would be served first.
     #[inline]
     pub fn head(&self) -> Option<u16> {
-        self.head
+        self.head.get()
     }
 
     /// Whether no thread waits.
     #[inline]
     pub fn is_empty(&self) -> bool {
-        self.head.is_none()
+        self.head == Link::NONE
     }
 
     /// Queues `index` behind every thread of its priority or higher. Walks from the tail, so
@@ -124,28 +158,28 @@ impl WaitQueue {
         let i = usize::from(index);
         links.priority[i] = priority;
         let mut after = self.tail;
-        while let Some(a) = after {
+        while let Some(a) = after.get() {
             if links.priority[usize::from(a)] >= priority {
                 break;
             }
             after = links.prev[usize::from(a)];
         }
-        let before = match after {
-            Some(a) => links.next[usize::from(a)].replace(index),
-            None => self.head.replace(index),
+        let before = match after.get() {
+            Some(a) => core::mem::replace(&mut links.next[usize::from(a)], Link(index)),
+            None => core::mem::replace(&mut self.head, Link(index)),
         };
         links.prev[i] = after;
         links.next[i] = before;
-        match before {
-            Some(b) => links.prev[usize::from(b)] = Some(index),
-            None => self.tail = Some(index),
+        match before.get() {
+            Some(b) => links.prev[usize::from(b)] = Link(index),
+            None => self.tail = Link(index),
         }
     }
 
     /// Takes the first thread off the queue.
     #[inline(always)]
     pub fn dequeue(&mut self, links: &mut WaitLinks) -> Option<u16> {
-        let head = self.head?;
+        let head = self.head.get()?;
         self.remove_head(links, head);
         Some(head)
     }
@@ -154,12 +188,12 @@ impl WaitQueue {
     /// [`WaitQueue::remove`] of a thread with no link before it.
     #[inline(always)]
     pub fn remove_head(&mut self, links: &mut WaitLinks, head: u16) {
-        debug_assert_eq!(self.head, Some(head), "not the head");
-        let next = links.next[usize::from(head)].take();
+        debug_assert_eq!(self.head(), Some(head), "not the head");
+        let next = core::mem::replace(&mut links.next[usize::from(head)], Link::NONE);
         self.head = next;
-        match next {
-            Some(n) => links.prev[usize::from(n)] = None,
-            None => self.tail = None,
+        match next.get() {
+            Some(n) => links.prev[usize::from(n)] = Link::NONE,
+            None => self.tail = Link::NONE,
         }
     }
 
@@ -167,12 +201,13 @@ impl WaitQueue {
     #[inline(always)]
     pub fn remove(&mut self, links: &mut WaitLinks, index: u16) {
         let i = usize::from(index);
-        let (prev, next) = (links.prev[i].take(), links.next[i].take());
-        match prev {
+        let prev = core::mem::replace(&mut links.prev[i], Link::NONE);
+        let next = core::mem::replace(&mut links.next[i], Link::NONE);
+        match prev.get() {
             Some(p) => links.next[usize::from(p)] = next,
             None => self.head = next,
         }
-        match next {
+        match next.get() {
             Some(n) => links.prev[usize::from(n)] = prev,
             None => self.tail = prev,
         }
@@ -180,7 +215,7 @@ impl WaitQueue {
 
     /// The waiting threads, first served first.
     pub fn iter<'a>(&self, links: &'a WaitLinks) -> impl Iterator<Item = u16> + 'a {
-        core::iter::successors(self.head, |&i| links.next[usize::from(i)])
+        core::iter::successors(self.head.get(), |&i| links.next[usize::from(i)].get())
     }
 }
 

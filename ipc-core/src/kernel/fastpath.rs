@@ -139,7 +139,10 @@ impl Kernel {
         }
         machine.pass_registers(server, caller, 0);
         ep.receivers.enqueue(&mut self.waiting, server.raw_index(), priority);
-        if let Some(replied) = self.endpoints.get_mut(replied_through) {
+        // The answer counts where the call came in: usually the endpoint in hand.
+        if replied_through == endpoint {
+            ep.stats.replies += 1;
+        } else if let Some(replied) = self.endpoints.get_mut(replied_through) {
             replied.stats.replies += 1;
         }
         if let Some(t) = self.threads.get_mut(server) {
