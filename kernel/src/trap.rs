@@ -284,8 +284,9 @@ syscall_entry:
     mov rsp, [rip + TRAP_SAVE_TOP]
     push {user_ss}
     push qword ptr [rip + TRAP_USER_RSP]
-    and r11, {user_rflags}          /* user RFLAGS, sanitized (see UserContext) */
-    or r11, {rflags_on}
+    /* User RFLAGS, sanitized (see UserContext). IF and bit 1 are set already: user code
+       always runs with interrupts on, as at I/O privilege 0 it cannot turn them off. */
+    and r11, {user_rflags}
     push r11
     push {user_cs}
     push rcx                        /* user RIP */
