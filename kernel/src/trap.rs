@@ -284,9 +284,10 @@ syscall_entry:
     mov rsp, [rip + TRAP_SAVE_TOP]
     push {user_ss}
     push qword ptr [rip + TRAP_USER_RSP]
-    /* User RFLAGS, sanitized (see UserContext). IF and bit 1 are set already: user code
-       always runs with interrupts on, as at I/O privilege 0 it cannot turn them off. */
-    and r11, {user_rflags}
+    /* User RFLAGS, sanitized (see UserContext): one mask, which keeps IF and bit 1 as they
+       are, set (user code runs with interrupts on, and at I/O privilege 0 it cannot turn
+       them off). */
+    and r11, {syscall_rflags}
     push r11
     push {user_cs}
     push rcx                        /* user RIP */
@@ -328,4 +329,5 @@ trap_stub_table:
     syscall_vector = const SYSCALL_VECTOR,
     user_rflags = const USER_RFLAGS,
     rflags_on = const RFLAGS_IF | RFLAGS_RESERVED_ONE,
+    syscall_rflags = const USER_RFLAGS | RFLAGS_IF | RFLAGS_RESERVED_ONE,
 );
