@@ -31,7 +31,7 @@ const EMERGENCY_STACK_SIZE: usize = 16 * 1024;
 struct Stack([u8; EMERGENCY_STACK_SIZE]);
 static EMERGENCY_STACK: CpuLocal<Stack> = CpuLocal::new(Stack([0; EMERGENCY_STACK_SIZE]));
 
-static TSS: CpuLocal<TaskStateSegment> = CpuLocal::new(TaskStateSegment::new());
+pub static TSS: CpuLocal<TaskStateSegment> = CpuLocal::new(TaskStateSegment::new());
 static GDT: CpuLocal<GlobalDescriptorTable> = CpuLocal::new(GlobalDescriptorTable::new());
 static IDT: CpuLocal<Idt> = CpuLocal::new(Idt([Gate::MISSING; 256]));
 

@@ -4,9 +4,9 @@
 //! The kernel keeps one stack and is never preempted. On every entry from user mode the user
 //! registers are saved straight into the current thread's [`UserContext`]: the CPU pushes its
 //! interrupt frame at `TSS.rsp0`, which always points at the end of the current context, and
-//! the stubs push the rest below it (the `syscall` entry builds the same frame by hand). Then
-//! the stubs switch to the kernel stack and call [`crate::entry::from_user`] (the `syscall`
-//! entry calls [`crate::entry::from_syscall`]),
+//! the stubs push the rest below it (the `syscall` entry builds the same frame by hand, from
+//! the same `TSS.rsp0`). Then the stubs switch to the kernel stack and call
+//! [`crate::entry::from_user`] (the `syscall` entry calls [`crate::entry::from_syscall`]),
 //! which never returns: it ends by calling [`resume`] for whichever thread runs next.
 
 use core::cell::UnsafeCell;
@@ -105,7 +105,9 @@ impl UserContext {
     }
 }
 
-/// Storage that only the single CPU touches, with interrupts disabled.
+/// Storage that only the single CPU touches, with interrupts disabled. Transparent: the
+/// `syscall` stub reads the TSS's `rsp0` through the static's own address.
+#[repr(transparent)]
 pub struct CpuLocal<T>(UnsafeCell<T>);
 
 // SAFETY: there is one CPU, and the kernel runs with interrupts disabled, so at most one
@@ -130,9 +132,6 @@ impl<T> CpuLocal<T> {
 pub static CONTEXTS: CpuLocal<[UserContext; ipc_core::MAX_THREADS]> =
     CpuLocal::new([UserContext::ZERO; ipc_core::MAX_THREADS]);
 
-/// The end of the current thread's context: where the `syscall` entry starts pushing.
-#[unsafe(no_mangle)]
-static mut TRAP_SAVE_TOP: u64 = 0;
 /// The user stack pointer while the `syscall` entry builds its frame.
 #[unsafe(no_mangle)]
 static mut TRAP_USER_RSP: u64 = 0;
@@ -161,14 +160,13 @@ pub fn resume(index: usize) -> NotResumable {
         Err(rip) => return NotResumable { rip },
     };
     let top = context as u64 + core::mem::size_of::<UserContext>() as u64;
+    // Every entry from user mode, the `syscall` stub's too, saves into the context that
+    // ends at TSS.rsp0: set it unconditionally (one store costs what comparing first would).
+    crate::cpu::set_kernel_entry_stack(top);
     // SAFETY: `context` is a context of a live thread in CONTEXTS, sanitized (see
     // `UserContext`) and with a user RIP; the stub pops it and leaves through iretq (which
-    // restores RCX, R11 and RFLAGS exactly). TRAP_SAVE_TOP is only read by the entry stubs,
-    // which cannot run until we are in user mode, and it always equals TSS.rsp0: both are
-    // set together here (unconditionally: two stores cost what comparing first would).
+    // restores RCX, R11 and RFLAGS exactly).
     unsafe {
-        crate::cpu::set_kernel_entry_stack(top);
-        TRAP_SAVE_TOP = top;
         core::arch::asm!("mov rsp, {0}", "jmp trap_resume", in(reg) context, options(noreturn));
     }
 }
@@ -281,7 +279,7 @@ trap_from_kernel:
 syscall_entry:
     /* Interrupts are off (FMASK). Build an iretq frame in the current context. */
     mov [rip + TRAP_USER_RSP], rsp
-    mov rsp, [rip + TRAP_SAVE_TOP]
+    mov rsp, [rip + {tss} + {tss_rsp0}]  /* the end of the current context (TSS.rsp0) */
     push {user_ss}
     push qword ptr [rip + TRAP_USER_RSP]
     /* User RFLAGS, sanitized (see UserContext): one mask, which keeps IF and bit 1 as they
@@ -330,4 +328,6 @@ trap_stub_table:
     user_rflags = const USER_RFLAGS,
     rflags_on = const RFLAGS_IF | RFLAGS_RESERVED_ONE,
     syscall_rflags = const USER_RFLAGS | RFLAGS_IF | RFLAGS_RESERVED_ONE,
+    tss = sym crate::cpu::TSS,
+    tss_rsp0 = const core::mem::offset_of!(x86_64::structures::tss::TaskStateSegment, privilege_stack_table),
 );
