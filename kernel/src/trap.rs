@@ -13,8 +13,6 @@ use core::cell::UnsafeCell;
 
 use crate::cpu::{USER_CODE_SELECTOR, USER_DATA_SELECTOR};
 
-/// The `vector` value that marks a context saved by the `syscall` instruction.
-pub const SYSCALL_VECTOR: u64 = 0x100;
 /// The number of IDT vectors the stubs cover: the 32 exceptions and the 16 legacy PIC lines.
 pub const STUB_VECTORS: usize = 48;
 
@@ -42,7 +40,8 @@ pub struct UserContext {
     pub rcx: u64,
     pub rbx: u64,
     pub rax: u64,
-    /// The exception or interrupt vector, or [`SYSCALL_VECTOR`].
+    /// The vector of the exception or interrupt that saved this context. The `syscall` entry
+    /// leaves it and the error code as they were: nothing reads them for a system call.
     pub vector: u64,
     /// The CPU's error code for exceptions that push one, else 0.
     pub error_code: u64,
@@ -289,8 +288,7 @@ syscall_entry:
     push r11
     push {user_cs}
     push rcx                        /* user RIP */
-    push 0
-    push {syscall_vector}
+    sub rsp, 16                     /* error code and vector: left as they were */
     SAVE_GPRS                       /* FMASK cleared IF, DF, AC and the rest: flags are known */
     lea rsp, [rip + kernel_stack_top]
     call {from_syscall}
@@ -324,7 +322,6 @@ trap_stub_table:
     from_syscall = sym crate::entry::from_syscall,
     user_ss = const USER_DATA_SELECTOR as u64,
     user_cs = const USER_CODE_SELECTOR as u64,
-    syscall_vector = const SYSCALL_VECTOR,
     user_rflags = const USER_RFLAGS,
     rflags_on = const RFLAGS_IF | RFLAGS_RESERVED_ONE,
     syscall_rflags = const USER_RFLAGS | RFLAGS_IF | RFLAGS_RESERVED_ONE,
