@@ -25,7 +25,7 @@
 //! `fastpath_matches_general_path` (host, `fastpath_tests.rs`) runs random kernels through
 //! both paths and compares the whole outcome.
 
-use crate::abi::{Rights, Slot, SyscallNumber, CSPACE_SLOTS, REGISTER_WORDS};
+use crate::abi::{Rights, Slot, SyscallNumber, REGISTER_WORDS};
 use crate::cspace::{Capability, Object, SlotRef};
 use crate::machine::Machine;
 use crate::sched::RunQueue;
@@ -56,7 +56,7 @@ impl Kernel {
         }
         // The message words stay in the caller's registers until `pass_registers` copies them.
         let [slot, info, ..] = machine.arguments(caller);
-        if !register_only(info) || slot >= CSPACE_SLOTS {
+        if !register_only(info) {
             return None;
         }
         let taken = if call {
@@ -153,7 +153,7 @@ impl Kernel {
         Some(caller)
     }
 
-    /// The capability in slot `raw` (already known to be in range) of thread `t`'s space.
+    /// The capability in slot `raw` of thread `t`'s space (`None` when `raw` is no slot).
     #[inline]
     fn fast_capability(&self, t: &Thread, raw: u64) -> Option<&Capability> {
         let slot = Slot::new(raw).ok()?;
