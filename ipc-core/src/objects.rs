@@ -157,6 +157,12 @@ impl WaitQueue {
     pub fn enqueue(&mut self, links: &mut WaitLinks, index: u16, priority: Priority) {
         let i = usize::from(index);
         links.priority[i] = priority;
+        if self.tail == Link::NONE {
+            // The usual case of a server's receive: the thread is the whole queue.
+            (links.prev[i], links.next[i]) = (Link::NONE, Link::NONE);
+            (self.head, self.tail) = (Link(index), Link(index));
+            return;
+        }
         let mut after = self.tail;
         while let Some(a) = after.get() {
             if links.priority[usize::from(a)] >= priority {
