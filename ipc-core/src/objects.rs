@@ -92,9 +92,11 @@ struct Link(u16);
 impl Link {
     const NONE: Link = Link(u16::MAX);
 
+    /// The thread linked to, if any. Tested as "is a table index", which `NONE` is not, so
+    /// that indexing a table with the result needs no bounds check of its own.
     #[inline(always)]
     fn get(self) -> Option<u16> {
-        (self != Link::NONE).then_some(self.0)
+        (usize::from(self.0) < MAX_THREADS).then_some(self.0)
     }
 }
 
