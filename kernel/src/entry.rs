@@ -208,8 +208,8 @@ impl Machine for Hardware {
 
 /// Entered from the `syscall` stub (on the kernel stack, interrupts off) after the thread's
 /// registers were saved into its context, where each path reads the number and arguments it
-/// needs. Its calling convention saves no registers: it never returns, so the caller's
-/// registers need no keeping, and the prologue costs no instructions.
+/// needs. Its calling convention (`rust-preserve-none`, as `from_user`'s) saves none of the
+/// caller's registers: it never returns, so there is nothing to keep them for.
 pub extern "rust-preserve-none" fn from_syscall() -> ! {
     match KERNEL.with(|kernel| kernel.syscall(&mut Hardware)) {
         AfterSyscall::Caller(caller) => resume_in_loaded_space(caller),
