@@ -178,4 +178,14 @@ check_map_kernel_range_refused() {
     exited mem_range 0
 }
 
-SCENARIOS+=(memory_budget_exhausted_frames wx_mapping_refused map_kernel_range_refused)
+# A `syscall` ending exactly at the top of user space returns to USER_END, which iretq cannot
+# return to: the kernel must stop the thread with a #GP there, not fault itself. (Under TCG,
+# QEMU's iretq takes the non-canonical RIP and the fetch faults in user mode, so the outcome is
+# the same without the kernel's check; on hardware the iretq itself would fault in ring 0.)
+check_syscall_at_top_of_user_space() {
+    mem_clean mem_wx 0 1
+    expect '^mem_wx topper: making a system call from the last two bytes of user space, at 0x7ffffffffffe$'
+    expect '^tryst: process 1 \(mem_wx\) stopped: general protection fault at ip 0x800000000000$'
+}
+
+SCENARIOS+=(memory_budget_exhausted_frames wx_mapping_refused map_kernel_range_refused syscall_at_top_of_user_space)

@@ -22,13 +22,19 @@
 //! the capability read-execute at [`RX_AT`], calls it there (42), then writes through the
 //! read-execute mapping: the kernel must stop it with a page fault on a write at [`RX_AT`];
 //! if the write succeeds, it exits 1.
+//!
+//! The topper (argument 3, `syscall_at_top_of_user_space`) writes a `syscall` instruction
+//! into the last two bytes of a Frame, maps it read-execute as the last page of user space
+//! and jumps there with an unknown system call number: the call returns to [`USER_END`],
+//! which is no user address, so the kernel must stop the process with a general-protection
+//! fault at that address (and not fault itself returning there); if it survives, it exits 1.
 #![no_std]
 #![no_main]
 
 mod caps_common;
 
 use caps_common::{mapping, raw, slot, Checks, Hex};
-use tryst::abi::SyscallNumber;
+use tryst::abi::{SyscallNumber, PAGE_SIZE, USER_END};
 use tryst::memory::{self, READ, READ_EXECUTE, READ_WRITE};
 use tryst::{caps, Error, Rights, Slot};
 
@@ -39,6 +45,11 @@ const RW_AT: u64 = 0x4000_0000;
 /// Where a copy of its capability is mapped read-execute.
 const RX_AT: u64 = 0x4000_2000;
 
+/// The last page of user space, where the topper's `syscall` ends exactly at [`USER_END`].
+const TOP_PAGE: u64 = USER_END - PAGE_SIZE;
+/// The `syscall` instruction.
+const SYSCALL: [u8; 2] = [0x0f, 0x05];
+
 /// `mov eax, 42; ret`: a C function returning 42.
 const CODE: [u8; 6] = [0xb8, 42, 0, 0, 0, 0xc3];
 /// The offset of `mov eax`'s 32-bit immediate in [`CODE`].
@@ -48,7 +59,8 @@ fn main(role: u64) -> u32 {
     match role {
         0 => checker(),
         1 => jumper(),
-        _ => scribbler(),
+        2 => scribbler(),
+        _ => topper(),
     }
 }
 
@@ -232,4 +244,33 @@ fn scribbler() -> u32 {
     unsafe { write_bytes(RX_AT, &[0xcc]) };
     checks.fail("the write into the R|X mapping", format_args!("it did not fault"));
     checks.finish()
+}
+
+fn topper() -> u32 {
+    let mut checks = Checks::new("mem_wx topper");
+    let boot = tryst::boot_info();
+    let (boot_memory, own) = (slot(boot.memory_slot), slot(boot.space_slot));
+    let (frame, exec_copy) = (slot(boot.first_free_slot), slot(boot.first_free_slot + 1));
+    let at = PAGE_SIZE - SYSCALL.len() as u64;
+    let mapped = checks.ok("create a Frame", caps::create_frame(boot_memory, frame)).is_some()
+        && checks.ok("map the Frame R|W", memory::map(own, frame, RW_AT, READ_WRITE)).is_some()
+        && checks.ok("copy the Frame capability", caps::copy(frame, exec_copy)).is_some()
+        && checks
+            .ok("map the copy R|X as the last page", memory::map(own, exec_copy, TOP_PAGE, READ_EXECUTE))
+            .is_some();
+    if !mapped {
+        return checks.finish();
+    }
+    // SAFETY: RW_AT was just mapped read-write; no Rust object lives there.
+    unsafe { write_bytes(RW_AT + at, &SYSCALL) };
+    checks.note(format_args!(
+        "making a system call from the last two bytes of user space, at {:#x}",
+        TOP_PAGE + at
+    ));
+    // SAFETY: TOP_PAGE + at holds `syscall` in an executable page. The kernel answers the
+    // unknown number with an error code and must then stop this process, since the call's
+    // return address is USER_END; nothing here runs again.
+    unsafe {
+        core::arch::asm!("mov eax, 0xffff", "jmp rcx", in("rcx") TOP_PAGE + at, options(noreturn));
+    }
 }

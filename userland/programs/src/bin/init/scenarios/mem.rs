@@ -10,6 +10,8 @@ const CHECKER: u64 = 0;
 const JUMPER: u64 = 1;
 /// `mem_wx`: writes into a read-execute mapping.
 const SCRIBBLER: u64 = 2;
+/// `mem_wx`: makes a system call from the last two bytes of user space.
+const TOPPER: u64 = 3;
 /// `mem_budget`: reads a page after deleting its Frame's capability.
 const READER: u64 = 1;
 /// `mem_budget`: writes a page after unmapping its Frame.
@@ -27,6 +29,7 @@ pub const SCENARIOS: &[Scenario] = &[
         &[launch("mem_wx", 5, CHECKER), launch("mem_wx", 4, JUMPER), launch("mem_wx", 3, SCRIBBLER)],
     ),
     scenario("map_kernel_range_refused", &[launch("mem_range", 5, CHECKER)]),
+    scenario("syscall_at_top_of_user_space", &[launch("mem_wx", 5, TOPPER)]),
 ];
 
 /// Faults as messages to a user-space handler, and what happens without one.
