@@ -187,9 +187,12 @@ fn enable_protections() -> Protections {
 
 /// Sets the stack the CPU switches to on an interrupt from user mode (TSS.rsp0): the end of
 /// the current thread's saved context.
-pub fn set_kernel_entry_stack(top: u64) {
-    // SAFETY: `top` is inside CONTEXTS, a kernel static: a canonical address, which is all
-    // `VirtAddr` requires.
+///
+/// # Safety
+/// `top` must be a canonical address (the end of a context in the kernel's own statics):
+/// it is stored as it is, without the check `VirtAddr::new` would make.
+pub unsafe fn set_kernel_entry_stack(top: u64) {
+    // SAFETY: `top` is canonical (the caller's promise), which is all `VirtAddr` requires.
     let top = unsafe { VirtAddr::new_unsafe(top) };
     TSS.with(|tss| tss.privilege_stack_table[0] = top);
 }

@@ -227,9 +227,8 @@ pub extern "rust-preserve-none" fn from_user() -> ! {
     };
     let vector = CONTEXTS.with(|contexts| contexts[slot(thread)].vector);
     match vector {
-        // NMI, double fault and machine check arrive on the emergency stack, not in the
-        // context, and mean the machine itself is in trouble.
-        2 | 8 | 18 => panic!("fatal exception {vector} while a user thread ran"),
+        // (NMI, double fault and machine check never come here: their stubs go to
+        // `from_kernel`, as their frames are on the emergency stack, not in a context.)
         0..=31 => {
             let fault = CONTEXTS.with(|contexts| user_fault(&contexts[slot(thread)]));
             KERNEL.with(|kernel| kernel.fault(&mut Hardware, fault));
@@ -272,8 +271,9 @@ fn user_fault(context: &UserContext) -> Fault {
     Fault { kind, ip: context.rip, page }
 }
 
-/// Entered from the stubs for an interrupt or exception in kernel mode. Only the idle loop
-/// runs with interrupts on, so this is a timer tick to count, or a kernel bug.
+/// Entered from the stubs for an interrupt or exception in kernel mode, and for NMI, double
+/// fault and machine check from anywhere (on the emergency stack). Only the idle loop runs
+/// with interrupts on, so this is a timer tick or device line to record, or the end.
 pub extern "C" fn from_kernel(frame: &mut UserContext) {
     match frame.vector {
         v if v == u64::from(TIMER_VECTOR) => {
@@ -284,6 +284,12 @@ pub extern "C" fn from_kernel(frame: &mut UserContext) {
             let line = device_interrupt(v);
             PENDING_LINES.fetch_or(1 << line, Ordering::Relaxed);
         }
+        // NMI, double fault and machine check, from user or kernel mode: the machine itself
+        // is in trouble.
+        v @ (2 | 8 | 18) => panic!(
+            "fatal exception {v} at rip {:#x} (cs {:#x}), error code {:#x}",
+            frame.rip, frame.cs, frame.error_code
+        ),
         v => panic!(
             "kernel exception {v} at rip {:#x}, error code {:#x}, cr2 {:#x}",
             frame.rip,

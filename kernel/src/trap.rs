@@ -18,10 +18,11 @@ pub const STUB_VECTORS: usize = 48;
 
 /// A thread's user registers, in the order the entry stubs push them.
 ///
-/// Every context in [`CONTEXTS`] is sanitized: user code and stack selectors, and RFLAGS
-/// within [`USER_RFLAGS`] with interrupts on. The entry stubs sanitize what they save (the
-/// CPU's frame, or the `syscall` stub's), and the kernel builds every other context with
+/// The context of every started thread is sanitized: user code and stack selectors, and
+/// RFLAGS within [`USER_RFLAGS`] with interrupts on. The entry stubs sanitize what they save
+/// (the CPU's frame, or the `syscall` stub's), and the kernel builds every other context with
 /// [`UserContext::new`], so returning to a thread needs only its RIP checked (see [`resume`]).
+/// (The slot of a thread never started holds [`UserContext::ZERO`], and is never resumed.)
 #[repr(C, align(16))]
 #[derive(Clone, Copy, Debug)]
 pub struct UserContext {
@@ -159,13 +160,14 @@ pub fn resume(index: usize) -> NotResumable {
         Err(rip) => return NotResumable { rip },
     };
     let top = context as u64 + core::mem::size_of::<UserContext>() as u64;
-    // Every entry from user mode, the `syscall` stub's too, saves into the context that
-    // ends at TSS.rsp0: set it unconditionally (one store costs what comparing first would).
-    crate::cpu::set_kernel_entry_stack(top);
-    // SAFETY: `context` is a context of a live thread in CONTEXTS, sanitized (see
-    // `UserContext`) and with a user RIP; the stub pops it and leaves through iretq (which
-    // restores RCX, R11 and RFLAGS exactly).
+    // SAFETY: `top` is the end of a context in CONTEXTS, a kernel static: canonical. Every
+    // entry from user mode, the `syscall` stub's too, saves into the context that ends at
+    // TSS.rsp0: set it unconditionally (one store costs what comparing first would).
+    // `context` is a context of a live thread in CONTEXTS, sanitized (see `UserContext`) and
+    // with a user RIP; the stub pops it and leaves through iretq (which restores RCX, R11 and
+    // RFLAGS exactly).
     unsafe {
+        crate::cpu::set_kernel_entry_stack(top);
         core::arch::asm!("mov rsp, {0}", "jmp trap_resume", in(reg) context, options(noreturn));
     }
 }
@@ -246,7 +248,13 @@ trap_stub_\vector:
     push 0
     .endif
     push \vector
+    .if (\vector == 2) || (\vector == 8) || (\vector == 18)
+    /* NMI, double fault, machine check: on the emergency stack (IST), not in a context, and
+       fatal wherever they came from. */
+    jmp trap_from_kernel
+    .else
     jmp trap_common
+    .endif
     .endm
 
     .section .text.trap, "ax"
@@ -266,7 +274,8 @@ trap_common:
     jmp trap_enter_kernel
 
 trap_from_kernel:
-    /* Only the idle loop runs with interrupts on; kernel faults end in a panic. */
+    /* Only the idle loop runs with interrupts on; kernel faults, and the emergency vectors
+       from anywhere, end in a panic. */
     SAVE_GPRS
     mov rdi, rsp
     call {kernel_trap}
