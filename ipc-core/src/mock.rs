@@ -75,12 +75,12 @@ impl Mock {
     /// resume (the kernel entry then skips the scheduler), checks that the scheduler would
     /// have chosen it: asking it then changes nothing.
     pub fn raw(&mut self, kernel: &mut Kernel, number: u64, args: [u64; ARG_SLOTS]) -> AfterSyscall {
-        if let Some(current) = kernel.current() {
+        let caller = kernel.current();
+        if let Some(current) = caller {
             self.args.insert(current.index(), args);
             self.numbers.insert(current.index(), number);
             self.results.remove(&current.index());
         }
-        let caller = kernel.current();
         let after = kernel.syscall(self);
         if let AfterSyscall::Caller(next) = after {
             assert_eq!(Some(next), caller, "Caller names another thread");

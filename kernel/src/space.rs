@@ -34,9 +34,14 @@ impl AddressSpace {
         self.pml4
     }
 
-    /// Whether this is the address space the CPU runs in.
+    /// Whether this is the address space the CPU runs in. CR3 holds the root's address alone
+    /// (no PCID, no flags: the kernel sets none), so it is compared as it is.
+    #[inline(always)]
     fn is_active(&self) -> bool {
-        Cr3::read().0.start_address().as_u64() == self.pml4
+        let loaded: u64;
+        // SAFETY: reading CR3 has no side effects.
+        unsafe { core::arch::asm!("mov {}, cr3", out(reg) loaded, options(nomem, nostack, preserves_flags)) };
+        loaded == self.pml4
     }
 
     /// Maps `page` at `vaddr` (page-aligned, user half) with `rights`, adding at most
@@ -261,15 +266,11 @@ impl AddressSpace {
         };
     }
 
-    /// Makes this address space the active one. CR3 holds the root's address alone (no
-    /// PCID, no flags: the kernel sets none), so it is compared and loaded as it is, on every
-    /// switch between threads.
+    /// Makes this address space the active one: on every switch between threads, so CR3 is
+    /// compared and loaded raw (see `is_active`).
     #[inline(always)]
     pub fn activate(&self) {
-        let loaded: u64;
-        // SAFETY: reading CR3 has no side effects.
-        unsafe { core::arch::asm!("mov {}, cr3", out(reg) loaded, options(nomem, nostack, preserves_flags)) };
-        if loaded != self.pml4 {
+        if !self.is_active() {
             // SAFETY: `pml4` is the page-aligned root of a live address space, which maps the
             // kernel half exactly like every other address space.
             unsafe { core::arch::asm!("mov cr3, {}", in(reg) self.pml4, options(nostack, preserves_flags)) };
