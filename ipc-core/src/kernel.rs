@@ -8,7 +8,9 @@
 
 use core::fmt::Write;
 
-use crate::abi::{BootInfo, Error, Rights, Slot, SlotPath, Syscall, SyscallNumber, DEBUG_WRITE_MAX};
+use crate::abi::{
+    BootInfo, Error, Message, Rights, SendKind, Slot, SlotPath, Syscall, SyscallNumber, DEBUG_WRITE_MAX,
+};
 use crate::arena::Arena;
 use crate::cspace::{CSpaceId, Capabilities, Capability, Object, SlotRef, MAX_CSPACES};
 use crate::fault::Fault;
@@ -243,7 +245,11 @@ impl Kernel {
             machine.set_result(caller, Err(Error::UnknownSyscall));
             return AfterSyscall::Caller(caller);
         }
-        self.dispatch(machine, caller, number);
+        if (SyscallNumber::Send as u64..=SyscallNumber::NbRecv as u64).contains(&number) {
+            self.ipc_syscall(machine, caller, number);
+        } else {
+            self.dispatch(machine, caller, number);
+        }
         self.settle(machine);
         AfterSyscall::Schedule
     }
@@ -281,25 +287,11 @@ impl Kernel {
                 // `ticks` is at most SLEEP_MAX_TICKS, so this cannot overflow for ages.
                 self.block(caller, ThreadState::Sleeping { until: self.now.saturating_add(ticks) });
             }
-            Syscall::Send { endpoint, message, kind } => {
-                if let Err(error) = self.send(machine, caller, at(endpoint), message, kind) {
-                    machine.set_result(caller, Err(error));
-                }
-            }
-            Syscall::Recv { endpoint, blocking } => {
-                if let Err(error) = self.recv(machine, caller, at(endpoint), blocking) {
-                    machine.set_result(caller, Err(error));
-                }
-            }
-            Syscall::Reply { message } => {
-                let result = self.reply(machine, caller, message);
-                done(machine, result);
-            }
-            Syscall::ReplyRecv { endpoint, message } => {
-                if let Err(error) = self.reply_recv(machine, caller, at(endpoint), message) {
-                    machine.set_result(caller, Err(error));
-                }
-            }
+            // `syscall` sends these to `ipc_syscall` directly.
+            Syscall::Send { .. }
+            | Syscall::Recv { .. }
+            | Syscall::Reply { .. }
+            | Syscall::ReplyRecv { .. } => self.ipc_syscall(machine, caller, number),
             Syscall::CapMint { source, dest, rights, badge } => {
                 let result =
                     self.resolve_both(cspace, source, dest).and_then(|(s, d)| self.mint(s, d, rights, badge));
@@ -471,6 +463,44 @@ impl Kernel {
                     machine.set_result(caller, Err(error));
                 }
             }
+        }
+    }
+
+    /// The IPC system calls (`send` to `nb_recv`, numbers 4 to 10), decoded as
+    /// [`Syscall::decode`] decodes them and carried out in a function of their own: the
+    /// rest of the kernel's calls do not weigh on their registers and stack.
+    #[inline(never)]
+    fn ipc_syscall<M: Machine>(&mut self, machine: &mut M, caller: ThreadId, number: u64) {
+        let args = machine.arguments(caller);
+        // `current` always names a live, configured thread.
+        let Some(cspace) = self.threads.get(caller).and_then(|t| t.cspace) else { return };
+        let endpoint = || Slot::new(args[0]).map(|slot| SlotRef { cspace, slot });
+        let message = || Message::from_arguments(&args);
+        const SEND: u64 = SyscallNumber::Send as u64;
+        const CALL: u64 = SyscallNumber::Call as u64;
+        const NB_SEND: u64 = SyscallNumber::NbSend as u64;
+        const RECV: u64 = SyscallNumber::Recv as u64;
+        const NB_RECV: u64 = SyscallNumber::NbRecv as u64;
+        const REPLY: u64 = SyscallNumber::Reply as u64;
+        let result = match number {
+            SEND | CALL | NB_SEND => {
+                let kind = match number {
+                    SEND => SendKind::Send,
+                    CALL => SendKind::Call,
+                    _ => SendKind::NonBlocking,
+                };
+                endpoint().and_then(|at| self.send(machine, caller, at, message()?, kind))
+            }
+            RECV | NB_RECV => endpoint().and_then(|at| self.recv(machine, caller, at, number == RECV)),
+            REPLY => {
+                let result = message().and_then(|m| self.reply(machine, caller, m));
+                machine.set_result(caller, result.map(|()| 0));
+                return;
+            }
+            _ => endpoint().and_then(|at| self.reply_recv(machine, caller, at, message()?)),
+        };
+        if let Err(error) = result {
+            machine.set_result(caller, Err(error));
         }
     }
 

@@ -116,6 +116,7 @@ impl Machine for Hardware {
         AddressSpace::read_words(frame, offset, words);
     }
 
+    #[inline(always)]
     fn copy_ipc_words(&mut self, from: ThreadId, to: ThreadId, range: Range<usize>) {
         let (from, to) = IPC_BUFFERS.with(|buffers| (buffers[slot(from)], buffers[slot(to)]));
         AddressSpace::copy_words(from, to, range);

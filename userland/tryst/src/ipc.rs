@@ -26,12 +26,13 @@ pub trait MessageExt: Sized {
 }
 
 impl MessageExt for Message {
+    #[inline]
     fn long(label: u64, words: &[u64]) -> Message {
         let words = &words[..words.len().min(MAX_MESSAGE_WORDS)];
         if let Some(beyond) = words.get(REGISTER_WORDS..) {
             raw::set_ipc_words(REGISTER_WORDS, beyond);
         }
-        let mut message = Message::short(label, &words[..words.len().min(REGISTER_WORDS)]);
+        let mut message = Message::short(label, words);
         message.info.length = words.len() as u8;
         message
     }
