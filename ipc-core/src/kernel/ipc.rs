@@ -57,11 +57,14 @@ impl Kernel {
         sender: Sender,
         message: Message,
     ) {
-        let Some(receiver) = self.endpoint_queue_head(endpoint, false) else {
+        // One look-up of the endpoint finds the receiver and takes it off the queue.
+        let Some(ep) = self.endpoints.get_mut(endpoint) else { return };
+        let waiting = ep.receivers.head().and_then(|head| Some((head, self.threads.handle_at(head)?)));
+        let Some((head, receiver)) = waiting else {
             self.enqueue(caller, endpoint, ThreadState::Sending { endpoint, sender });
             return;
         };
-        self.dequeue(endpoint, receiver, false);
+        ep.receivers.remove_head(&mut self.waiting, head);
         self.transfer_through(machine, caller, receiver, endpoint, sender, message);
         if sender.call.is_none() {
             machine.set_result(caller, Ok(0));
