@@ -171,6 +171,16 @@ check_cpu_exceptions_isolated() {
     exited worker 0
 }
 
+check_int3_reports_breakpoint() {
+    expect '^fault: trying int3$'
+    expect '\(fault\) stopped: breakpoint at ip 0x[0-9a-f]+$'
+    expect '^fault: trying int 0x20$'
+    expect '\(fault\) stopped: general protection fault at ip 0x[0-9a-f]+$'
+    expect_count 'stopped: ' 2
+    reject 'did not fault'
+    exited worker 0
+}
+
 check_kernel_panic_reported() {
     # The kernel panics on purpose: the message and its location reach the serial line, and
     # QEMU exits with the failure status, which the loop below expects for this scenario only.
@@ -193,7 +203,7 @@ check_exit_status() {
 
 SCENARIOS=(boot_memory_map preemption_fairness priority_preemption user_fault_isolated
     kernel_memory_protected nx_enforced privileged_instruction_faults cpu_exceptions_isolated
-    bad_syscall_args exit_status kernel_panic_reported)
+    int3_reports_breakpoint bad_syscall_args exit_status kernel_panic_reported)
 # Each area's scenarios and checks live in a file of their own.
 for checks in kernel/qemu-tests.d/*.sh; do
     # shellcheck source=/dev/null

@@ -33,6 +33,9 @@ static EMERGENCY_STACK: CpuLocal<Stack> = CpuLocal::new(Stack([0; EMERGENCY_STAC
 
 pub static TSS: CpuLocal<TaskStateSegment> = CpuLocal::new(TaskStateSegment::new());
 static GDT: CpuLocal<GlobalDescriptorTable> = CpuLocal::new(GlobalDescriptorTable::new());
+/// The vector of `int3` (#BP).
+const BREAKPOINT_VECTOR: usize = 3;
+
 static IDT: CpuLocal<Idt> = CpuLocal::new(Idt([Gate::MISSING; 256]));
 
 /// One 64-bit IDT gate descriptor (Intel SDM vol. 3, 6.14.1).
@@ -51,13 +54,15 @@ impl Gate {
     const MISSING: Gate =
         Gate { offset_low: 0, selector: 0, options: 0, offset_mid: 0, offset_high: 0, reserved: 0 };
 
-    /// A present ring-0 interrupt gate (interrupts off on entry) to `handler`; `ist` is the
-    /// 1-based IST slot or 0. DPL 0 means `int N` from user mode raises #GP instead.
-    fn interrupt(handler: u64, ist: u16) -> Gate {
+    /// A present interrupt gate (interrupts off on entry) to `handler` in ring 0; `ist` is the
+    /// 1-based IST slot or 0. `user_may_raise` gives it DPL 3, so that `int N` from user mode
+    /// reaches it; with DPL 0, such an `int N` raises #GP instead.
+    fn interrupt(handler: u64, ist: u16, user_may_raise: bool) -> Gate {
+        let dpl = if user_may_raise { 3 << 13 } else { 0 };
         Gate {
             offset_low: handler as u16,
             selector: KERNEL_CODE_SELECTOR,
-            options: 0x8e00 | ist,
+            options: 0x8e00 | dpl | ist,
             offset_mid: (handler >> 16) as u16,
             offset_high: (handler >> 32) as u32,
             reserved: 0,
@@ -134,7 +139,9 @@ fn load_idt() {
         for (vector, &stub) in stubs.iter().enumerate() {
             // NMI, double fault, machine check: always on a known-good stack.
             let ist = if matches!(vector, 2 | 8 | 18) { EMERGENCY_IST + 1 } else { 0 };
-            idt.0[vector] = Gate::interrupt(stub, ist);
+            // `int3` is how a program asks for its debugger: a #BP, reported as a breakpoint.
+            // Every other `int N` from user mode is a #GP.
+            idt.0[vector] = Gate::interrupt(stub, ist, vector == BREAKPOINT_VECTOR);
         }
         let pointer = DescriptorTablePointer {
             limit: (core::mem::size_of::<Idt>() - 1) as u16,

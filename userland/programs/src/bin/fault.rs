@@ -31,6 +31,8 @@ fn main(attempt: u64) -> u32 {
         10 => "wrmsr",
         11 => "ud2",
         12 => "divide by zero",
+        13 => "int3",
+        14 => "int 0x20",
         _ => {
             println!("fault: unknown attempt {attempt}");
             return 2;
@@ -56,6 +58,9 @@ fn main(attempt: u64) -> u32 {
             9 => asm!("mov cr3, {0}", in(reg) 0u64),
             10 => asm!("wrmsr", in("ecx") 0x10u32, in("eax") 0u32, in("edx") 0u32),
             11 => asm!("ud2"),
+            13 => asm!("int3"),
+            // The timer's vector: its gate is closed to user mode.
+            14 => asm!("int 0x20"),
             _ => asm!("div {0}", in(reg) 0u64, inout("rax") 1u64 => _, inout("rdx") 0u64 => _),
         }
     }

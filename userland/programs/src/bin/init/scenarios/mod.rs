@@ -151,6 +151,8 @@ const MOV_CR3: u64 = 9;
 const WRMSR: u64 = 10;
 const UD2: u64 = 11;
 const DIVIDE_BY_ZERO: u64 = 12;
+const INT3: u64 = 13;
+const INT_TIMER_VECTOR: u64 = 14;
 
 /// Every scenario not in a submodule; the first is the default.
 pub const SCENARIOS: &[Scenario] = &[
@@ -220,6 +222,12 @@ pub const SCENARIOS: &[Scenario] = &[
     scenario(
         "cpu_exceptions_isolated",
         &[launch("fault", 5, UD2), launch("fault", 5, DIVIDE_BY_ZERO), launch("worker", 1, 0)],
+    ),
+    // `int3` is a breakpoint, not a general protection fault; `int 0x20` (a vector user mode
+    // may not raise) is one.
+    scenario(
+        "int3_reports_breakpoint",
+        &[launch("fault", 5, INT3), launch("fault", 5, INT_TIMER_VECTOR), launch("worker", 1, 0)],
     ),
     scenario("bad_syscall_args", &[launch("badcalls", 5, 0)]),
     scenario("exit_status", &[launch("exit_status", 5, 0)]),
