@@ -21,6 +21,12 @@ check_fault_handler_maps_and_resumes() {
     expect '^fault_handler pager: the client.s capabilities went with it: true, as expected$'
 }
 
+check_fault_replies_counted() {
+    no_failures
+    expect '^fault_handler pager: endpoint traffic \(messages, calls, replies, caps\): \(5, 5, 4, 2\), as expected$'
+    exited fault_handler 0
+}
+
 check_fault_without_handler_kills() {
     no_failures
     expect '^tryst: process 1 \(fault_nohandler\) stopped: page fault at 0x50000000 \(read, ip 0x[0-9a-f]+\)$'
@@ -30,4 +36,4 @@ check_fault_without_handler_kills() {
     expect_count 'stopped: ' 2
 }
 
-SCENARIOS+=(fault_handler_maps_and_resumes fault_without_handler_kills)
+SCENARIOS+=(fault_handler_maps_and_resumes fault_replies_counted fault_without_handler_kills)

@@ -208,8 +208,12 @@ impl Kernel {
         // The replier's own result is left to its system call: `reply` sets it, and
         // `reply_recv` receives next, its registers intact while it waits (an AST may make
         // that `recv` again).
+        // Either way the reply counts on the endpoint the call came through.
         if let Some(faulted) = self.threads.get_mut(right.caller).filter(|t| t.fault.is_some()) {
             faulted.fault = None;
+            if let Some(ep) = self.endpoints.get_mut(right.endpoint) {
+                ep.stats.replies += 1;
+            }
             self.make_ready(right.caller);
             return Ok(());
         }

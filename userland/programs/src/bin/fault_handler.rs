@@ -5,7 +5,8 @@
 //! value into it through its own mapping, maps a copy in the client's space at the faulting
 //! page, and replies: the client resumes at the faulting instruction and reads the value.
 //! Finally the client executes `ud2`; the pager receives that fault too and kills the client
-//! through its Thread capability.
+//! through its Thread capability. The endpoint's counters then show every fault message and
+//! every reply to one (`fault_replies_counted`).
 #![no_std]
 #![no_main]
 
@@ -96,6 +97,12 @@ fn pager() -> u32 {
         checks.ok("kill the client", caps::destroy_thread(client_thread));
     }
     checks.equal("the client's capabilities went with it", caps::identify(client_space).is_err(), true);
+    // The hello call and four faults came in as calls; the hello and three faults were
+    // answered (the last fault was not: the client was killed instead).
+    if let Some(s) = checks.ok("read the endpoint's traffic", ipc::endpoint_stats(endpoint)) {
+        let traffic = (s.messages, s.calls, s.replies, s.caps);
+        checks.equal("endpoint traffic (messages, calls, replies, caps)", traffic, (5, 5, 4, 2));
+    }
     checks.finish()
 }
 

@@ -41,6 +41,14 @@ pub const FAULT_SCENARIOS: &[Scenario] = &[
             super::launch_with("fault_handler", 4, 1, &[super::full(0)]),
         ],
     ),
+    // The same pager and client; the check reads the endpoint's counters at the end.
+    scenario(
+        "fault_replies_counted",
+        &[
+            super::launch_with("fault_handler", 5, 0, &[super::full(0)]),
+            super::launch_with("fault_handler", 4, 1, &[super::full(0)]),
+        ],
+    ),
     scenario(
         "fault_without_handler_kills",
         &[
