@@ -59,6 +59,7 @@ check_invalid_cap_rejected() {
         'mint into the Memory slot: got SlotOccupied, as expected' \
         'mint Memory into the endpoint slot: got SlotOccupied, as expected' \
         'move onto an occupied slot: got SlotOccupied, as expected' \
+        'move onto its own slot: got SlotOccupied, as expected' \
         'create an endpoint into an occupied slot: got SlotOccupied, as expected' \
         'create a Memory into an occupied slot: got SlotOccupied, as expected' \
         'nb_send of 65 words: got MessageTooLong, as expected' \
@@ -67,9 +68,9 @@ check_invalid_cap_rejected() {
         'reply of 65 words: got MessageTooLong, as expected' \
         'after all the failed calls, stats, slots and Memory figures are as at the start, as expected' \
         'the kernel still answers: an endpoint made, identified and deleted, as expected' \
-        'all 44 checks passed'
+        'all 45 checks passed'
     # Each failing case is checked to leave the state alone (no "changed" FAILED line above).
-    expect_count '^caps_invalid: .*: got [A-Za-z]+, as expected$' 38
+    expect_count '^caps_invalid: .*: got [A-Za-z]+, as expected$' 39
 }
 
 check_rights_enforced() {

@@ -46,9 +46,8 @@ impl Kernel {
     /// place in the derivation tree. Moving a capability onto itself does nothing.
     pub(super) fn move_cap(&mut self, source: SlotRef, dest: SlotRef) -> Result<(), Error> {
         self.caps.get(source)?;
-        if source == dest {
-            return Ok(());
-        }
+        // Moving a capability onto its own slot is refused like any move onto an occupied
+        // slot, rather than done as nothing.
         self.caps.check_empty(dest)?;
         self.caps.move_cap(source, dest);
         // A capability space's last outside capability may just have moved inside it.

@@ -748,9 +748,6 @@ impl Model {
 
     fn move_cap(&mut self, t: usize, source: u64, dest: u64) -> Result<(), Error> {
         let (id, _) = self.capability(t, source)?;
-        if source == dest {
-            return Ok(());
-        }
         self.check_empty(t, dest)?;
         // The capability keeps its identity, hence its parent and children.
         self.slots[t][source as usize] = None;

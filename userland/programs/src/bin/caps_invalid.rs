@@ -145,6 +145,7 @@ fn main(_: u64) -> u32 {
         caps::mint(memory, endpoint, Rights::READ, 0)
     });
     cases.expect("move onto an occupied slot", Error::SlotOccupied, || caps::move_cap(copy, endpoint));
+    cases.expect("move onto its own slot", Error::SlotOccupied, || caps::move_cap(copy, copy));
     cases.expect("create an endpoint into an occupied slot", Error::SlotOccupied, || {
         caps::create_endpoint(memory, copy)
     });
