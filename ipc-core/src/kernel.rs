@@ -257,9 +257,14 @@ impl Kernel {
     /// The body of [`Kernel::syscall`]: decodes the call of thread `caller`, then one arm per
     /// system call. Never inlined, so that the fastpath in front of it keeps the registers to
     /// itself; the decoder is inlined into it, so that decoding and dispatching are one
-    /// branch on the number.
+    /// branch on the number. It saves no registers (`rust-preserve-none`, as `ipc_syscall`).
     #[inline(never)]
-    fn dispatch<M: Machine>(&mut self, machine: &mut M, caller: ThreadId, number: u64) {
+    extern "rust-preserve-none" fn dispatch<M: Machine>(
+        &mut self,
+        machine: &mut M,
+        caller: ThreadId,
+        number: u64,
+    ) {
         let call = match Syscall::decode(number, machine.arguments(caller)) {
             Ok(call) => call,
             Err(error) => return machine.set_result(caller, Err(error)),
@@ -468,9 +473,16 @@ impl Kernel {
 
     /// The IPC system calls (`send` to `nb_recv`, numbers 4 to 10), decoded as
     /// [`Syscall::decode`] decodes them and carried out in a function of their own: the
-    /// rest of the kernel's calls do not weigh on their registers and stack.
+    /// rest of the kernel's calls do not weigh on their registers and stack. Like `dispatch`,
+    /// it uses the `rust-preserve-none` calling convention: it saves none of the caller's
+    /// registers, since its caller (the system-call entry) keeps nothing in them.
     #[inline(never)]
-    fn ipc_syscall<M: Machine>(&mut self, machine: &mut M, caller: ThreadId, number: u64) {
+    extern "rust-preserve-none" fn ipc_syscall<M: Machine>(
+        &mut self,
+        machine: &mut M,
+        caller: ThreadId,
+        number: u64,
+    ) {
         let args = machine.arguments(caller);
         // `current` always names a live, configured thread.
         let Some(cspace) = self.threads.get(caller).and_then(|t| t.cspace) else { return };

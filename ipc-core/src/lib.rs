@@ -7,6 +7,7 @@
 //! which thread to resume.
 #![cfg_attr(not(test), no_std)]
 #![forbid(unsafe_code)]
+#![feature(rust_preserve_none_cc)]
 
 pub use tryst_abi as abi;
 
