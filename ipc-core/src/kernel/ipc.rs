@@ -57,17 +57,27 @@ impl Kernel {
         sender: Sender,
         message: Message,
     ) {
-        // One look-up of the endpoint finds the receiver and takes it off the queue.
+        // One look-up of the endpoint and of the receiver: it leaves the queue, the message
+        // is counted, and a call's receiver gets the right to reply.
         let Some(ep) = self.endpoints.get_mut(endpoint) else { return };
-        let waiting = ep.receivers.head().and_then(|head| Some((head, self.threads.handle_at(head)?)));
-        let Some((head, receiver)) = waiting else {
+        let waiting = ep.receivers.head().and_then(|head| Some((head, self.threads.at_index_mut(head)?)));
+        let Some((head, (receiver, r))) = waiting else {
             self.enqueue(caller, endpoint, ThreadState::Sending { endpoint, sender });
             return;
         };
         ep.receivers.remove_head(&mut self.waiting, head);
-        self.transfer_through(machine, caller, receiver, endpoint, sender, message);
-        if sender.call.is_none() {
-            machine.set_result(caller, Ok(0));
+        ep.stats.messages += 1;
+        ep.stats.calls += u64::from(sender.call.is_some());
+        if let Some(grant) = sender.call {
+            r.reply_to = Some(ReplyRight { caller, endpoint, grant });
+        }
+        let caps = self.transfer(machine, caller, receiver, sender, message);
+        if caps > 0 {
+            self.count_caps(endpoint, caps);
+        }
+        match sender.call {
+            Some(_) => self.block(caller, ThreadState::AwaitingReply),
+            None => machine.set_result(caller, Ok(0)),
         }
         self.make_ready(receiver);
     }
@@ -275,6 +285,15 @@ impl Kernel {
                 t.reply_to = Some(ReplyRight { caller: from, endpoint, grant });
             }
             self.block(from, ThreadState::AwaitingReply);
+        }
+    }
+
+    /// Counts `caps` capabilities that arrived through `endpoint`: out of line, since most
+    /// messages carry none.
+    #[cold]
+    fn count_caps(&mut self, endpoint: EndpointId, caps: u8) {
+        if let Some(ep) = self.endpoints.get_mut(endpoint) {
+            ep.stats.caps += u64::from(caps);
         }
     }
 
