@@ -217,6 +217,16 @@ check_cap_transfer_grant() {
         'all 11 checks passed'
 }
 
+check_receive_slot_none() {
+    caps_clean caps_transfer 2
+    caps_lines 'caps_transfer none-server' \
+        'capabilities arrived: 1, as expected' \
+        'the named slot holds: Ok(Some(Endpoint)), as expected' \
+        'slot 0 after the message: Some(EmptySlot), as expected' \
+        'all 7 checks passed'
+    caps_lines 'caps_transfer none-client' 'all 5 checks passed'
+}
+
 check_endpoint_deleted_wakes_waiters() {
     expect '^caps_wake owner: capabilities at the end, against the start: [0-9]+, as expected$'
     caps_clean caps_wake 3
@@ -248,4 +258,4 @@ check_endpoint_deleted_wakes_waiters() {
 }
 
 SCENARIOS+=(invalid_cap_rejected rights_enforced grant_right_required revoke_removes_derived
-    memory_budget_exhausted cap_transfer_grant endpoint_deleted_wakes_waiters)
+    memory_budget_exhausted cap_transfer_grant receive_slot_none endpoint_deleted_wakes_waiters)

@@ -434,6 +434,11 @@ numbered! {
 /// The `thread_set_fault_handler` argument that means "no handler".
 pub const NO_FAULT_HANDLER: u64 = u64::MAX;
 
+/// A `receive_slots` word that names no slot: a capability that would land there does not,
+/// and the transfer stops at it (see [`IpcBuffer::RECEIVE_SLOTS`]). No slot number is this
+/// large, so the kernel refuses it as it refuses every invalid slot.
+pub const NO_RECEIVE_SLOT: u64 = u64::MAX;
+
 /// How a message is sent.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SendKind {
@@ -980,6 +985,12 @@ pub fn result_to_status(result: Result<(), Error>) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn no_receive_slot_names_no_slot() {
+        // The kernel refuses it as an invalid slot, so a capability meant for it never lands.
+        assert_eq!(Slot::new(NO_RECEIVE_SLOT), Err(Error::InvalidSlot));
+    }
 
     #[test]
     fn syscall_numbers_are_pinned() {

@@ -8,7 +8,7 @@
 pub use tryst_abi::EndpointStats;
 use tryst_abi::{
     status_to_result, IpcBuffer, Message, MessageInfo, Slot, Syscall, SyscallNumber, MAX_MESSAGE_CAPS,
-    MAX_MESSAGE_WORDS, NOTIFICATION_INFO, REGISTER_WORDS, VALUE_SLOTS,
+    MAX_MESSAGE_WORDS, NOTIFICATION_INFO, NO_RECEIVE_SLOT, REGISTER_WORDS, VALUE_SLOTS,
 };
 
 use crate::{raw, Error};
@@ -75,11 +75,11 @@ pub fn answered(answer: &Message) -> Result<(), Error> {
 }
 
 /// Names the empty slots where capabilities arriving in the next received message land, in
-/// order (at most three).
+/// order (at most three); the rest say [`NO_RECEIVE_SLOT`], so no capability beyond these
+/// lands anywhere.
 pub fn set_receive_slots(slots: &[Slot]) {
     for i in 0..MAX_MESSAGE_CAPS {
-        // Slot 0 is the process's own capability space, never empty: "no slot".
-        let slot = slots.get(i).map_or(0, |&slot| u64::from(slot));
+        let slot = slots.get(i).map_or(NO_RECEIVE_SLOT, |&slot| u64::from(slot));
         raw::set_ipc_word(IpcBuffer::RECEIVE_SLOTS + i, slot);
     }
 }

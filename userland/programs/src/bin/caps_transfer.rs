@@ -13,6 +13,10 @@
 //!    its own endpoint with badge 42.
 //! 3. The client sends three capabilities; the server named one receive slot (the others are
 //!    "no slot"): only the first lands and info.caps says 1.
+//!
+//! `receive_slot_none` (arguments 2 and 3): the server empties its slot 0 (it parks its
+//! CSpace capability elsewhere) and names one receive slot; the client sends two
+//! capabilities. Only one lands: the second receive slot says `NO_RECEIVE_SLOT`, not slot 0.
 #![no_std]
 #![no_main]
 
@@ -35,8 +39,45 @@ const WORDS: [u64; 4] = [10, 20, 30, 40];
 fn main(role: u64) -> u32 {
     match role {
         0 => server(),
-        _ => client(),
+        1 => client(),
+        2 => none_server(),
+        _ => none_client(),
     }
+}
+
+/// `receive_slot_none`, receiving: two capabilities arrive for one named slot, with slot 0
+/// empty.
+fn none_server() -> u32 {
+    let mut checks = Checks::new("caps_transfer none-server");
+    let boot = tryst::boot_info();
+    let first = boot.first_free_slot;
+    let (own, parked, landing) = (slot(boot.cspace_slot), slot(first), slot(first + 1));
+    checks.ok("park the CSpace capability out of slot 0", caps::move_cap(own, parked));
+    ipc::set_receive_slots(&[landing]);
+    if let Some((_, message)) = checks.ok("recv", ipc::recv(boot_endpoint(0))) {
+        checks.equal("capabilities arrived", message.info.caps, 1);
+    }
+    let landed = caps::identify(landing).map(|c| c.kind);
+    checks.equal("the named slot holds", landed, Ok(Some(ObjectKind::Endpoint)));
+    checks.equal("slot 0 after the message", caps::identify(own).err(), Some(Error::EmptySlot));
+    checks.ok("put the CSpace capability back", caps::move_cap(parked, own));
+    checks.ok("delete the capability received", caps::delete(landing));
+    checks.finish()
+}
+
+/// `receive_slot_none`, sending two capabilities.
+fn none_client() -> u32 {
+    let mut checks = Checks::new("caps_transfer none-client");
+    let boot = tryst::boot_info();
+    let (endpoint, copy) = (slot(boot.first_free_slot), slot(boot.first_free_slot + 1));
+    checks.ok("create an endpoint", caps::create_endpoint(slot(boot.memory_slot), endpoint));
+    checks.ok("copy it", caps::copy(endpoint, copy));
+    let message = Message::short(3, &[]).with_caps(&[endpoint, copy]);
+    checks.ok("send two capabilities", ipc::send(boot_endpoint(0), message));
+    for slot in [endpoint, copy] {
+        checks.ok("delete", caps::delete(slot));
+    }
+    checks.finish()
 }
 
 fn server() -> u32 {

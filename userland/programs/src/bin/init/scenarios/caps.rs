@@ -17,6 +17,9 @@ const CHECKER: u64 = 0;
 const PEER: u64 = 1;
 const SERVER: u64 = 0;
 const CLIENT: u64 = 1;
+// caps_transfer's roles for `receive_slot_none`.
+const NONE_SERVER: u64 = 2;
+const NONE_CLIENT: u64 = 3;
 const OWNER: u64 = 0;
 const HOLDER: u64 = 1;
 const RECEIVER: u64 = 1;
@@ -62,6 +65,13 @@ pub const SCENARIOS: &[Scenario] = &[
             launch_with("caps_transfer", 5, SERVER, &[full(0)]),
             // Badge 5 (caps_transfer.rs CLIENT_BADGE).
             launch_with("caps_transfer", 4, CLIENT, &[badged(0, 5)]),
+        ],
+    ),
+    scenario(
+        "receive_slot_none",
+        &[
+            launch_with("caps_transfer", 5, NONE_SERVER, &[full(0)]),
+            launch_with("caps_transfer", 4, NONE_CLIENT, &[full(0)]),
         ],
     ),
     scenario(
