@@ -66,6 +66,11 @@ impl<T> Handle<T> {
         self.raw.get() & !HANDLE_TAG.get()
     }
 
+    /// A handle that names no object, in any table: its index is beyond every table's
+    /// capacity, so it finds nothing (see `Arena::slot_of`). For a name that outlived its
+    /// meaning, such as a reply right whose call was cancelled.
+    pub const NOTHING: Handle<T> = Handle::new(u16::MAX, 0);
+
     #[inline]
     pub(crate) fn raw_index(self) -> u16 {
         self.raw.get() as u16
@@ -98,8 +103,8 @@ impl<T, const N: usize> Arena<T, N> {
     pub const fn new() -> Self {
         const {
             assert!(
-                N.is_power_of_two() && N <= 1 << 16,
-                "an arena's size is a power of two that a u16 indexes"
+                N.is_power_of_two() && N <= 1 << 15,
+                "an arena's size is a power of two that a u16 indexes, short of Handle::NOTHING's index"
             )
         };
         let mut handles = [Handle { raw: HANDLE_TAG, kind: PhantomData }; N];

@@ -385,7 +385,7 @@ impl Kernel {
                 let target = self.thread_with(at(thread), Rights::WRITE);
                 done(machine, target.map(|_| ()));
                 if let Ok(target) = target {
-                    self.suspend(target);
+                    self.suspend(machine, target);
                 }
             }
             Syscall::ThreadResume { thread } => {

@@ -21,4 +21,12 @@ check_threads_from_user_space() {
     exited thread_control 0
 }
 
-SCENARIOS+=(threads_from_user_space)
+check_suspended_caller_call_cancelled() {
+    no_failures
+    expect '^ipc_suspended_caller: reply to the cancelled call: got PeerGone, as expected$'
+    expect '^ipc_suspended_caller: what the first call returned: 22, as expected$'
+    expect '^ipc_suspended_caller: what the second call returned: 1020, as expected$'
+    exited ipc_suspended_caller 0
+}
+
+SCENARIOS+=(threads_from_user_space suspended_caller_call_cancelled)

@@ -232,6 +232,9 @@ numbered! {
         /// A server got a message whose label names none of its operations. The kernel never
         /// returns it; servers answer it.
         UnknownOperation = 21,
+        /// The thread's IPC (a `send`, `call` or `recv` still waiting) was cancelled because
+        /// the thread was suspended: it returns this when the thread is resumed.
+        Cancelled = 22,
     }
 }
 
@@ -1073,6 +1076,7 @@ mod tests {
             (Error::AlreadyBound, 19),
             (Error::NotFound, 20),
             (Error::UnknownOperation, 21),
+            (Error::Cancelled, 22),
         ];
         assert_eq!(pinned.len(), Error::ALL.len(), "a new error needs a pinned code");
         for &(error, code) in pinned {

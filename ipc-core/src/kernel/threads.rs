@@ -90,26 +90,57 @@ impl Kernel {
     }
 
     /// `thread_suspend`: `thread` runs no more instructions until it is resumed. A ready or
-    /// running thread becomes inactive at once; a blocked one stays blocked, and its
-    /// operation completes as usual, but it becomes inactive instead of ready. Suspending a
-    /// suspended thread does nothing.
-    pub(super) fn suspend(&mut self, thread: ThreadId) {
+    /// running thread becomes inactive at once. A thread blocked in its own IPC (sending,
+    /// receiving, or awaiting the reply to a call) leaves no trace there (DESIGN.md, decision
+    /// 6): it leaves its queue, a reply right for its call answers `PeerGone`, and the call
+    /// returns `Cancelled` when the thread is resumed. Any other blocked thread (sleeping,
+    /// waiting on a notification, stopped on a fault) stays blocked, its operation completes
+    /// as usual, and it then becomes inactive instead of ready. Suspending a suspended thread
+    /// does nothing.
+    pub(super) fn suspend<M: Machine>(&mut self, machine: &mut M, thread: ThreadId) {
         let Some(t) = self.threads.get_mut(thread) else { return };
         if t.suspended {
             return;
         }
         t.suspended = true;
+        let own_ipc = t.fault.is_none();
         match t.state {
             ThreadState::Ready => {
                 t.state = ThreadState::Inactive;
                 self.ready.remove(thread.raw_index());
             }
             ThreadState::Running => self.block(thread, ThreadState::Inactive),
+            ThreadState::Sending { endpoint, .. } if own_ipc => {
+                self.dequeue(endpoint, thread, true);
+                self.cancel_ipc(machine, thread);
+            }
+            ThreadState::Receiving { endpoint } => {
+                self.dequeue(endpoint, thread, false);
+                self.cancel_ipc(machine, thread);
+            }
+            ThreadState::AwaitingReply if own_ipc => {
+                // The right to answer this call dies: it names no thread any more.
+                for (_, holder) in self.threads.iter_mut() {
+                    if let Some(right) = holder.reply_to.as_mut().filter(|r| r.caller == thread) {
+                        right.caller = ThreadId::NOTHING;
+                    }
+                }
+                self.cancel_ipc(machine, thread);
+            }
             _ => {}
         }
         if self.threads.get(thread).is_some_and(|t| t.caps == 0) {
             self.end_later(thread, Ending::Unreachable);
         }
+    }
+
+    /// Ends the IPC operation `thread` was blocked in (it is off every queue already): it
+    /// is inactive, and its call returns `Cancelled` when it runs again.
+    fn cancel_ipc<M: Machine>(&mut self, machine: &mut M, thread: ThreadId) {
+        if let Some(t) = self.threads.get_mut(thread) {
+            t.state = ThreadState::Inactive;
+        }
+        machine.set_result(thread, Err(Error::Cancelled));
     }
 
     /// `thread_resume`: a suspended thread may run again (and is ready, if it had started and

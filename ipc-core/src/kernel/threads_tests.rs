@@ -180,7 +180,7 @@ fn slot_paths_fill_and_empty_another_capability_space() {
 }
 
 #[test]
-fn suspended_threads_do_not_run_and_blocked_ones_finish_their_operation_first() {
+fn suspended_threads_do_not_run_and_their_ipc_is_cancelled() {
     let (mut kernel, mut mock, parent) = parent();
     let to_child = Syscall::CapMint { source: slot(ENDPOINT).into(), dest: child(2), rights: None, badge: 0 };
     call(&mut kernel, &mut mock, to_child).unwrap();
@@ -193,24 +193,73 @@ fn suspended_threads_do_not_run_and_blocked_ones_finish_their_operation_first() 
     call(&mut kernel, &mut mock, Syscall::ThreadResume { thread: slot(THREAD) }).unwrap();
     call(&mut kernel, &mut mock, Syscall::Yield).unwrap();
     assert_eq!(kernel.schedule(), Some(child_id));
-    // The child waits for a message; suspended meanwhile, it takes the message but stays off
-    // the CPU until it is resumed.
+    // The child waits for a message; suspended meanwhile, it leaves the queue (no message
+    // reaches it) and its `recv` returns Cancelled once it is resumed.
     mock.call(&mut kernel, Syscall::Recv { endpoint: slot(2), blocking: true });
     assert_eq!(kernel.schedule(), Some(parent));
     call(&mut kernel, &mut mock, Syscall::ThreadSuspend { thread: slot(THREAD) }).unwrap();
+    assert_eq!(kernel.thread(child_id).unwrap().state, ThreadState::Inactive);
     let message = crate::abi::Message { info: MessageInfo::new(7, 1), words: [42, 0, 0, 0] };
     let send = Syscall::Send { endpoint: slot(ENDPOINT), message, kind: crate::abi::SendKind::NonBlocking };
-    assert_eq!(call(&mut kernel, &mut mock, send), Ok(0), "the receiver was waiting");
-    assert_eq!(kernel.thread(child_id).unwrap().state, ThreadState::Inactive);
+    assert_eq!(call(&mut kernel, &mut mock, send), Err(Error::WouldBlock), "the receiver left");
     call(&mut kernel, &mut mock, Syscall::Yield).unwrap();
     assert_eq!(kernel.schedule(), Some(parent));
     call(&mut kernel, &mut mock, Syscall::ThreadResume { thread: slot(THREAD) }).unwrap();
     call(&mut kernel, &mut mock, Syscall::Yield).unwrap();
     assert_eq!(kernel.schedule(), Some(child_id));
-    assert_eq!(mock.values[&child_id.index()][2], 42, "it got the message");
+    assert_eq!(mock.results[&child_id.index()], Err(Error::Cancelled));
     // A thread may suspend itself; it comes back with success when resumed.
     mock.call(&mut kernel, Syscall::ThreadSuspend { thread: slot(2) });
     assert_eq!(mock.results[&child_id.index()], Err(Error::WrongType), "slot 2 is an endpoint");
+}
+
+/// DESIGN.md decision 6: a caller suspended while its call waits for the reply leaves no
+/// trace. The server's reply right answers PeerGone, the caller's call returns Cancelled
+/// when it is resumed, and its next call is answered normally (the dead right wakes no one).
+#[test]
+fn suspended_caller_call_cancelled() {
+    let (mut kernel, mut mock, parent) = parent();
+    let to_child = Syscall::CapMint { source: slot(ENDPOINT).into(), dest: child(2), rights: None, badge: 0 };
+    call(&mut kernel, &mut mock, to_child).unwrap();
+    call(&mut kernel, &mut mock, configure(5)).unwrap();
+    call(&mut kernel, &mut mock, start()).unwrap();
+    let child_id = the_child(&kernel);
+    let message = |label| crate::abi::Message { info: MessageInfo::new(label, 1), words: [label, 0, 0, 0] };
+    let call_server = |label| Syscall::Send {
+        endpoint: slot(2),
+        message: message(label),
+        kind: crate::abi::SendKind::Call,
+    };
+    let receive = Syscall::Recv { endpoint: slot(ENDPOINT), blocking: true };
+    // The parent (the server) waits; the child calls and the parent takes the call.
+    mock.call(&mut kernel, receive);
+    assert_eq!(kernel.schedule(), Some(child_id));
+    mock.call(&mut kernel, call_server(1));
+    assert_eq!(kernel.schedule(), Some(parent));
+    assert_eq!(mock.values[&parent.index()][2], 1, "the server has the call");
+    call(&mut kernel, &mut mock, Syscall::ThreadSuspend { thread: slot(THREAD) }).unwrap();
+    assert_eq!(kernel.thread(child_id).unwrap().state, ThreadState::Inactive);
+    // The right names no thread now, so it can never answer a later call of the child's
+    // (to another server, say) by mistake.
+    let right = kernel.thread(parent).unwrap().reply_to.map(|r| r.caller);
+    assert_eq!(right, Some(ThreadId::NOTHING), "the server's reply right died");
+    let reply = |label| Syscall::Reply { message: message(label) };
+    assert_eq!(call(&mut kernel, &mut mock, reply(10)), Err(Error::PeerGone), "the call is cancelled");
+    call(&mut kernel, &mut mock, Syscall::ThreadResume { thread: slot(THREAD) }).unwrap();
+    call(&mut kernel, &mut mock, Syscall::Yield).unwrap();
+    assert_eq!(kernel.schedule(), Some(child_id));
+    assert_eq!(mock.results[&child_id.index()], Err(Error::Cancelled), "what the caller gets back");
+    // A second call, answered.
+    mock.call(&mut kernel, call_server(2));
+    assert_eq!(kernel.schedule(), Some(parent));
+    mock.call(&mut kernel, receive);
+    assert_eq!(mock.values[&parent.index()][2], 2, "the server has the second call");
+    assert_eq!(call(&mut kernel, &mut mock, reply(20)), Ok(0));
+    call(&mut kernel, &mut mock, Syscall::Yield).unwrap();
+    assert_eq!(kernel.schedule(), Some(child_id));
+    assert_eq!(mock.results[&child_id.index()], Ok(0));
+    assert_eq!(mock.values[&child_id.index()][2], 20, "the answer to the second call");
+    kernel.check_invariants().unwrap();
 }
 
 #[test]

@@ -187,6 +187,8 @@ pub const SCENARIOS: &[Scenario] = &[
     ),
     // A process makes, starts, suspends, resumes and destroys a second thread of its own.
     scenario("threads_from_user_space", &[launch("thread_control", 3, 0)]),
+    // A caller suspended while its call awaits the reply: the call is cancelled.
+    scenario("suspended_caller_call_cancelled", &[launch("ipc_suspended_caller", 3, 0)]),
     // The kernel checks its frame allocator first (a kernel self-test), then init runs this.
     scenario("boot_memory_map", &[launch("hello", 4, 1)]),
     scenario(
