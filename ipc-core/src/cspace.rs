@@ -305,6 +305,29 @@ impl Capabilities {
         (self.entry_at(next).depth > entry.depth).then(|| self.slot_ref(next))
     }
 
+    /// The last capability derived from the one at `at` (directly or not), if any: the end
+    /// of its run of descendants, which has nothing derived from it.
+    pub fn last_derived(&self, at: SlotRef) -> Option<SlotRef> {
+        let depth = self.entry(at)?.depth;
+        let mut last = None;
+        let mut next = self.entry(at)?.next;
+        while let Some(link) = next {
+            let entry = self.entry_at(link);
+            if entry.depth <= depth {
+                break;
+            }
+            (last, next) = (Some(link), entry.next);
+        }
+        last.map(|link| self.slot_ref(link))
+    }
+
+    /// The capability just before the one at `at` in its derivation list, if any: its
+    /// parent, or a sibling's last descendant.
+    pub fn before(&self, at: SlotRef) -> Option<SlotRef> {
+        let prev = self.entry(at)?.prev?;
+        Some(self.slot_ref(prev))
+    }
+
     /// Every occupied slot of `cspace`.
     pub fn occupied(&self, cspace: CSpaceId) -> impl Iterator<Item = (Slot, Capability)> + '_ {
         let entries = self.spaces.get(cspace).map(|space| &space.entries[..]).unwrap_or(&[]);

@@ -311,8 +311,12 @@ impl Kernel {
                 done(machine, result);
             }
             Syscall::CapRevoke { slot } => {
-                let result = self.resolve(cspace, slot).and_then(|at| self.revoke(machine, at));
-                done(machine, result);
+                match self.resolve(cspace, slot).and_then(|at| self.revoke(machine, at)) {
+                    // Stopped at a preemption point: the caller makes the call again when it
+                    // next runs, after the interrupt.
+                    Ok(caps::Revoked::Preempted) => machine.restart_syscall(caller),
+                    result => done(machine, result.map(drop)),
+                }
             }
             Syscall::CapIdentify { slot } => {
                 match self.resolve(cspace, slot).and_then(|at| self.caps.get(at)) {

@@ -100,6 +100,15 @@ pub trait Machine {
     /// Writes the low `width` bytes of `value` to I/O port `port`.
     fn port_out(&mut self, port: u16, width: u8, value: u32);
 
+    /// Whether an interrupt waits to be taken: long kernel work (`cap_revoke`) stops at a
+    /// preemption point when one does.
+    fn interrupt_pending(&mut self) -> bool;
+
+    /// Makes `thread`, which entered the kernel by a system call, make the same call again
+    /// when it next runs (its registers are as it made the call): for a call that stopped
+    /// at a preemption point, to go on from where it stopped.
+    fn restart_syscall(&mut self, thread: ThreadId);
+
     /// The thread is gone for good: release its arch state (its address space is ipc-core's
     /// business, see [`Machine::destroy_space`]).
     fn release(&mut self, thread: ThreadId);

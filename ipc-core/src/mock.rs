@@ -43,6 +43,10 @@ pub struct Mock {
     pub unmasked: HashSet<u8>,
     /// Every port access: (port, width, value written or `None` for a read).
     pub port_log: Vec<(u16, u8, Option<u32>)>,
+    /// `interrupt_pending` answers yes from this many questions on (`None`: never).
+    pub interrupt_after: Option<u32>,
+    /// Every thread made to restart its system call, in order.
+    pub restarted: Vec<ThreadId>,
 }
 
 /// An address space on the mock machine.
@@ -158,6 +162,19 @@ impl Machine for Mock {
     }
     fn port_out(&mut self, port: u16, width: u8, value: u32) {
         self.port_log.push((port, width, Some(value)));
+    }
+    fn interrupt_pending(&mut self) -> bool {
+        match &mut self.interrupt_after {
+            Some(0) => true,
+            Some(n) => {
+                *n -= 1;
+                false
+            }
+            None => false,
+        }
+    }
+    fn restart_syscall(&mut self, thread: ThreadId) {
+        self.restarted.push(thread);
     }
     fn release(&mut self, thread: ThreadId) {
         self.released.push(thread);

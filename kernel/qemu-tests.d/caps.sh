@@ -217,6 +217,24 @@ check_cap_transfer_grant() {
         'all 11 checks passed'
 }
 
+check_revoke_cost_linear() {
+    caps_clean caps_revoke_chain 1
+    local shape length
+    for shape in chained flat; do
+        for length in 1000 2000 4000; do
+            expect "^caps_revoke_chain: $length $shape copies revoked in [0-9]+ instructions, [0-9]+ per copy\$"
+        done
+    done
+    expect_count '^caps_revoke_chain: the cost per copy at twice the length is at most 1.5 times what it was, as expected$' 4
+}
+
+check_deep_revoke_stays_preemptible() {
+    caps_clean caps_revoke_chain 2
+    expect '^caps_revoke_chain revoker: 6000 chained copies revoked in [0-9]+ instructions, over [0-9]+ ticks$'
+    expect '^caps_revoke_chain sleeper: woke [0-9]+ times, at most [0-9]+\.[0-9] timer periods apart$'
+    expect '^caps_revoke_chain sleeper: the sleeper woke at least every 2 timer periods, as expected$'
+}
+
 check_receive_slot_none() {
     caps_clean caps_transfer 2
     caps_lines 'caps_transfer none-server' \
@@ -258,4 +276,5 @@ check_endpoint_deleted_wakes_waiters() {
 }
 
 SCENARIOS+=(invalid_cap_rejected rights_enforced grant_right_required revoke_removes_derived
-    memory_budget_exhausted cap_transfer_grant receive_slot_none endpoint_deleted_wakes_waiters)
+    memory_budget_exhausted cap_transfer_grant receive_slot_none revoke_cost_linear
+    deep_revoke_stays_preemptible endpoint_deleted_wakes_waiters)

@@ -168,6 +168,19 @@ impl Machine for Hardware {
         crate::ports::write(port, width, value);
     }
 
+    fn interrupt_pending(&mut self) -> bool {
+        timer::interrupt_pending()
+    }
+
+    fn restart_syscall(&mut self, thread: ThreadId) {
+        // Back onto the two-byte `syscall` instruction; `rax` still holds the number, and
+        // the arguments are untouched.
+        CONTEXTS.with(|contexts| {
+            let context = &mut contexts[slot(thread)];
+            context.rip = context.rip.wrapping_sub(2);
+        });
+    }
+
     fn release(&mut self, thread: ThreadId) {
         IPC_BUFFERS.with(|buffers| buffers[slot(thread)] = 0);
         SPACE_ROOTS.with(|roots| roots[slot(thread)] = 0);

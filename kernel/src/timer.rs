@@ -43,6 +43,22 @@ pub fn end_of_interrupt(vector: u8) {
     unsafe { PICS.lock().notify_end_of_interrupt(vector) };
 }
 
+/// Whether an unmasked PIC line has an interrupt waiting (its bit in a PIC's interrupt request
+/// register): kernel work checks this at its preemption points.
+pub fn interrupt_pending() -> bool {
+    let mut pics = PICS.lock();
+    let mut command = Port::<u8>::new(0x20);
+    let mut command2 = Port::<u8>::new(0xa0);
+    // SAFETY: OCW3 0x0a selects the interrupt request register for the next read of each
+    // PIC's command port; reading it changes nothing. The PICs' state is this module's.
+    let (requests, masks) = unsafe {
+        command.write(0x0a);
+        command2.write(0x0a);
+        ([command.read(), command2.read()], pics.read_masks())
+    };
+    requests[0] & !masks[0] != 0 || requests[1] & !masks[1] != 0
+}
+
 /// Masks PIC line `line` (0–15).
 pub fn mask_line(line: u8) {
     set_line_mask(line, true);

@@ -14,6 +14,18 @@ use crate::thread::{Thread, ThreadId, ThreadState, MAX_THREADS};
 
 use super::Kernel;
 
+/// How many capabilities `cap_revoke` deletes between two looks for a waiting interrupt.
+const REVOKE_BATCH: u32 = 32;
+
+/// How far a `cap_revoke` got.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Revoked {
+    /// Everything derived is gone.
+    Done,
+    /// An interrupt is waiting: the call stopped part way, to be made again.
+    Preempted,
+}
+
 impl Kernel {
     /// `cap_copy` (`rights: None`) and `cap_mint`: a capability derived from the one at
     /// `source`, in the empty slot `dest`, with `rights` (which must be a subset of the
@@ -77,16 +89,37 @@ impl Kernel {
     /// capability space; the capability itself stays. Revoking a Frame capability takes back
     /// the page from everywhere: every mapping made through a derived capability goes with
     /// it, and the mapping made through this one is undone too.
-    pub(super) fn revoke<M: Machine>(&mut self, machine: &mut M, at: SlotRef) -> Result<(), Error> {
+    ///
+    /// Its cost is linear in what it deletes: it deletes from the end of the run of
+    /// descendants, so each capability it deletes has nothing derived from it any more, and
+    /// none moves up a level. It is preemptible: every `REVOKE_BATCH` deletions it asks the
+    /// machine whether an interrupt waits, and if one does it stops with
+    /// [`Revoked::Preempted`]. What it deleted stays deleted, so the same call made again
+    /// goes on from there.
+    pub(super) fn revoke<M: Machine>(&mut self, machine: &mut M, at: SlotRef) -> Result<Revoked, Error> {
         self.caps.get(at)?;
-        while let Some(derived) = self.caps.first_derived(at) {
+        let mut next = self.caps.last_derived(at);
+        let mut deleted = 0u32;
+        while let Some(derived) = next {
+            let before = self.caps.before(derived);
             // `derived` is occupied, so this cannot fail.
             let _ = self.delete_cap(machine, derived);
+            deleted += 1;
+            if deleted.is_multiple_of(REVOKE_BATCH) && machine.interrupt_pending() {
+                return Ok(Revoked::Preempted);
+            }
+            // The capability before it is the next to go, unless it is `at` itself, or the
+            // deletion took it too (then the run's end is found again).
+            next = match before {
+                Some(before) if before == at => None,
+                Some(before) if self.caps.get(before).is_ok() => Some(before),
+                _ => self.caps.get(at).ok().and_then(|_| self.caps.last_derived(at)),
+            };
         }
         if let Ok(Capability { object: Object::Frame(_), mapping: Some(mapping), .. }) = self.caps.get(at) {
             self.undo_mapping(machine, at, mapping);
         }
-        Ok(())
+        Ok(Revoked::Done)
     }
 
     /// `create`: a new object of `kind`, charged to the Memory capability at `memory` (which

@@ -349,3 +349,37 @@ fn a_capability_space_no_thread_used_goes_when_only_it_names_itself() {
     assert_eq!(call(&mut kernel, &mut mock, inside), Ok(0));
     assert_eq!(kernel.stats().cspaces, 1);
 }
+
+/// Revoke stops at a preemption point when an interrupt waits, having deleted a whole batch,
+/// and the same call made again goes on from there until the job is done.
+#[test]
+fn a_preempted_revoke_finishes_when_made_again() {
+    let (mut kernel, mut mock, parent) = parent();
+    // A chain of copies of the endpoint, each made from the one before: through the
+    // parent's free slots, then every slot of the child's space.
+    let mut from: SlotPath = slot(ENDPOINT).into();
+    let mut links = 0;
+    let dests = (20..110).map(|n| slot(n).into()).chain((20..110).map(child));
+    for to in dests {
+        let copy = Syscall::CapMint { source: from, dest: to, rights: None, badge: 0 };
+        assert_eq!(call(&mut kernel, &mut mock, copy), Ok(0));
+        (from, links) = (to, links + 1);
+    }
+    let start = kernel.stats().capabilities;
+    let revoke = Syscall::CapRevoke { slot: slot(ENDPOINT).into() };
+    mock.interrupt_after = Some(0);
+    for round in 1..=3 {
+        mock.call(&mut kernel, revoke);
+        kernel.check_invariants().unwrap();
+        assert_eq!(mock.restarted.len(), round, "stopped at a preemption point, to be made again");
+        assert_eq!(mock.restarted[round - 1], parent);
+        assert_eq!(kernel.stats().capabilities, start - 32 * round as u64, "one batch a round");
+    }
+    mock.interrupt_after = None;
+    assert_eq!(call(&mut kernel, &mut mock, revoke), Ok(0), "made again, it finishes");
+    assert_eq!(mock.restarted.len(), 3);
+    assert_eq!(kernel.stats().capabilities, start - links);
+    let identify = |n: u64| Syscall::CapIdentify { slot: slot(n).into() };
+    assert!(call(&mut kernel, &mut mock, identify(ENDPOINT)).is_ok(), "the revoked capability stays");
+    assert_eq!(call(&mut kernel, &mut mock, identify(20)), Err(Error::EmptySlot));
+}

@@ -67,6 +67,16 @@ pub const SCENARIOS: &[Scenario] = &[
             launch_with("caps_transfer", 4, CLIENT, &[badged(0, 5)]),
         ],
     ),
+    // Revoking chains of copies costs time linear in their length, and a more urgent
+    // sleeper wakes every tick while 6,000 of them are revoked.
+    scenario("revoke_cost_linear", &[launch_with("caps_revoke_chain", 3, 0, &[])]),
+    scenario(
+        "deep_revoke_stays_preemptible",
+        &[
+            launch_with("caps_revoke_chain", 6, 2, &[full(0)]),
+            launch_with("caps_revoke_chain", 3, 1, &[full(0)]),
+        ],
+    ),
     scenario(
         "receive_slot_none",
         &[
