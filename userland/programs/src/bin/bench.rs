@@ -30,6 +30,7 @@
 #![no_main]
 
 mod counter_interface;
+mod revoke_common;
 mod ring_common;
 
 use counter_interface::counter;
@@ -136,6 +137,11 @@ const MAP_ADDR: u64 = 0x30_0000_0000;
 /// The ring's frames (slots `RING_FIRST ..`), and where the ring is mapped here.
 const RING_FIRST: u64 = 50;
 const RING_ADDR: u64 = 0x10_0000_0000;
+/// The revoke benchmark's endpoint and capability spaces (slots `REVOKE_FIRST ..`), and the
+/// numbers of copies it revokes. (10,000 copies need more capability spaces than the kernel's
+/// table holds; 4,000 is the most that leaves room for this scenario's processes.)
+const REVOKE_FIRST: u64 = 70;
+const REVOKE_COPIES: [u64; 2] = [1_000, 4_000];
 
 /// The Frame the fault benchmark maps wherever `bench_fault_child` faults, and where the
 /// child's address-space capability lands.
@@ -419,6 +425,16 @@ fn main(_: u64) -> u32 {
             return 1;
         }
     };
+    let mut revokes = [(0, false, 0); 4];
+    for (n, (copies, chained)) in REVOKE_COPIES.iter().flat_map(|&c| [(c, true), (c, false)]).enumerate() {
+        match revoke_common::time_revoke(memory, REVOKE_FIRST, copies, chained) {
+            Ok(revoke) => revokes[n] = (copies, chained, revoke.per_copy()),
+            Err(error) => {
+                println!("bench: the revoke benchmark failed: {error:?}");
+                return 1;
+            }
+        }
+    }
     let system = [
         ("typed call counter.total()", typed),
         ("raw call, same message", raw),
@@ -475,6 +491,12 @@ fn main(_: u64) -> u32 {
             rate % 1000
         );
     }
+    println!("bench:");
+    println!("bench: {:<32} {:>8} {:>12}", "revoke", "copies", "instr/copy");
+    for &(copies, chained, per_copy) in &revokes {
+        let shape = if chained { "revoke, chained copies" } else { "revoke, flat copies" };
+        println!("bench: {shape:<32} {copies:>8} {per_copy:>12}");
+    }
     let mut first = true;
     tryst::print!("json: {{\"results\": [");
     for (name, s) in results.iter().chain(&fault).chain(&system) {
@@ -500,6 +522,13 @@ fn main(_: u64) -> u32 {
             ring.instructions,
             rate / 1000,
             rate % 1000
+        );
+    }
+    tryst::print!("], \"revoke\": [");
+    for (n, &(copies, chained, per_copy)) in revokes.iter().enumerate() {
+        let comma = if n == 0 { "" } else { ", " };
+        tryst::print!(
+            "{comma}{{\"copies\": {copies}, \"chained\": {chained}, \"instructions_per_copy\": {per_copy}}}"
         );
     }
     println!("]}}");

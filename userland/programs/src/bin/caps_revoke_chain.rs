@@ -1,10 +1,10 @@
 //! Revoking long derivation chains: what it costs, and that it never shuts the timer out.
 //!
 //! Argument 0, `revoke_cost_linear`: chains of 1,000, 2,000 and 4,000 copies of an endpoint,
-//! each made from the one before, spread over capability spaces made for them, and as many
-//! copies made straight from the endpoint ("flat"). Each is revoked and timed (under
-//! `-icount shift=0` a time-stamp tick is one guest instruction); the cost per copy at twice
-//! the length may be at most 1.5 times the cost per copy at the length before.
+//! each made from the one before, and as many copies made straight from the endpoint
+//! ("flat"). Each is revoked and timed (under `-icount shift=0` a time-stamp tick is one
+//! guest instruction); the cost per copy at twice the length may be at most 1.5 times the
+//! cost per copy at the length before.
 //!
 //! Argument 1, `deep_revoke_stays_preemptible` (the revoker): a chain of 6,000 copies,
 //! revoked while a more urgent process (argument 2, the sleeper) sleeps one tick at a time.
@@ -16,17 +16,15 @@
 #![no_main]
 
 mod caps_common;
+mod revoke_common;
 
 use caps_common::{boot_endpoint, slot, Checks};
-use tryst::abi::SlotPath;
 use tryst::ipc::{self, MessageExt};
 use tryst::raw::timestamp;
-use tryst::{caps, println, Message};
+use tryst::{println, Message};
 
 tryst::entry!(main);
 
-/// Slots of a capability space made for the chain (a new one has all of them empty).
-const SLOTS_PER_SPACE: u64 = 128;
 /// Lengths timed by `revoke_cost_linear`.
 const LENGTHS: [u64; 3] = [1_000, 2_000, 4_000];
 /// The chain `deep_revoke_stays_preemptible` revokes.
@@ -44,78 +42,22 @@ fn main(role: u64) -> u32 {
     }
 }
 
-/// Where the chain's capabilities go: this process's capability spaces made for it, which it
-/// names from slot `first` on.
-struct Chain {
-    first: u64,
-    spaces: u64,
-}
-
-impl Chain {
-    /// Makes enough capability spaces for `length` copies.
-    fn new(checks: &mut Checks, first: u64, length: u64) -> Chain {
-        let memory = slot(tryst::boot_info().memory_slot);
-        let spaces = length.div_ceil(SLOTS_PER_SPACE);
-        for n in 0..spaces {
-            checks.ok("make a capability space", caps::create_cspace(memory, slot(first + n)));
-        }
-        Chain { first, spaces }
-    }
-
-    /// The place of copy `n`.
-    fn place(&self, n: u64) -> SlotPath {
-        SlotPath::within(slot(self.first + n / SLOTS_PER_SPACE), slot(n % SLOTS_PER_SPACE))
-    }
-
-    /// Makes `length` copies of `root`: each from the one before (`chained`), or each from
-    /// `root`.
-    fn fill(&self, checks: &mut Checks, root: SlotPath, length: u64, chained: bool) {
-        let mut from = root;
-        for n in 0..length {
-            let to = self.place(n);
-            if caps::copy(from, to).is_err() {
-                checks.holds("every copy made", false);
-                return;
-            }
-            if chained {
-                from = to;
-            }
-        }
-    }
-
-    /// Deletes the capability spaces (the chain must be revoked already).
-    fn delete(self, checks: &mut Checks) {
-        for n in 0..self.spaces {
-            checks.ok("delete a capability space", caps::delete(slot(self.first + n)));
-        }
-    }
-}
-
-/// Instructions to revoke `length` copies of a new endpoint, chained or flat.
-fn time_revoke(checks: &mut Checks, length: u64, chained: bool) -> u64 {
-    let boot = tryst::boot_info();
-    let (root, first) = (slot(boot.first_free_slot), boot.first_free_slot + 1);
-    checks.ok("make an endpoint", caps::create_endpoint(slot(boot.memory_slot), root));
-    let chain = Chain::new(checks, first, length);
-    chain.fill(checks, root.into(), length, chained);
-    let before = caps::kernel_stats().capabilities;
-    let start = timestamp();
-    checks.ok("revoke", caps::revoke(root));
-    let cost = timestamp() - start;
-    checks.equal("capabilities the revoke deleted", before - caps::kernel_stats().capabilities, length);
-    chain.delete(checks);
-    checks.ok("delete the endpoint", caps::delete(root));
-    cost
-}
-
 fn cost() -> u32 {
     let mut checks = Checks::new("caps_revoke_chain");
+    let boot = tryst::boot_info();
+    let memory = slot(boot.memory_slot);
     for chained in [true, false] {
         let shape = if chained { "chained" } else { "flat" };
         let mut last_per_copy = None;
         for length in LENGTHS {
-            let cost = time_revoke(&mut checks, length, chained);
-            let per_copy = cost / length;
+            let first = boot.first_free_slot;
+            let Some(revoke) =
+                checks.ok("revoke", revoke_common::time_revoke(memory, first, length, chained))
+            else {
+                return checks.finish();
+            };
+            checks.equal("capabilities the revoke deleted", revoke.deleted, length);
+            let (cost, per_copy) = (revoke.instructions, revoke.per_copy());
             println!("caps_revoke_chain: {length} {shape} copies revoked in {cost} instructions, {per_copy} per copy");
             if let Some(last) = last_per_copy {
                 checks.holds(
@@ -133,18 +75,14 @@ fn revoker() -> u32 {
     let mut checks = Checks::new("caps_revoke_chain revoker");
     checks.ok("wait for the sleeper", ipc::recv(boot_endpoint(0)));
     let boot = tryst::boot_info();
-    let (root, first) = (slot(boot.first_free_slot), boot.first_free_slot + 1);
-    checks.ok("make an endpoint", caps::create_endpoint(slot(boot.memory_slot), root));
-    let chain = Chain::new(&mut checks, first, DEEP);
-    chain.fill(&mut checks, root.into(), DEEP, true);
-    let (start, ticks) = (timestamp(), tryst::now());
-    checks.ok("revoke the chain", caps::revoke(root));
-    let (cost, ticks) = (timestamp() - start, tryst::now() - ticks);
-    println!(
-        "caps_revoke_chain revoker: {DEEP} chained copies revoked in {cost} instructions, over {ticks} ticks"
-    );
-    chain.delete(&mut checks);
-    checks.ok("delete the endpoint", caps::delete(root));
+    let memory = slot(boot.memory_slot);
+    if let Some(revoke) =
+        checks.ok("revoke the chain", revoke_common::time_revoke(memory, boot.first_free_slot, DEEP, true))
+    {
+        let (cost, ticks) = (revoke.instructions, revoke.ticks);
+        println!("caps_revoke_chain revoker: {DEEP} chained copies revoked in {cost} instructions, over {ticks} ticks");
+        checks.equal("capabilities the revoke deleted", revoke.deleted, DEEP);
+    }
     checks.ok("tell the sleeper", ipc::send(boot_endpoint(0), Message::short(1, &[])));
     checks.finish()
 }
