@@ -56,7 +56,9 @@ pub fn interrupt_pending() -> bool {
         command2.write(0x0a);
         ([command.read(), command2.read()], pics.read_masks())
     };
-    requests[0] & !masks[0] != 0 || requests[1] & !masks[1] != 0
+    // The second PIC's lines reach the CPU through the first one's line 2.
+    let cascade_open = masks[0] & 1 << 2 == 0;
+    requests[0] & !masks[0] != 0 || (cascade_open && requests[1] & !masks[1] != 0)
 }
 
 /// Masks PIC line `line` (0–15).

@@ -55,11 +55,10 @@ impl Kernel {
     }
 
     /// `cap_move`: the capability at `source` moves to the empty slot `dest`, keeping its
-    /// place in the derivation tree. Moving a capability onto itself does nothing.
+    /// place in the derivation tree. A move onto its own slot is refused with `SlotOccupied`,
+    /// like any move onto an occupied slot.
     pub(super) fn move_cap(&mut self, source: SlotRef, dest: SlotRef) -> Result<(), Error> {
         self.caps.get(source)?;
-        // Moving a capability onto its own slot is refused like any move onto an occupied
-        // slot, rather than done as nothing.
         self.caps.check_empty(dest)?;
         self.caps.move_cap(source, dest);
         // A capability space's last outside capability may just have moved inside it.
