@@ -98,7 +98,18 @@ check_typed_interface_bad_request_rejected() {
     exited counter_client 0
 }
 
-SCENARIOS+=(init_manifest_starts_servers name_lookup_returns_endpoint name_unknown_is_error
+check_name_service_killed_clients_recover() {
+    no_failures
+    expect '^init: killing names \(pid [0-9]+\), as process [0-9]+ asks$'
+    expect '^supervisor_client: a lookup after the name service ended: Err\(EmptySlot\), as expected$'
+    expect '^supervisor_client: the counter looked up before still answers: Ok\(3\), as expected$'
+    expect '^init: not starting counter again: the name service it registers with is gone$'
+    expect '^supervisor_client: a call through the old connection: Err\(EmptySlot\), as expected$'
+    expect '^supervisor_client: all [0-9]+ checks passed$'
+    exited supervisor_client 0
+}
+
+SCENARIOS+=(name_service_killed_clients_recover init_manifest_starts_servers name_lookup_returns_endpoint name_unknown_is_error
     name_register_not_allowed supervisor_restarts_faulted_server client_sees_peer_gone_then_recovers
     restart_leaks_nothing typed_interface_roundtrip typed_interface_bad_request_rejected)
 

@@ -224,28 +224,46 @@ impl System<'_> {
         Ok(())
     }
 
-    /// Process `n` has ended: a supervised server starts again from its image.
+    /// Process `n` has ended: a supervised server starts again from its image. A server that
+    /// is not started again leaves no client waiting: the endpoint it served goes, and with
+    /// it every capability to it, so callers queued on it wake with PeerGone and later calls
+    /// fail at once (a client of a dead name service gets `EmptySlot` from its lookups).
     fn ended(&mut self, n: usize) {
+        let names_running = self.running("names");
         let Some(process) = &mut self.processes[n] else { return };
         process.running = false;
-        if !process.launch.restart {
-            return;
-        }
-        if process.restarts == MAX_RESTARTS {
+        let launch = process.launch;
+        let restart = if !launch.restart {
+            false
+        } else if process.restarts == MAX_RESTARTS {
+            println!("init: not starting {} again: it ended after {MAX_RESTARTS} restarts", launch.program);
+            false
+        } else if !launch.registers.is_empty() && !names_running {
             println!(
-                "init: {} ended after {MAX_RESTARTS} restarts; not starting it again",
-                process.launch.program
+                "init: not starting {} again: the name service it registers with is gone",
+                launch.program
             );
-            return;
-        }
-        process.restarts += 1;
+            false
+        } else {
+            true
+        };
         let record = Record::new(n);
-        // Its endpoint goes, and with it every capability to it (the name service's and the
-        // clients'); callers queued on it wake with PeerGone.
-        if process.launch.caps.contains(&Grant::Own) {
+        // Its own endpoint always goes: a restarted instance gets a new one.
+        if launch.caps.contains(&Grant::Own) {
             let _ = caps::revoke(record.endpoint);
             let _ = caps::delete(record.endpoint);
         }
+        if !restart {
+            // A system endpoint outlives its server's restarts, but not its server.
+            for (grant, slot) in [(Grant::Names, NAMES), (Grant::Console, CONSOLE), (Grant::Timer, TIMER)] {
+                if launch.caps.contains(&grant) {
+                    let _ = caps::revoke(at(slot));
+                    let _ = caps::delete(at(slot));
+                }
+            }
+            return;
+        }
+        process.restarts += 1;
         if let Ok((_, used)) = caps::memory_info(record.memory) {
             if used != 0 {
                 println!("init: {} left {used} bytes of its budget in use", process.launch.program);

@@ -6,6 +6,10 @@
 //!   record) and it serves again.
 //! - `LEAKS`: three crash-and-restart rounds leave the kernel's object counts and the
 //!   server's memory use exactly where they were.
+//! - `NAMES_KILLED`: the name service is killed. Lookups then fail at once rather than wait
+//!   for ever; the counter connection made before still works; once counter is killed too,
+//!   init does not start it again (it could not register), and the connection's call fails
+//!   at once as well.
 #![no_std]
 #![no_main]
 
@@ -15,14 +19,16 @@ mod counter_interface;
 use caps_common::{slot, Checks};
 use counter_interface::counter;
 use tryst::abi::ThreadRunState;
+use tryst::interface::Name;
 use tryst::supervisor::{self, ProcessRecord, ENDED};
-use tryst::{caps, Error};
+use tryst::{caps, names, Error};
 
 tryst::entry!(main);
 
 const MANIFEST: u64 = 0;
 const RESTART: u64 = 1;
 const LEAKS: u64 = 2;
+const NAMES_KILLED: u64 = 3;
 
 /// The manifest's servers and their priorities.
 const SERVERS: [(&str, u8); 5] =
@@ -88,6 +94,19 @@ fn main(check: u64) -> u32 {
                 checks.equal("counter's memory after a restart", init.memory(pid), memory);
                 checks.note(format_args!("round {round} done"));
             }
+        }
+        NAMES_KILLED => {
+            checks.equal("call counter", counter.add(1), Ok(1));
+            let names = find(&init, "names").map_or(0, |record| record.0);
+            checks.ok("kill the name service", init.kill(names));
+            let lookup = names::lookup(Name::new("counter").unwrap_or_default(), slot(first + 2));
+            checks.equal("a lookup after the name service ended", lookup, Err(Error::EmptySlot));
+            checks.equal("the counter looked up before still answers", counter.add(2), Ok(3));
+            let pid = find(&init, "counter").map_or(0, |record| record.0);
+            checks.ok("kill counter", init.kill(pid));
+            let (_, _, _, state, _, restarts) = find(&init, "counter").unwrap_or_default();
+            checks.equal("counter, not started again: state, restarts", (state, restarts), (ENDED, 0));
+            checks.equal("a call through the old connection", counter.add(1), Err(Error::EmptySlot));
         }
         _ => checks.fail("argument", format_args!("unknown check {check}")),
     }

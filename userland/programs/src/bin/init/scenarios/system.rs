@@ -15,6 +15,7 @@ const PEER_GONE: u64 = 2;
 const MANIFEST: u64 = 0;
 const RESTART: u64 = 1;
 const LEAKS: u64 = 2;
+const NAMES_KILLED: u64 = 3;
 
 pub const SCENARIOS: &[Scenario] = &[
     scenario(
@@ -31,6 +32,12 @@ pub const SCENARIOS: &[Scenario] = &[
         &[launch("names_client", 100, REGISTER)
             .looking_up(&["counter", "scratch"])
             .registering(&["scratch"])],
+    )
+    .with_services(),
+    // The name service is killed: its clients get errors, never a hang.
+    scenario(
+        "name_service_killed_clients_recover",
+        &[launch("supervisor_client", 100, NAMES_KILLED).looking_up(&["init", "counter"])],
     )
     .with_services(),
     scenario(
