@@ -82,6 +82,16 @@ fn used(kernel: &mut Kernel, mock: &mut Mock) -> u64 {
     mock.values[&kernel.current().unwrap().index()][1]
 }
 
+/// Gives the child a copy of the endpoint in its slot 2, then configures and starts it
+/// (priority 5, like the parent's); returns it.
+fn start_child_with_endpoint(kernel: &mut Kernel, mock: &mut Mock) -> ThreadId {
+    let to_child = Syscall::CapMint { source: slot(ENDPOINT).into(), dest: child(2), rights: None, badge: 0 };
+    call(kernel, mock, to_child).unwrap();
+    call(kernel, mock, configure(5)).unwrap();
+    call(kernel, mock, start()).unwrap();
+    the_child(kernel)
+}
+
 fn the_child(kernel: &Kernel) -> ThreadId {
     let parent = kernel.current().unwrap();
     let at = kernel.slot_of(parent, slot(THREAD)).unwrap();
@@ -182,11 +192,7 @@ fn slot_paths_fill_and_empty_another_capability_space() {
 #[test]
 fn suspended_threads_do_not_run_and_their_ipc_is_cancelled() {
     let (mut kernel, mut mock, parent) = parent();
-    let to_child = Syscall::CapMint { source: slot(ENDPOINT).into(), dest: child(2), rights: None, badge: 0 };
-    call(&mut kernel, &mut mock, to_child).unwrap();
-    call(&mut kernel, &mut mock, configure(5)).unwrap();
-    call(&mut kernel, &mut mock, start()).unwrap();
-    let child_id = the_child(&kernel);
+    let child_id = start_child_with_endpoint(&mut kernel, &mut mock);
     call(&mut kernel, &mut mock, Syscall::ThreadSuspend { thread: slot(THREAD) }).unwrap();
     call(&mut kernel, &mut mock, Syscall::Yield).unwrap();
     assert_eq!(kernel.schedule(), Some(parent), "the suspended child never runs");
@@ -219,11 +225,7 @@ fn suspended_threads_do_not_run_and_their_ipc_is_cancelled() {
 #[test]
 fn suspended_caller_call_cancelled() {
     let (mut kernel, mut mock, parent) = parent();
-    let to_child = Syscall::CapMint { source: slot(ENDPOINT).into(), dest: child(2), rights: None, badge: 0 };
-    call(&mut kernel, &mut mock, to_child).unwrap();
-    call(&mut kernel, &mut mock, configure(5)).unwrap();
-    call(&mut kernel, &mut mock, start()).unwrap();
-    let child_id = the_child(&kernel);
+    let child_id = start_child_with_endpoint(&mut kernel, &mut mock);
     let message = |label| crate::abi::Message { info: MessageInfo::new(label, 1), words: [label, 0, 0, 0] };
     let call_server = |label| Syscall::Send {
         endpoint: slot(2),
