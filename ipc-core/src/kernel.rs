@@ -16,7 +16,7 @@ use crate::cspace::{CSpaceId, Capabilities, Capability, Object, SlotRef, MAX_CSP
 use crate::fault::Fault;
 use crate::machine::{Console, Machine};
 use crate::objects::{
-    Endpoint, Memory, Notification, WaitLinks, MAX_ENDPOINTS, MAX_MEMORIES, MAX_NOTIFICATIONS,
+    Endpoint, Memory, MemoryId, Notification, WaitLinks, MAX_ENDPOINTS, MAX_MEMORIES, MAX_NOTIFICATIONS,
 };
 use crate::pages::{AddressSpace, Frame, MAX_FRAMES, MAX_SPACES};
 use crate::sched::RunQueue;
@@ -94,6 +94,10 @@ pub struct Kernel {
     /// the entry, for the same reason.
     doomed_cspaces: [Option<CSpaceId>; MAX_CSPACES],
     doomed_count: usize,
+    /// Memory objects whose last capability went while objects were still charged to them:
+    /// those objects are reclaimed at the end of the entry (see `reclaim_memory`).
+    doomed_memories: [Option<MemoryId>; MAX_MEMORIES],
+    doomed_memory_count: usize,
     /// Threads (one bit per table index) to offer their pending AST at the end of this
     /// entry, when their system call has its result.
     ast_due: u64,
@@ -140,6 +144,8 @@ impl Kernel {
             ending_count: 0,
             doomed_cspaces: [None; MAX_CSPACES],
             doomed_count: 0,
+            doomed_memories: [None; MAX_MEMORIES],
+            doomed_memory_count: 0,
             ast_due: 0,
             fastpath_enabled: true,
         }
@@ -566,7 +572,8 @@ impl Kernel {
     #[inline(always)]
     fn settle<M: Machine>(&mut self, machine: &mut M) {
         // One test for the three: `|` rather than `||`, so that it is one branch.
-        if (self.ending_count as u64 | self.doomed_count as u64 | self.ast_due) != 0 {
+        let doomed = self.ending_count | self.doomed_count | self.doomed_memory_count;
+        if (doomed as u64 | self.ast_due) != 0 {
             self.settle_doomed(machine);
             self.deliver_due_asts(machine);
         }
@@ -597,6 +604,11 @@ impl Kernel {
                     if self.cspace_is_unreachable(cspace) {
                         self.destroy_cspace(machine, cspace);
                     }
+                }
+            } else if self.doomed_memory_count > 0 {
+                self.doomed_memory_count -= 1;
+                if let Some(memory) = self.doomed_memories[self.doomed_memory_count].take() {
+                    self.reclaim_memory(machine, memory);
                 }
             } else {
                 return;

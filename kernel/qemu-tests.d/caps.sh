@@ -185,15 +185,15 @@ check_memory_budget_exhausted() {
         'a Memory from the boot Memory, all that is left as budget: got OutOfMemory, as expected' \
         'a Memory from the boot Memory, budget 2^64-1: got OutOfMemory, as expected' \
         'an endpoint from the exhausted boot Memory: got OutOfMemory, as expected' \
-        'Memory objects while an endpoint of the deleted child lives: 6, as expected' \
-        'all 37 checks passed'
+        'the endpoint made from the deleted child: got EmptySlot, as expected' \
+        'Memory objects once the child is gone: 5, as expected' \
+        'all 36 checks passed'
     # The boot Memory's budget is whatever RAM is free: only its use is pinned here. The
     # console and timer servers' notifications (64 bytes each) are charged to it too.
     local boot='budget, used: Ok\(\(([0-9]+), '
     expect "^caps_budget: the boot Memory is charged MEMORY_COST plus the child's budget: Ok\\(\\([0-9]+, 256\\)\\), as expected\$"
     expect "^caps_budget: the boot Memory after that: ${boot}\\1\\)\\), as expected\$"
     expect "^caps_budget: the boot Memory after deleting it: ${boot}256\\)\\), as expected\$"
-    expect "^caps_budget: the boot Memory while an endpoint of the deleted child lives: Ok\\(\\([0-9]+, 256\\)\\), as expected\$"
     expect "^caps_budget: the boot Memory at the end: Ok\\(\\([0-9]+, 0\\)\\), as expected\$"
     reject 'TableFull'
 }
@@ -215,6 +215,22 @@ check_cap_transfer_grant() {
         'capabilities the server gained: 2, as expected' \
         'message through the endpoint sent: label, badge, words: (99, 42, [10, 20, 30, 40]), as expected' \
         'all 11 checks passed'
+}
+
+check_memory_revoke_reclaims_cycles() {
+    caps_clean caps_cycles 1
+    local cycle
+    for cycle in InOwnSpace ThroughASpace FaultedIntoOwnEndpoint; do
+        expect "^caps_cycles: $cycle reclaimed\$"
+    done
+    expect_count '^caps_cycles: kernel objects at the end of the round: .*, as expected$' 3
+    expect '^caps_cycles: all [0-9]+ checks passed$'
+}
+
+check_exited_process_with_suspended_thread_reclaimed() {
+    caps_clean caps_cycles 1
+    expect '^caps_cycles: exiting with the cycle in place$'
+    expect '^caps_cycles: all [0-9]+ checks passed$'
 }
 
 check_revoke_cost_linear() {
@@ -276,5 +292,6 @@ check_endpoint_deleted_wakes_waiters() {
 }
 
 SCENARIOS+=(invalid_cap_rejected rights_enforced grant_right_required revoke_removes_derived
-    memory_budget_exhausted cap_transfer_grant receive_slot_none revoke_cost_linear
+    memory_budget_exhausted cap_transfer_grant receive_slot_none memory_revoke_reclaims_cycles
+    exited_process_with_suspended_thread_reclaimed revoke_cost_linear
     deep_revoke_stays_preemptible endpoint_deleted_wakes_waiters)

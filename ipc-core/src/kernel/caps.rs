@@ -6,10 +6,13 @@ use crate::abi::{
     Error, ObjectKind, Rights, CSPACE_COST, ENDPOINT_COST, FRAME_COST, MEMORY_COST, NOTIFICATION_COST,
     PAGE_TABLE_COST, THREAD_COST,
 };
-use crate::cspace::{Capability, Object, SlotRef};
+use crate::cspace::{Capability, Object, SlotRef, MAX_CSPACES};
 use crate::machine::Machine;
-use crate::objects::{Endpoint, EndpointId, EndpointStats, Memory, MemoryId, Notification, WaitQueue};
-use crate::pages::{AddressSpace, Frame};
+use crate::objects::{
+    Endpoint, EndpointId, EndpointStats, Memory, MemoryId, Notification, WaitQueue, MAX_ENDPOINTS,
+    MAX_MEMORIES, MAX_NOTIFICATIONS,
+};
+use crate::pages::{AddressSpace, Frame, MAX_FRAMES, MAX_SPACES};
 use crate::thread::{Thread, ThreadId, ThreadState, MAX_THREADS};
 
 use super::Kernel;
@@ -115,8 +118,13 @@ impl Kernel {
                 _ => self.caps.get(at).ok().and_then(|_| self.caps.last_derived(at)),
             };
         }
-        if let Ok(Capability { object: Object::Frame(_), mapping: Some(mapping), .. }) = self.caps.get(at) {
-            self.undo_mapping(machine, at, mapping);
+        match self.caps.get(at) {
+            Ok(Capability { object: Object::Frame(_), mapping: Some(mapping), .. }) => {
+                self.undo_mapping(machine, at, mapping);
+            }
+            // Revoking a Memory capability takes back everything made from the Memory object.
+            Ok(Capability { object: Object::Memory(memory), .. }) => self.reclaim_charged(machine, memory),
+            _ => {}
         }
         Ok(Revoked::Done)
     }
@@ -308,6 +316,9 @@ impl Kernel {
             Object::Memory(id) => {
                 if let Some(m) = self.memories.get_mut(id) {
                     m.caps -= 1;
+                    if m.caps == 0 && m.charges > 0 {
+                        self.doom_memory(id);
+                    }
                 }
                 self.free_memory_if_unused(id);
             }
@@ -393,6 +404,89 @@ impl Kernel {
                 p.charges -= 1;
             }
             id = parent;
+        }
+    }
+
+    /// Reclaims Memory object `id` at the end of the entry (see `reclaim_memory`).
+    fn doom_memory(&mut self, id: MemoryId) {
+        let listed = self.doomed_memories[..self.doomed_memory_count].contains(&Some(id));
+        if let (false, Some(slot)) = (listed, self.doomed_memories.get_mut(self.doomed_memory_count)) {
+            *slot = Some(id);
+            self.doomed_memory_count += 1;
+        }
+    }
+
+    /// Memory object `id` lost its last capability while objects were still charged to it:
+    /// every one of them goes now, whatever still refers to it, cycles included (a thread
+    /// that alone holds the capability to its own capability space, say). Capabilities to
+    /// child Memory objects go, so that each is reclaimed in turn; threads are destroyed
+    /// (started ones are reported); capability spaces are destroyed with what they hold;
+    /// the capabilities to its endpoints, notifications, frames and address spaces are
+    /// deleted wherever they are, and each goes with its last one. What a thread charged
+    /// elsewhere still uses (its address space, its IPC buffer) goes with that thread.
+    ///
+    /// The boot Memory object, which nothing made, is never reclaimed this way: its last
+    /// capability goes when init ends, and the servers init started then still finish.
+    pub(super) fn reclaim_memory<M: Machine>(&mut self, machine: &mut M, id: MemoryId) {
+        if self.memories.get(id).is_none_or(|m| m.caps > 0 || m.parent.is_none()) {
+            return;
+        }
+        self.reclaim_charged(machine, id);
+        self.free_memory_if_unused(id);
+    }
+
+    /// Destroys every object charged to Memory object `id`, as `reclaim_memory` says; the
+    /// Memory object itself stays (for a revoke of its capability).
+    fn reclaim_charged<M: Machine>(&mut self, machine: &mut M, id: MemoryId) {
+        let charged_to_it = Some(id);
+        for index in 0..MAX_MEMORIES as u16 {
+            let Some(child) = self.memories.handle_at(index) else { continue };
+            if self.memories.get(child).is_some_and(|m| m.parent == charged_to_it) {
+                self.delete_all_naming(machine, |object| object == Object::Memory(child));
+            }
+        }
+        for index in 0..MAX_THREADS as u16 {
+            let Some(thread) = self.threads.handle_at(index) else { continue };
+            if let Some(t) = self.threads.get(thread).filter(|t| t.memory == charged_to_it) {
+                if t.started {
+                    self.report(machine, thread, format_args!("destroyed: its Memory was reclaimed"));
+                }
+                self.destroy(machine, thread);
+            }
+        }
+        let mut cspaces = [None; MAX_CSPACES];
+        let charged = self.caps.spaces().filter(|(_, c)| c.memory == charged_to_it).map(|(c, _)| c);
+        for (slot, cspace) in cspaces.iter_mut().zip(charged) {
+            *slot = Some(cspace);
+        }
+        for cspace in cspaces.into_iter().flatten() {
+            if self.caps.space(cspace).is_some() {
+                self.destroy_cspace(machine, cspace);
+            }
+        }
+        for index in 0..MAX_ENDPOINTS as u16 {
+            let Some(e) = self.endpoints.handle_at(index) else { continue };
+            if self.endpoints.get(e).is_some_and(|e| e.memory == id) {
+                self.delete_all_naming(machine, |object| object == Object::Endpoint(e));
+            }
+        }
+        for index in 0..MAX_NOTIFICATIONS as u16 {
+            let Some(n) = self.notifications.handle_at(index) else { continue };
+            if self.notifications.get(n).is_some_and(|n| n.memory == id) {
+                self.delete_all_naming(machine, |object| object == Object::Notification(n));
+            }
+        }
+        for index in 0..MAX_SPACES as u16 {
+            let Some(s) = self.spaces.handle_at(index) else { continue };
+            if self.spaces.get(s).is_some_and(|s| s.memory == charged_to_it) {
+                self.delete_all_naming(machine, |object| object == Object::AddressSpace(s));
+            }
+        }
+        for index in 0..MAX_FRAMES as u16 {
+            let Some(f) = self.frames.handle_at(index) else { continue };
+            if self.frames.get(f).is_some_and(|f| f.memory == id) {
+                self.delete_all_naming(machine, |object| object == Object::Frame(f));
+            }
         }
     }
 

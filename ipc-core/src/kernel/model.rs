@@ -517,7 +517,31 @@ impl Model {
                 }
             }
         }
+        self.reclaim_memories();
         self.free_unused_memory();
+    }
+
+    /// A Memory object with no capability left takes every object charged to it along:
+    /// the capabilities to its endpoints and child Memory objects go, wherever they are (and
+    /// a child is reclaimed in turn).
+    fn reclaim_memories(&mut self) {
+        loop {
+            // The boot Memory object (no parent) is never reclaimed this way.
+            let reclaimed = |m: usize| {
+                self.memories[m].alive && self.memories[m].parent.is_some() && !self.has_cap(Obj::Memory(m))
+            };
+            let charged = |object: Obj| match object {
+                Obj::Endpoint(e) => self.endpoints[e].alive && reclaimed(self.endpoints[e].memory),
+                Obj::Memory(c) => self.memories[c].alive && self.memories[c].parent.is_some_and(reclaimed),
+                _ => false,
+            };
+            let doomed: Vec<CapId> =
+                self.live_caps().filter(|(_, c)| charged(c.object)).map(|(id, _)| id).collect();
+            if doomed.is_empty() {
+                return;
+            }
+            self.delete_caps(doomed);
+        }
     }
 
     // --- Objects and accounting ---
@@ -596,9 +620,20 @@ impl Model {
             Op::Mint { source, dest, rights, badge } => self.mint(t, source, dest, Some(rights), badge),
             Op::Move { source, dest } => self.move_cap(t, source, dest),
             Op::Delete { slot } => self.capability(t, slot).map(|(id, _)| self.delete_caps(vec![id])),
-            Op::Revoke { slot } => {
-                self.capability(t, slot).map(|(id, _)| self.delete_caps(self.descendants(id)))
-            }
+            Op::Revoke { slot } => self.capability(t, slot).map(|(id, cap)| {
+                self.delete_caps(self.descendants(id));
+                // A Memory object revoked takes back everything made from it.
+                if let Obj::Memory(m) = cap.object {
+                    let charged = |object: Obj| match object {
+                        Obj::Endpoint(e) => self.endpoints[e].alive && self.endpoints[e].memory == m,
+                        Obj::Memory(c) => self.memories[c].alive && self.memories[c].parent == Some(m),
+                        _ => false,
+                    };
+                    let doomed =
+                        self.live_caps().filter(|(_, c)| charged(c.object)).map(|(id, _)| id).collect();
+                    self.delete_caps(doomed);
+                }
+            }),
             Op::Identify { slot } => self.capability(t, slot).map(|(_, cap)| {
                 self.values(t, [cap.object.kind().into(), cap.rights.bits(), cap.badge, 0, 0, 0]);
             }),

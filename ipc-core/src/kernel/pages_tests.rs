@@ -206,10 +206,13 @@ fn page_tables_are_charged_to_the_space_and_exhaustion_changes_nothing() {
         call(kernel, mock, Syscall::MemoryInfo { memory: slot(10) }).unwrap();
         mock.values[&a.index()][1]
     };
+    // The child Memory's last capability goes: the space and the frame charged to it go too.
     call(&mut kernel, &mut mock, Syscall::CapDelete { slot: slot(10).into() }).unwrap();
-    call(&mut kernel, &mut mock, Syscall::CapDelete { slot: slot(11).into() }).unwrap();
-    call(&mut kernel, &mut mock, Syscall::CapDelete { slot: slot(12).into() }).unwrap();
-    assert_eq!(kernel.stats().memories, 1, "the child Memory went with its last object");
+    for reclaimed in [11, 12] {
+        let identify = Syscall::CapIdentify { slot: slot(reclaimed).into() };
+        assert_eq!(call(&mut kernel, &mut mock, identify), Err(Error::EmptySlot), "slot {reclaimed}");
+    }
+    assert_eq!(kernel.stats().memories, 1, "the child Memory went, and all it paid for");
     let budget = budget + PAGE_TABLE_COST;
     let child =
         Syscall::Create { memory: slot(MEMORY), kind: ObjectKind::Memory, dest: slot(10).into(), budget };

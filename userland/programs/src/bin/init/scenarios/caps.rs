@@ -69,6 +69,9 @@ pub const SCENARIOS: &[Scenario] = &[
     ),
     // Revoking chains of copies costs time linear in their length, and a more urgent
     // sleeper wakes every tick while 6,000 of them are revoked.
+    // Cycles of objects holding each other alive, reclaimed with the Memory they came from.
+    scenario("memory_revoke_reclaims_cycles", &[launch_with("caps_cycles", 3, 0, &[])]),
+    scenario("exited_process_with_suspended_thread_reclaimed", &[launch_with("caps_cycles", 3, 1, &[])]),
     scenario("revoke_cost_linear", &[launch_with("caps_revoke_chain", 3, 0, &[])]),
     scenario(
         "deep_revoke_stays_preemptible",
