@@ -3,16 +3,13 @@
 //! capability goes: endpoints wake their waiters, Memory objects refund their parent.
 
 use crate::abi::{
-    Error, ObjectKind, Rights, CSPACE_COST, ENDPOINT_COST, FRAME_COST, MEMORY_COST, NOTIFICATION_COST,
-    PAGE_TABLE_COST, THREAD_COST,
+    Error, ObjectKind, Rights, Slot, CSPACE_COST, CSPACE_SLOTS, ENDPOINT_COST, FRAME_COST, MEMORY_COST,
+    NOTIFICATION_COST, PAGE_TABLE_COST, THREAD_COST,
 };
 use crate::cspace::{Capability, Object, SlotRef, MAX_CSPACES};
 use crate::machine::Machine;
-use crate::objects::{
-    Endpoint, EndpointId, EndpointStats, Memory, MemoryId, Notification, WaitQueue, MAX_ENDPOINTS,
-    MAX_MEMORIES, MAX_NOTIFICATIONS,
-};
-use crate::pages::{AddressSpace, Frame, MAX_FRAMES, MAX_SPACES};
+use crate::objects::{Endpoint, EndpointId, EndpointStats, Memory, MemoryId, Notification, WaitQueue};
+use crate::pages::{AddressSpace, Frame};
 use crate::thread::{Thread, ThreadId, ThreadState, MAX_THREADS};
 
 use super::Kernel;
@@ -436,15 +433,11 @@ impl Kernel {
     }
 
     /// Destroys every object charged to Memory object `id`, as `reclaim_memory` says; the
-    /// Memory object itself stays (for a revoke of its capability).
+    /// Memory object itself stays (for a revoke of its capability). Linear in the kernel's
+    /// tables: one pass over the threads, one over the capability spaces, one over every
+    /// capability slot.
     fn reclaim_charged<M: Machine>(&mut self, machine: &mut M, id: MemoryId) {
         let charged_to_it = Some(id);
-        for index in 0..MAX_MEMORIES as u16 {
-            let Some(child) = self.memories.handle_at(index) else { continue };
-            if self.memories.get(child).is_some_and(|m| m.parent == charged_to_it) {
-                self.delete_all_naming(machine, |object| object == Object::Memory(child));
-            }
-        }
         for index in 0..MAX_THREADS as u16 {
             let Some(thread) = self.threads.handle_at(index) else { continue };
             if let Some(t) = self.threads.get(thread).filter(|t| t.memory == charged_to_it) {
@@ -455,38 +448,36 @@ impl Kernel {
             }
         }
         let mut cspaces = [None; MAX_CSPACES];
-        let charged = self.caps.spaces().filter(|(_, c)| c.memory == charged_to_it).map(|(c, _)| c);
-        for (slot, cspace) in cspaces.iter_mut().zip(charged) {
+        for (slot, (cspace, _)) in cspaces.iter_mut().zip(self.caps.spaces()) {
             *slot = Some(cspace);
         }
         for cspace in cspaces.into_iter().flatten() {
-            if self.caps.space(cspace).is_some() {
+            if self.caps.space(cspace).is_some_and(|c| c.memory == charged_to_it) {
                 self.destroy_cspace(machine, cspace);
             }
         }
-        for index in 0..MAX_ENDPOINTS as u16 {
-            let Some(e) = self.endpoints.handle_at(index) else { continue };
-            if self.endpoints.get(e).is_some_and(|e| e.memory == id) {
-                self.delete_all_naming(machine, |object| object == Object::Endpoint(e));
+        // Every capability to what else it paid for goes; each object goes with its last
+        // one (a child Memory object is then reclaimed in turn).
+        for cspace in cspaces.into_iter().flatten() {
+            for slot in (0..CSPACE_SLOTS).filter_map(|n| Slot::new(n).ok()) {
+                let at = SlotRef { cspace, slot };
+                if self.caps.get(at).is_ok_and(|cap| self.paid_by(cap.object, id)) {
+                    let _ = self.delete_cap(machine, at);
+                }
             }
         }
-        for index in 0..MAX_NOTIFICATIONS as u16 {
-            let Some(n) = self.notifications.handle_at(index) else { continue };
-            if self.notifications.get(n).is_some_and(|n| n.memory == id) {
-                self.delete_all_naming(machine, |object| object == Object::Notification(n));
-            }
-        }
-        for index in 0..MAX_SPACES as u16 {
-            let Some(s) = self.spaces.handle_at(index) else { continue };
-            if self.spaces.get(s).is_some_and(|s| s.memory == charged_to_it) {
-                self.delete_all_naming(machine, |object| object == Object::AddressSpace(s));
-            }
-        }
-        for index in 0..MAX_FRAMES as u16 {
-            let Some(f) = self.frames.handle_at(index) else { continue };
-            if self.frames.get(f).is_some_and(|f| f.memory == id) {
-                self.delete_all_naming(machine, |object| object == Object::Frame(f));
-            }
+    }
+
+    /// Whether `object` is an endpoint, notification, address space, Frame or child Memory
+    /// object that Memory object `id` paid for.
+    fn paid_by(&self, object: Object, id: MemoryId) -> bool {
+        match object {
+            Object::Endpoint(e) => self.endpoints.get(e).is_some_and(|e| e.memory == id),
+            Object::Notification(n) => self.notifications.get(n).is_some_and(|n| n.memory == id),
+            Object::AddressSpace(s) => self.spaces.get(s).is_some_and(|s| s.memory == Some(id)),
+            Object::Frame(f) => self.frames.get(f).is_some_and(|f| f.memory == id),
+            Object::Memory(m) => self.memories.get(m).is_some_and(|m| m.parent == Some(id)),
+            _ => false,
         }
     }
 
