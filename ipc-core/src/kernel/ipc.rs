@@ -71,15 +71,16 @@ impl Kernel {
         if let Some(grant) = sender.call {
             r.reply_to = Some(ReplyRight { caller, endpoint, grant });
         }
-        let caps = self.transfer(machine, caller, receiver, sender, message);
-        if caps > 0 {
-            self.count_caps(endpoint, caps);
-        }
         match sender.call {
             Some(_) => self.block(caller, ThreadState::AwaitingReply),
             None => machine.set_result(caller, Ok(0)),
         }
         self.make_ready(receiver);
+        // The message moves last (see `transfer`).
+        let caps = self.transfer(machine, caller, receiver, sender, message);
+        if caps > 0 {
+            self.count_caps(endpoint, caps);
+        }
     }
 
     /// `recv` and `nb_recv` on the endpoint capability at `slot`. Receiving ends any call this
@@ -227,13 +228,16 @@ impl Kernel {
             self.make_ready(right.caller);
             return Ok(());
         }
-        let sender = Sender { badge: 0, grant: right.grant, call: None };
-        let caps = self.transfer(machine, replier, right.caller, sender, message);
-        if let Some(stats) = self.endpoints.get_mut(right.endpoint).map(|e| &mut e.stats) {
-            stats.replies += 1;
-            stats.caps += u64::from(caps);
+        if let Some(ep) = self.endpoints.get_mut(right.endpoint) {
+            ep.stats.replies += 1;
         }
         self.make_ready(right.caller);
+        // The message moves last (see `transfer`).
+        let sender = Sender { badge: 0, grant: right.grant, call: None };
+        let caps = self.transfer(machine, replier, right.caller, sender, message);
+        if caps > 0 {
+            self.count_caps(right.endpoint, caps);
+        }
         Ok(())
     }
 
@@ -274,17 +278,20 @@ impl Kernel {
         sender: Sender,
         message: Message,
     ) {
-        let caps = self.transfer(machine, from, to, sender, message);
         if let Some(stats) = self.endpoints.get_mut(endpoint).map(|e| &mut e.stats) {
             stats.messages += 1;
             stats.calls += u64::from(sender.call.is_some());
-            stats.caps += u64::from(caps);
         }
         if let Some(grant) = sender.call {
             if let Some(t) = self.threads.get_mut(to) {
                 t.reply_to = Some(ReplyRight { caller: from, endpoint, grant });
             }
             self.block(from, ThreadState::AwaitingReply);
+        }
+        // The message moves last (see `transfer`).
+        let caps = self.transfer(machine, from, to, sender, message);
+        if caps > 0 {
+            self.count_caps(endpoint, caps);
         }
     }
 
@@ -300,6 +307,10 @@ impl Kernel {
     /// Moves a message from `from` to `to` and sets `to`'s result: words beyond the registers
     /// buffer to buffer, then the capabilities, then the values. Returns how many
     /// capabilities arrived.
+    ///
+    /// The callers move the message after every other change the call makes: the buffer copy
+    /// writes memory the compiler cannot see into, so whatever the kernel looked up before it
+    /// would have to be looked up again after it.
     #[inline(always)]
     fn transfer<M: Machine>(
         &mut self,
