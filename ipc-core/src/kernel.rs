@@ -9,7 +9,7 @@
 use core::fmt::Write;
 
 use crate::abi::{
-    BootInfo, Error, Message, Rights, SendKind, Slot, SlotPath, Syscall, SyscallNumber, DEBUG_WRITE_MAX,
+    BootInfo, Error, MessageInfo, Rights, SendKind, Slot, SlotPath, Syscall, SyscallNumber, DEBUG_WRITE_MAX,
 };
 use crate::arena::Arena;
 use crate::cspace::{CSpaceId, Capabilities, Capability, Object, SlotRef, MAX_CSPACES};
@@ -21,6 +21,7 @@ use crate::objects::{
 use crate::pages::{AddressSpace, Frame, MAX_FRAMES, MAX_SPACES};
 use crate::sched::RunQueue;
 use crate::thread::{AstHandler, Priority, Sender, Thread, ThreadId, ThreadState, ThreadTable};
+use ipc::InTransit;
 
 mod caps;
 mod devices;
@@ -497,7 +498,7 @@ impl Kernel {
         // `current` always names a live, configured thread.
         let Some(cspace) = self.threads.get(caller).and_then(|t| t.cspace) else { return };
         let endpoint = || Slot::new(args[0]).map(|slot| SlotRef { cspace, slot });
-        let message = || Message::from_arguments(&args);
+        let message = || MessageInfo::decode(args[1]).map(InTransit::sent);
         const SEND: u64 = SyscallNumber::Send as u64;
         const CALL: u64 = SyscallNumber::Call as u64;
         const NB_SEND: u64 = SyscallNumber::NbSend as u64;
@@ -544,7 +545,7 @@ impl Kernel {
                     t.fault = Some(fault);
                 }
                 let sender = Sender { badge: cap.badge, grant: false, call: Some(false) };
-                self.deliver(machine, thread, endpoint, sender, fault.message());
+                self.deliver(machine, thread, endpoint, sender, InTransit::made(fault.message()));
             }
             _ => {
                 self.report(machine, thread, format_args!("stopped: {fault}"));

@@ -55,6 +55,15 @@ pub trait Machine {
         self.set_values(to, [badge, info, w0, w1, w2, w3]);
     }
 
+    /// Hands the register words of `from`'s message over: `to`'s call succeeds with `badge`
+    /// in `val0`, `info` in `val1` and `from`'s argument slots 2–5 (the four register words,
+    /// as `from` made its call) in `val2`…`val5`. The general path's copy of a message's
+    /// registers, which go context to context.
+    fn pass_words(&mut self, from: ThreadId, to: ThreadId, badge: u64, info: u64) {
+        let [_, _, w0, w1, w2, w3] = self.arguments(from);
+        self.set_values(to, [badge, info, w0, w1, w2, w3]);
+    }
+
     /// The argument slots of `thread`'s current system call, as it made it: where
     /// [`crate::Kernel::syscall`] reads them, and where a blocked sender's message waits until
     /// a receiver takes it.

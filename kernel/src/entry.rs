@@ -96,6 +96,19 @@ impl Machine for Hardware {
     }
 
     #[inline(always)]
+    fn pass_words(&mut self, from: ThreadId, to: ThreadId, badge: u64, info: u64) {
+        CONTEXTS.with(
+            #[inline(always)]
+            |contexts| {
+                let f = &contexts[slot(from)];
+                let (w0, w1, w2, w3) = (f.rdx, f.r10, f.r8, f.r9);
+                let t = &mut contexts[slot(to)];
+                (t.rax, t.rdi, t.rsi, t.rdx, t.r10, t.r8, t.r9) = (0, badge, info, w0, w1, w2, w3);
+            },
+        );
+    }
+
+    #[inline(always)]
     fn arguments(&self, thread: ThreadId) -> [u64; ARG_SLOTS] {
         CONTEXTS.with(
             #[inline(always)]

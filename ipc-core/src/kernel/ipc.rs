@@ -16,6 +16,37 @@ use crate::thread::{ReplyRight, Sender, ThreadId, ThreadState};
 
 use super::Kernel;
 
+/// A message on its way from a sender to a receiver: its info word, validated, and where its
+/// register words are.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct InTransit {
+    pub(super) info: MessageInfo,
+    pub(super) words: Words,
+}
+
+/// Where the register words of a message in transit are.
+#[derive(Clone, Copy, Debug)]
+pub(super) enum Words {
+    /// In the sender's argument slots, as its system call made them (every message a thread
+    /// sends): they go context to context when the message moves, read once.
+    InArguments,
+    /// Made by the kernel: a fault message.
+    Made([u64; REGISTER_WORDS]),
+}
+
+impl InTransit {
+    /// The message `info` describes, whose words are in its sender's argument slots.
+    #[inline(always)]
+    pub(super) fn sent(info: MessageInfo) -> InTransit {
+        InTransit { info, words: Words::InArguments }
+    }
+
+    /// A message the kernel made.
+    pub(super) fn made(message: Message) -> InTransit {
+        InTransit { info: message.info, words: Words::Made(message.words) }
+    }
+}
+
 impl Kernel {
     /// `send`, `nb_send` and `call` through the endpoint capability at `slot`.
     #[inline(always)]
@@ -24,7 +55,7 @@ impl Kernel {
         machine: &mut M,
         caller: ThreadId,
         slot: SlotRef,
-        message: Message,
+        message: InTransit,
         kind: SendKind,
     ) -> Result<(), Error> {
         let cap = self.caps.get_ref(slot).ok_or(Error::EmptySlot)?;
@@ -55,7 +86,7 @@ impl Kernel {
         caller: ThreadId,
         endpoint: EndpointId,
         sender: Sender,
-        message: Message,
+        message: InTransit,
     ) {
         // One look-up of the endpoint and of the receiver: it leaves the queue, the message
         // is counted, and a call's receiver gets the right to reply.
@@ -132,7 +163,7 @@ impl Kernel {
         &mut self,
         machine: &mut M,
         caller: ThreadId,
-        message: Message,
+        message: InTransit,
     ) -> Result<(), Error> {
         let right = self.check_reply(machine, caller, message)?;
         self.answer(machine, caller, right, message)
@@ -146,7 +177,7 @@ impl Kernel {
         machine: &mut M,
         caller: ThreadId,
         slot: SlotRef,
-        message: Message,
+        message: InTransit,
     ) -> Result<(), Error> {
         let endpoint = self.endpoint_with(slot, Rights::READ)?;
         let right = self.check_reply(machine, caller, message)?;
@@ -192,7 +223,7 @@ impl Kernel {
         &self,
         machine: &mut M,
         caller: ThreadId,
-        message: Message,
+        message: InTransit,
     ) -> Result<ReplyRight, Error> {
         let right = self.threads.get(caller).and_then(|t| t.reply_to).ok_or(Error::NoReply)?;
         self.check_caps_to_send(machine, caller, message.info, right.grant)?;
@@ -206,7 +237,7 @@ impl Kernel {
         machine: &mut M,
         replier: ThreadId,
         right: ReplyRight,
-        message: Message,
+        message: InTransit,
     ) -> Result<(), Error> {
         if let Some(t) = self.threads.get_mut(replier) {
             t.reply_to = None;
@@ -257,8 +288,8 @@ impl Kernel {
         // The arguments were validated when the sender queued and have not changed since; a
         // thread stopped on a fault sends the fault instead.
         let message = match self.threads.get(sender).and_then(|t| t.fault) {
-            Some(fault) => fault.message(),
-            None => Message::from_arguments(&machine.arguments(sender)).unwrap_or_default(),
+            Some(fault) => InTransit::made(fault.message()),
+            None => InTransit::sent(MessageInfo::decode(machine.arguments(sender)[1]).unwrap_or_default()),
         };
         self.transfer_through(machine, sender, receiver, endpoint, how, message);
         if how.call.is_none() {
@@ -276,7 +307,7 @@ impl Kernel {
         to: ThreadId,
         endpoint: EndpointId,
         sender: Sender,
-        message: Message,
+        message: InTransit,
     ) {
         if let Some(stats) = self.endpoints.get_mut(endpoint).map(|e| &mut e.stats) {
             stats.messages += 1;
@@ -318,7 +349,7 @@ impl Kernel {
         from: ThreadId,
         to: ThreadId,
         sender: Sender,
-        message: Message,
+        message: InTransit,
     ) -> u8 {
         let length = usize::from(message.info.length);
         if length > REGISTER_WORDS {
@@ -327,7 +358,10 @@ impl Kernel {
         let caps =
             if message.info.caps > 0 { self.transfer_caps(machine, from, to, message.info.caps) } else { 0 };
         let info = MessageInfo { caps, ..message.info };
-        machine.set_values(to, Message { info, words: message.words }.values(sender.badge));
+        match message.words {
+            Words::InArguments => machine.pass_words(from, to, sender.badge, info.encode()),
+            Words::Made(words) => machine.set_values(to, Message { info, words }.values(sender.badge)),
+        }
         caps
     }
 
