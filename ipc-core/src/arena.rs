@@ -7,8 +7,8 @@ use core::num::NonZeroU64;
 
 /// Names one object of type `T`: a table index plus the generation the slot had when the
 /// object was made, packed in one word (bits 0–15 the index, 16–47 the generation, and bit
-/// 63 set), so that a handle, or an `Option` of one, is copied, stored and compared as a
-/// single word.
+/// 63 set; bit 62 marks the handle an empty slot keeps, which is never given out), so that a
+/// handle, or an `Option` of one, is copied, stored and compared as a single word.
 pub struct Handle<T> {
     raw: NonZeroU64,
     kind: PhantomData<fn() -> T>,
@@ -82,23 +82,53 @@ impl<T> Handle<T> {
     }
 }
 
-/// A table of at most `N` objects of type `T`. Each slot keeps the handle of its object (or
-/// of the next one it will hold): a handle names a live object exactly when it is equal to
-/// that, one comparison.
+/// What a table keeps in a slot that holds no object: a filler no handle reaches. Every slot
+/// holds a `T`, so that a look-up is one comparison of handles and no test of whether the
+/// slot is filled (which a handle that matches already answers).
+pub trait Vacant {
+    /// The filler of an empty slot.
+    const VACANT: Self;
+}
+
+/// The bit a slot's handle has set while the slot is empty. No handle the table gives out
+/// has it, so none equals the handle of an empty slot.
+const VACANT_BIT: u64 = 1 << 62;
+
+impl<T> Handle<T> {
+    /// This handle marked as the one of an empty slot.
+    #[inline]
+    const fn vacant(self) -> Self {
+        match NonZeroU64::new(self.raw.get() | VACANT_BIT) {
+            Some(raw) => Handle { raw, kind: PhantomData },
+            None => unreachable!(),
+        }
+    }
+
+    /// Whether this is the handle of an empty slot.
+    #[inline]
+    fn is_vacant(self) -> bool {
+        self.raw.get() & VACANT_BIT != 0
+    }
+}
+
+/// A table of at most `N` objects of type `T`. Each slot keeps the handle of its object, or,
+/// marked vacant, the handle of the next object it will hold: a handle names a live object
+/// exactly when it is equal to that, one comparison.
 #[derive(Clone)]
 pub struct Arena<T, const N: usize> {
-    slots: [Option<T>; N],
+    /// The objects; an empty slot holds [`Vacant::VACANT`].
+    slots: [T; N],
     handles: [Handle<T>; N],
     len: usize,
 }
 
-impl<T, const N: usize> Default for Arena<T, N> {
+impl<T: Vacant, const N: usize> Default for Arena<T, N> {
     fn default() -> Self {
         Self::new()
     }
 }
 
-impl<T, const N: usize> Arena<T, N> {
+impl<T: Vacant, const N: usize> Arena<T, N> {
     /// An empty table.
     pub const fn new() -> Self {
         const {
@@ -110,29 +140,33 @@ impl<T, const N: usize> Arena<T, N> {
         let mut handles = [Handle { raw: HANDLE_TAG, kind: PhantomData }; N];
         let mut index = 0;
         while index < N {
-            handles[index] = Handle::new(index as u16, 0);
+            handles[index] = Handle::new(index as u16, 0).vacant();
             index += 1;
         }
-        Arena { slots: [const { None }; N], handles, len: 0 }
+        Arena { slots: [const { T::VACANT }; N], handles, len: 0 }
     }
 
     /// Stores `value` in a free slot and returns its handle; `None` when the table is full.
     pub fn insert(&mut self, value: T) -> Option<Handle<T>> {
-        let index = self.slots.iter().position(Option::is_none)?;
-        self.slots[index] = Some(value);
+        let index = self.handles.iter().position(|handle| handle.is_vacant())?;
+        let handle = Handle::new(index as u16, self.handles[index].generation());
+        self.handles[index] = handle;
+        self.slots[index] = value;
         self.len += 1;
-        Some(self.handles[index])
+        Some(handle)
     }
 
     /// Removes the object `handle` names, ending that handle: the slot's generation moves on.
     pub fn remove(&mut self, handle: Handle<T>) -> Option<T> {
         self.get(handle)?;
         let index = handle.index();
-        self.handles[index] = Handle::new(handle.raw_index(), handle.generation().wrapping_add(1));
+        self.handles[index] = Handle::new(handle.raw_index(), handle.generation().wrapping_add(1)).vacant();
         self.len -= 1;
-        self.slots[index].take()
+        Some(core::mem::replace(&mut self.slots[index], T::VACANT))
     }
+}
 
+impl<T, const N: usize> Arena<T, N> {
     /// The slot `handle` names, wrapped into the table: a handle whose index is too large
     /// wraps onto a slot whose own handle differs, so it finds nothing. (An `and`, where an
     /// index check would cost a comparison and a branch on every look-up.)
@@ -148,7 +182,7 @@ impl<T, const N: usize> Arena<T, N> {
         if self.handles[index] != handle {
             return None;
         }
-        self.slots[index].as_ref()
+        Some(&self.slots[index])
     }
 
     /// The object `handle` names, if it still exists, for changing.
@@ -158,33 +192,28 @@ impl<T, const N: usize> Arena<T, N> {
         if self.handles[index] != handle {
             return None;
         }
-        self.slots[index].as_mut()
+        Some(&mut self.slots[index])
     }
 
     /// Every live object with its handle.
     pub fn iter(&self) -> impl Iterator<Item = (Handle<T>, &T)> {
-        let handles = &self.handles;
-        self.slots
-            .iter()
-            .enumerate()
-            .filter_map(move |(index, slot)| slot.as_ref().map(|value| (handles[index], value)))
+        self.handles.iter().zip(&self.slots).filter(|(handle, _)| !handle.is_vacant()).map(|(&h, t)| (h, t))
     }
 
     /// Every live object with its handle, for changing.
     pub fn iter_mut(&mut self) -> impl Iterator<Item = (Handle<T>, &mut T)> {
-        let handles = &self.handles;
-        self.slots
-            .iter_mut()
-            .enumerate()
-            .filter_map(move |(index, slot)| slot.as_mut().map(|value| (handles[index], value)))
+        self.handles
+            .iter()
+            .zip(&mut self.slots)
+            .filter(|(handle, _)| !handle.is_vacant())
+            .map(|(&h, t)| (h, t))
     }
 
     /// The handle of the live object at `index`, if any.
     #[inline]
     pub fn handle_at(&self, index: u16) -> Option<Handle<T>> {
-        let i = usize::from(index);
-        self.slots.get(i)?.as_ref()?;
-        Some(self.handles[i])
+        let handle = *self.handles.get(usize::from(index))?;
+        (!handle.is_vacant()).then_some(handle)
     }
 
     /// The live object at `index` with its handle, for changing: for a table index kept
@@ -192,8 +221,11 @@ impl<T, const N: usize> Arena<T, N> {
     #[inline]
     pub fn at_index_mut(&mut self, index: u16) -> Option<(Handle<T>, &mut T)> {
         let i = usize::from(index);
-        let value = self.slots.get_mut(i)?.as_mut()?;
-        Some((self.handles[i], value))
+        let handle = *self.handles.get(i)?;
+        if handle.is_vacant() {
+            return None;
+        }
+        Some((handle, &mut self.slots[i]))
     }
 
     /// How many objects exist.
@@ -210,6 +242,31 @@ impl<T, const N: usize> Arena<T, N> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    impl Vacant for &str {
+        const VACANT: Self = "";
+    }
+    impl Vacant for u32 {
+        const VACANT: Self = 0;
+    }
+    impl Vacant for u8 {
+        const VACANT: Self = 0;
+    }
+
+    #[test]
+    fn an_empty_slot_is_never_found() {
+        let mut table: Arena<u32, 4> = Arena::new();
+        let first = table.insert(1).unwrap();
+        assert_eq!(table.handle_at(1), None, "never filled");
+        assert!(table.at_index_mut(1).is_none());
+        table.remove(first);
+        assert_eq!(table.handle_at(first.raw_index()), None, "emptied");
+        assert!(table.at_index_mut(first.raw_index()).is_none());
+        assert_eq!(table.iter().count(), 0);
+        let second = table.insert(2).unwrap();
+        assert_eq!(table.handle_at(second.raw_index()), Some(second));
+        assert_eq!(table.iter_mut().map(|(h, v)| (h, *v)).collect::<Vec<_>>(), [(second, 2)]);
+    }
 
     #[test]
     fn stale_handle_never_reaches_the_reused_slot() {

@@ -10,7 +10,7 @@
 //! of the deleted one): delete walks what was derived from the capability it deletes.
 
 use crate::abi::{Error, ObjectKind, Rights, Slot, CSPACE_SLOTS};
-use crate::arena::{Arena, Handle};
+use crate::arena::{Arena, Handle, Vacant};
 use crate::objects::{EndpointId, MemoryId, NotificationId};
 use crate::pages::{FrameId, Mapping, SpaceId};
 use crate::thread::ThreadId;
@@ -125,6 +125,10 @@ pub struct CSpace {
     pub threads: u32,
     /// Who pays for it ([`crate::abi::CSPACE_COST`]); `None` for a boot thread's.
     pub memory: Option<MemoryId>,
+}
+
+impl Vacant for CSpace {
+    const VACANT: Self = CSpace { entries: [Entry::EMPTY; SLOTS], caps: 0, threads: 0, memory: None };
 }
 
 /// Every capability space, and the derivation lists running through them.

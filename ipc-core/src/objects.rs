@@ -3,7 +3,7 @@
 //! charged to.
 
 pub use crate::abi::EndpointStats;
-use crate::arena::Handle;
+use crate::arena::{Handle, Vacant};
 use crate::thread::{Priority, ThreadId, MAX_THREADS};
 
 /// How many endpoints can exist at once.
@@ -69,6 +69,25 @@ pub struct Memory {
     pub charges: u32,
     /// The Memory object it was made from (`None` for the boot memory).
     pub parent: Option<MemoryId>,
+}
+
+impl Vacant for Endpoint {
+    const VACANT: Self = Endpoint {
+        senders: WaitQueue::EMPTY,
+        receivers: WaitQueue::EMPTY,
+        caps: 0,
+        memory: Handle::NOTHING,
+        stats: EndpointStats { messages: 0, calls: 0, replies: 0, caps: 0 },
+    };
+}
+
+impl Vacant for Notification {
+    const VACANT: Self =
+        Notification { word: 0, waiters: WaitQueue::EMPTY, bound: None, caps: 0, memory: Handle::NOTHING };
+}
+
+impl Vacant for Memory {
+    const VACANT: Self = Memory { budget: 0, used: 0, caps: 0, charges: 0, parent: None };
 }
 
 /// A queue of blocked threads, served by priority and first come, first served within a

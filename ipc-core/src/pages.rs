@@ -2,7 +2,7 @@
 //! (the user half of a set of page tables). Page tables themselves are arch state, reached
 //! through [`crate::Machine`]; this is what the semantics need to know about them.
 
-use crate::arena::Handle;
+use crate::arena::{Handle, Vacant};
 use crate::objects::MemoryId;
 
 /// How many Frame objects can exist at once.
@@ -45,6 +45,14 @@ pub struct AddressSpace {
     pub memory: Option<MemoryId>,
     /// Page tables `map` added to it (charged to `memory`).
     pub tables: u32,
+}
+
+impl Vacant for Frame {
+    const VACANT: Self = Frame { page: 0, caps: 0, users: 0, memory: Handle::NOTHING };
+}
+
+impl Vacant for AddressSpace {
+    const VACANT: Self = AddressSpace { root: 0, caps: 0, threads: 0, memory: None, tables: 0 };
 }
 
 /// Where a Frame capability maps its page. Each Frame capability maps at most one page:

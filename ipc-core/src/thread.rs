@@ -1,7 +1,7 @@
 //! Threads: their kernel-visible state and where they are in their life.
 
 use crate::abi::Slot;
-use crate::arena::{Arena, Handle};
+use crate::arena::{Arena, Handle, Vacant};
 use crate::cspace::CSpaceId;
 use crate::fault::Fault;
 use crate::objects::{EndpointId, MemoryId, NotificationId};
@@ -140,6 +140,28 @@ pub struct Thread {
     pub exit_notification: Option<(NotificationId, u64)>,
     /// Its AST handler and whether ASTs may interrupt it now.
     pub ast: AstState,
+}
+
+impl Vacant for Thread {
+    const VACANT: Self = Thread {
+        name: Name { bytes: [0; Name::CAPACITY], len: 0 },
+        priority: 0,
+        slice_left: 0,
+        state: ThreadState::Inactive,
+        cspace: None,
+        space: None,
+        ipc_buffer: None,
+        memory: None,
+        caps: 0,
+        started: false,
+        suspended: false,
+        reply_to: None,
+        fault_handler: None,
+        fault: None,
+        binding: None,
+        exit_notification: None,
+        ast: AstState { handler: None, masked: false, in_handler: false },
+    };
 }
 
 /// A thread's bound notification.
