@@ -9,7 +9,7 @@
 use core::fmt::Write;
 
 use crate::abi::{
-    BootInfo, Error, MessageInfo, Rights, SendKind, Slot, SlotPath, Syscall, SyscallNumber, DEBUG_WRITE_MAX,
+    BootInfo, Error, Rights, SendKind, Slot, SlotPath, Syscall, SyscallNumber, DEBUG_WRITE_MAX,
 };
 use crate::arena::Arena;
 use crate::cspace::{CSpaceId, Capabilities, Capability, Object, SlotRef, MAX_CSPACES};
@@ -498,7 +498,7 @@ impl Kernel {
         // `current` always names a live, configured thread.
         let Some(cspace) = self.threads.get(caller).and_then(|t| t.cspace) else { return };
         let endpoint = || Slot::new(args[0]).map(|slot| SlotRef { cspace, slot });
-        let message = || MessageInfo::decode(args[1]).map(InTransit::sent);
+        let message = || InTransit::sent(args[1]);
         const SEND: u64 = SyscallNumber::Send as u64;
         const CALL: u64 = SyscallNumber::Call as u64;
         const NB_SEND: u64 = SyscallNumber::NbSend as u64;

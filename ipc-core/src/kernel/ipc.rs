@@ -20,8 +20,10 @@ use super::Kernel;
 /// register words are.
 #[derive(Clone, Copy, Debug)]
 pub(super) struct InTransit {
-    pub(super) info: MessageInfo,
-    pub(super) words: Words,
+    /// The info word as the sender gave it ([`MessageInfo::decode`] accepted it): when all its
+    /// capabilities arrive, the receiver gets it unchanged.
+    info: u64,
+    words: Words,
 }
 
 /// Where the register words of a message in transit are.
@@ -35,15 +37,23 @@ pub(super) enum Words {
 }
 
 impl InTransit {
-    /// The message `info` describes, whose words are in its sender's argument slots.
+    /// The message a thread sends with info word `info`, its words in its argument slots;
+    /// fails as [`MessageInfo::decode`] does.
     #[inline(always)]
-    pub(super) fn sent(info: MessageInfo) -> InTransit {
-        InTransit { info, words: Words::InArguments }
+    pub(super) fn sent(info: u64) -> Result<InTransit, Error> {
+        MessageInfo::decode(info)?;
+        Ok(InTransit { info, words: Words::InArguments })
     }
 
     /// A message the kernel made.
     pub(super) fn made(message: Message) -> InTransit {
-        InTransit { info: message.info, words: Words::Made(message.words) }
+        InTransit { info: message.info.encode(), words: Words::Made(message.words) }
+    }
+
+    /// Its label, length and capability count.
+    #[inline(always)]
+    fn info(self) -> MessageInfo {
+        MessageInfo::unpack(self.info)
     }
 }
 
@@ -68,7 +78,7 @@ impl Kernel {
             grant: cap.rights.contains(Rights::GRANT),
             call: (kind == SendKind::Call).then_some(cap.rights.contains(Rights::GRANT_REPLY)),
         };
-        self.check_caps_to_send(machine, caller, message.info, sender.grant)?;
+        self.check_caps_to_send(machine, caller, message.info(), sender.grant)?;
         if kind == SendKind::NonBlocking && self.endpoint_queue_head(endpoint, false).is_none() {
             return Err(Error::WouldBlock);
         }
@@ -226,7 +236,7 @@ impl Kernel {
         message: InTransit,
     ) -> Result<ReplyRight, Error> {
         let right = self.threads.get(caller).and_then(|t| t.reply_to).ok_or(Error::NoReply)?;
-        self.check_caps_to_send(machine, caller, message.info, right.grant)?;
+        self.check_caps_to_send(machine, caller, message.info(), right.grant)?;
         Ok(right)
     }
 
@@ -289,7 +299,9 @@ impl Kernel {
         // thread stopped on a fault sends the fault instead.
         let message = match self.threads.get(sender).and_then(|t| t.fault) {
             Some(fault) => InTransit::made(fault.message()),
-            None => InTransit::sent(MessageInfo::decode(machine.arguments(sender)[1]).unwrap_or_default()),
+            None => {
+                InTransit::sent(machine.arguments(sender)[1]).unwrap_or(InTransit::made(Message::default()))
+            }
         };
         self.transfer_through(machine, sender, receiver, endpoint, how, message);
         if how.call.is_none() {
@@ -351,16 +363,25 @@ impl Kernel {
         sender: Sender,
         message: InTransit,
     ) -> u8 {
-        let length = usize::from(message.info.length);
+        let info = message.info();
+        let length = usize::from(info.length);
         if length > REGISTER_WORDS {
             machine.copy_ipc_words(from, to, REGISTER_WORDS..length);
         }
-        let caps =
-            if message.info.caps > 0 { self.transfer_caps(machine, from, to, message.info.caps) } else { 0 };
-        let info = MessageInfo { caps, ..message.info };
+        // The receiver's info word says how many capabilities arrived.
+        let (caps, received) = match info.caps {
+            0 => (0, message.info),
+            count => {
+                let caps = self.transfer_caps(machine, from, to, count);
+                (caps, MessageInfo { caps, ..info }.encode())
+            }
+        };
         match message.words {
-            Words::InArguments => machine.pass_words(from, to, sender.badge, info.encode()),
-            Words::Made(words) => machine.set_values(to, Message { info, words }.values(sender.badge)),
+            Words::InArguments => machine.pass_words(from, to, sender.badge, received),
+            Words::Made(words) => {
+                let values = Message { info: MessageInfo::unpack(received), words }.values(sender.badge);
+                machine.set_values(to, values);
+            }
         }
         caps
     }
