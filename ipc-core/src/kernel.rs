@@ -102,6 +102,10 @@ pub struct Kernel {
     /// Threads (one bit per table index) to offer their pending AST at the end of this
     /// entry, when their system call has its result.
     ast_due: u64,
+    /// Whether this entry left work for its end (threads to end, capability spaces or
+    /// Memory objects to reclaim, ASTs due): set with each of those, so that the entries
+    /// that left none (almost all) pay for one test.
+    work_left: bool,
     /// Whether `call` and `reply_recv` may take the fastpath (`kernel/fastpath.rs`); the
     /// boot option `fastpath=off` clears it, so that both paths run from one build.
     fastpath_enabled: bool,
@@ -148,6 +152,7 @@ impl Kernel {
             doomed_memories: [None; MAX_MEMORIES],
             doomed_memory_count: 0,
             ast_due: 0,
+            work_left: false,
             fastpath_enabled: true,
         }
     }
@@ -572,11 +577,11 @@ impl Kernel {
     /// every entry does none of this: that check is all it costs them.
     #[inline(always)]
     fn settle<M: Machine>(&mut self, machine: &mut M) {
-        // One test for the three: `|` rather than `||`, so that it is one branch.
-        let doomed = self.ending_count | self.doomed_count | self.doomed_memory_count;
-        if (doomed as u64 | self.ast_due) != 0 {
+        if self.work_left {
             self.settle_doomed(machine);
             self.deliver_due_asts(machine);
+            let doomed = self.ending_count | self.doomed_count | self.doomed_memory_count;
+            self.work_left = (doomed as u64 | self.ast_due) != 0;
         }
     }
 
@@ -623,6 +628,7 @@ impl Kernel {
         if let (false, Some(slot)) = (listed, self.ending.get_mut(self.ending_count)) {
             *slot = Some((thread, why));
             self.ending_count += 1;
+            self.work_left = true;
         }
     }
 
@@ -752,6 +758,7 @@ impl Kernel {
         }
         if t.binding.is_some_and(|b| b.ast) {
             self.ast_due |= 1 << thread.index();
+            self.work_left = true;
         }
         // The CPU is free (its thread just blocked) and no ready thread is as urgent: the
         // scheduler would take this one straight back off the queue, so it runs at once. A

@@ -410,6 +410,7 @@ impl Kernel {
         if let (false, Some(slot)) = (listed, self.doomed_memories.get_mut(self.doomed_memory_count)) {
             *slot = Some(id);
             self.doomed_memory_count += 1;
+            self.work_left = true;
         }
     }
 

@@ -226,6 +226,7 @@ impl Kernel {
     /// system call has its result (see `settle`).
     pub(super) fn ast_due(&mut self, thread: ThreadId) {
         self.ast_due |= 1 << thread.index();
+        self.work_left = true;
     }
 
     /// Starts `thread`'s AST handler if it has bits pending and may take them.

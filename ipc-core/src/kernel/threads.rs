@@ -242,6 +242,7 @@ impl Kernel {
         if let Some(slot) = self.doomed_cspaces.get_mut(self.doomed_count) {
             *slot = Some(id);
             self.doomed_count += 1;
+            self.work_left = true;
         }
     }
 
