@@ -803,6 +803,7 @@ impl Model {
                 self.spaces.push(charged);
                 Obj::AddressSpace(self.spaces.len() - 1)
             }
+            // Only endpoints are left: the costs above refused every other kind.
             _ => {
                 self.endpoints.push(charged);
                 Obj::Endpoint(self.endpoints.len() - 1)

@@ -452,3 +452,36 @@ fn a_child_memory_takes_everything_it_paid_for_along() {
     let after = (kernel.stats(), used(&mut kernel, &mut mock));
     assert_eq!(after, before, "everything the child Memory paid for went with it");
 }
+
+/// `check_invariants` finds what nothing can reach: a made Memory object's last capability
+/// gone without reclaiming what it paid for, and a thread awaiting a reply nobody owes it.
+#[test]
+fn check_invariants_finds_unreachable_objects() {
+    let (mut kernel, mut mock, parent) = parent();
+    let made = Syscall::Create {
+        memory: slot(MEMORY),
+        kind: ObjectKind::Memory,
+        dest: slot(8).into(),
+        budget: 4096,
+    };
+    call(&mut kernel, &mut mock, made).unwrap();
+    let endpoint =
+        Syscall::Create { memory: slot(8), kind: ObjectKind::Endpoint, dest: slot(9).into(), budget: 0 };
+    call(&mut kernel, &mut mock, endpoint).unwrap();
+    // The never-started child, as if a call of its had been received and the right lost.
+    let child = the_child(&kernel);
+    kernel.threads.get_mut(child).unwrap().state = ThreadState::AwaitingReply;
+    assert_eq!(kernel.check_invariants(), Err("a thread awaits a reply no thread can give"));
+    kernel.threads.get_mut(child).unwrap().state = ThreadState::Inactive;
+    // The Memory object's capability goes as if reclamation did nothing.
+    let at = kernel.slot_of(parent, slot(8)).unwrap();
+    let Ok(crate::cspace::Capability { object: crate::cspace::Object::Memory(memory), .. }) =
+        kernel.caps.get(at)
+    else {
+        panic!("slot 8 holds the child Memory object");
+    };
+    kernel.caps.remove(at);
+    kernel.memories.get_mut(memory).unwrap().caps -= 1;
+    let found = kernel.check_invariants();
+    assert_eq!(found, Err("an object charged to a Memory object with no capability was not reclaimed"));
+}
