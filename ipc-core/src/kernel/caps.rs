@@ -508,6 +508,19 @@ impl Kernel {
     /// Checks that every capability names a live object, that each object's count of
     /// capabilities and each Memory object's charges are right, that queued threads are in
     /// the state their queue says, and the derivation lists. For the tests.
+    ///
+    /// It also finds objects nothing can reach any more, which the kernel should have
+    /// reclaimed, by each kind's lifetime rule: anything charged to a dead Memory object; an
+    /// endpoint or notification with no capability; a Frame or address space with neither
+    /// capability nor user; a capability space no thread uses and only its own slots name,
+    /// or a boot thread's that outlived its thread; a thread with no capability that is not
+    /// running (never started, or suspended), a thread awaiting a reply that no thread can
+    /// give, and a faulted thread that is neither sending its fault nor awaiting the answer;
+    /// a Memory object with neither capability nor charge; and, under a made Memory object
+    /// whose last capability is gone, anything reclaiming it removes (a thread, capability
+    /// space, endpoint or notification, or a Frame, address space or child Memory object
+    /// some capability still names). Linear in the kernel's tables but for the Frame and
+    /// address-space user counts.
     pub fn check_invariants(&self) -> Result<(), &'static str> {
         self.caps.check_invariants()?;
         let mut endpoint_caps = [0u32; crate::objects::MAX_ENDPOINTS];
@@ -564,6 +577,9 @@ impl Kernel {
             }
         }
         let mut charged = [(0u64, 0u32); crate::objects::MAX_MEMORIES];
+        // Per Memory object: whether something charged to it would go if it were reclaimed
+        // (then its last capability must not be gone).
+        let mut reclaimable = [false; crate::objects::MAX_MEMORIES];
         for (id, ep) in self.endpoints.iter() {
             if ep.caps != endpoint_caps[id.index()] || ep.caps == 0 {
                 return Err("endpoint capability count is wrong");
@@ -571,6 +587,7 @@ impl Kernel {
             self.memories.get(ep.memory).ok_or("an endpoint is charged to a dead Memory object")?;
             charged[ep.memory.index()].0 += ENDPOINT_COST;
             charged[ep.memory.index()].1 += 1;
+            reclaimable[ep.memory.index()] = true;
             for (queue, sending) in [(ep.senders, true), (ep.receivers, false)] {
                 for index in queue.iter(&self.waiting) {
                     let thread = self.threads.handle_at(index).ok_or("a dead thread is queued")?;
@@ -600,6 +617,7 @@ impl Kernel {
             self.memories.get(n.memory).ok_or("a notification is charged to a dead Memory object")?;
             charged[n.memory.index()].0 += NOTIFICATION_COST;
             charged[n.memory.index()].1 += 1;
+            reclaimable[n.memory.index()] = true;
             if !n.waiters.is_empty() && n.word != 0 {
                 return Err("threads wait on a notification that has bits");
             }
@@ -629,6 +647,9 @@ impl Kernel {
             self.memories.get(frame.memory).ok_or("a Frame is charged to a dead Memory object")?;
             charged[frame.memory.index()].0 += FRAME_COST;
             charged[frame.memory.index()].1 += 1;
+            // A Frame some thread uses as its IPC buffer outlives its Memory object's
+            // capabilities (it goes with that thread), but none of its own.
+            reclaimable[frame.memory.index()] |= frame.caps > 0;
         }
         for (id, space) in self.spaces.iter() {
             let threads = self.threads.iter().filter(|(_, t)| t.space == Some(id)).count();
@@ -642,6 +663,8 @@ impl Kernel {
                 self.memories.get(memory).ok_or("an address space is charged to a dead Memory object")?;
                 charged[memory.index()].0 += u64::from(space.tables + 1) * PAGE_TABLE_COST;
                 charged[memory.index()].1 += space.tables + 1;
+                // Like a Frame: its threads may keep it, its capabilities may not.
+                reclaimable[memory.index()] |= space.caps > 0;
             }
         }
         for (id, cspace) in self.caps.spaces() {
@@ -652,10 +675,26 @@ impl Kernel {
             if self.cspace_is_unreachable(id) {
                 return Err("an unreachable capability space was not freed");
             }
-            if let Some(memory) = cspace.memory {
-                self.memories.get(memory).ok_or("a capability space is charged to a dead Memory object")?;
-                charged[memory.index()].0 += CSPACE_COST;
-                charged[memory.index()].1 += 1;
+            match cspace.memory {
+                Some(memory) => {
+                    self.memories
+                        .get(memory)
+                        .ok_or("a capability space is charged to a dead Memory object")?;
+                    charged[memory.index()].0 += CSPACE_COST;
+                    charged[memory.index()].1 += 1;
+                    reclaimable[memory.index()] = true;
+                }
+                // Only `spawn` makes these, each for its thread, and it goes with that thread.
+                None if cspace.threads == 0 => return Err("a boot capability space outlived its thread"),
+                None => {}
+            }
+        }
+        // Per thread (by table index): the live threads that hold the right to answer it.
+        let mut answerers = [0u8; MAX_THREADS];
+        for (_, thread) in self.threads.iter() {
+            if let Some(caller) = thread.reply_to.map(|r| r.caller).filter(|&c| self.threads.get(c).is_some())
+            {
+                answerers[caller.index()] += 1;
             }
         }
         for (id, thread) in self.threads.iter() {
@@ -667,6 +706,18 @@ impl Kernel {
             }
             if thread.started && thread.cspace.is_none() {
                 return Err("a started thread has no capability space");
+            }
+            let awaits_reply = thread.state == ThreadState::AwaitingReply;
+            match answerers[id.index()] {
+                0 if awaits_reply => return Err("a thread awaits a reply no thread can give"),
+                n if n > 1 || (n == 1 && !awaits_reply) => {
+                    return Err("a reply right names a thread that does not await it alone")
+                }
+                _ => {}
+            }
+            if thread.fault.is_some() && !matches!(thread.state, ThreadState::Sending { .. }) && !awaits_reply
+            {
+                return Err("a faulted thread neither sends its fault nor awaits the answer");
             }
             if let Some(binding) = thread.binding {
                 let bound = self.notifications.get(binding.notification).and_then(|n| n.bound);
@@ -681,6 +732,7 @@ impl Kernel {
                 self.memories.get(memory).ok_or("a thread is charged to a dead Memory object")?;
                 charged[memory.index()].0 += THREAD_COST;
                 charged[memory.index()].1 += 1;
+                reclaimable[memory.index()] = true;
             }
         }
         for (id, m) in self.memories.iter() {
@@ -697,11 +749,17 @@ impl Kernel {
                 self.memories.get(parent).ok_or("a Memory object's parent is dead")?;
                 charged[parent.index()].0 += MEMORY_COST + m.budget;
                 charged[parent.index()].1 += 1;
+                // A child with no capability is being reclaimed already (checked below).
+                reclaimable[parent.index()] |= m.caps > 0;
             }
         }
         for (id, m) in self.memories.iter() {
             if (m.used, m.charges) != charged[id.index()] {
                 return Err("Memory accounting is unbalanced");
+            }
+            // The boot Memory object is never reclaimed: what it paid for lives on its own.
+            if m.caps == 0 && m.parent.is_some() && reclaimable[id.index()] {
+                return Err("an object charged to a Memory object with no capability was not reclaimed");
             }
         }
         for (id, thread) in self.threads.iter() {

@@ -2,28 +2,43 @@
 //! step checked against a small reference model of the intended semantics (DESIGN.md §3–4).
 //!
 //! The model is deliberately naive and shares nothing with the kernel's data structures:
-//! per-thread slot tables, capabilities with explicit parent pointers (deleting one hands its
+//! per-space slot tables, capabilities with explicit parent pointers (deleting one hands its
 //! children to its parent; revoke deletes the transitive closure), objects that live while
-//! something refers to them (Memory use is recomputed from the live objects every time), and
-//! wait queues as "the waiting thread of highest priority that came first". It covers
-//! capability copy, mint, move, delete, revoke and identify; Endpoint and Memory creation with
-//! budgets, charges and refunds; send, nb_send, call, recv, nb_recv, reply and reply_recv with
-//! badges, long messages, capability transfer, Grant and GrantReply; one-shot reply rights;
-//! `PeerGone` on endpoint death, on the loss of the last capability with a sender's badge, on an
-//! abandoned reply right, on exit and on `thread_destroy` (of a running, queued or calling
-//! thread); wrong types, missing rights, empty and occupied slots; and malformed system calls.
+//! their lifetime rule says so, each rule checked from scratch over every object after every
+//! change (Memory use is recomputed from the live objects every time), and wait queues as
+//! "the waiting thread of highest priority that came first". It covers capability copy,
+//! mint, move, delete, revoke and identify, within a space and into another through a CSpace
+//! capability; the creation of endpoints, Memory objects, threads, capability spaces, Frames
+//! and address spaces, with budgets, charges and refunds; send, nb_send, call, recv,
+//! nb_recv, reply and reply_recv with badges, long messages, capability transfer, Grant and
+//! GrantReply; one-shot reply rights; `PeerGone` on endpoint death, on the loss of the last
+//! capability with a sender's badge, on an abandoned reply right, on exit and on
+//! `thread_destroy` (of a running, queued or calling thread); `thread_configure`,
+//! `thread_start`, `thread_suspend` (of a ready, running, queued or calling thread:
+//! `Cancelled`) and `thread_resume`; `thread_set_fault_handler` and CPU faults (the fault
+//! message goes to the handler's endpoint as a call, the reply resumes the thread untouched,
+//! a thread with no handler or whose handler goes away ends); the lives of threads (a thread
+//! nothing can start ends with its last capability), capability spaces (with their last
+//! thread, or when only their own slots name them), address spaces and Frames (while named
+//! or used); the reclamation of everything a Memory object paid for, cycles included, when
+//! its last capability goes or it is revoked; wrong types, missing rights, empty and
+//! occupied slots, bad states; and malformed system calls.
 //!
 //! Ops name slots by what they should hold ([`Pick`]), resolved against the caller's slots when
-//! the op runs, so that most calls get past their checks and reach the interesting paths.
+//! the op runs, so that most calls get past their checks and reach the interesting paths. A
+//! few generated runs of ops make and start a whole thread (see `ops::thread_script`).
 //!
-//! After every step the test compares, for every thread: its state (ready, running, queued on
-//! which endpoint, awaiting a reply, gone) and the reply right it holds; the status and values
-//! of every system call that has completed; its IPC buffer; and slots `0..USED_SLOTS` (object,
-//! kind, rights, badge). It also compares which objects are alive, every Memory object's budget
-//! and use, and `kernel_stats`, and runs `check_invariants`. Model objects are matched to kernel
-//! objects the first time a slot shows them, and that matching must stay one-to-one.
-//! Scheduling is checked loosely: the thread the kernel runs must be runnable in the model and
-//! of the highest runnable priority (the order among equals is the scheduler's business).
+//! After every step the test compares, for every thread: its state (inactive, ready, running,
+//! queued on which endpoint, awaiting a reply, gone), whether it started, is suspended or is
+//! stopped on a fault, its priority, fault-handler slot, the capability space, address space
+//! and IPC buffer it uses, and the reply right it holds; the status and values of every
+//! system call that has completed; its IPC buffer. For every capability space: whether it
+//! lives, and its slots `0..USED_SLOTS` (object, kind, rights, badge). It also compares which
+//! objects are alive, every Memory object's budget and use, and `kernel_stats`, and runs
+//! `check_invariants`. Model objects are matched to kernel objects the first time a slot shows
+//! them, and that matching must stay one-to-one. Scheduling is checked loosely: the thread the
+//! kernel runs must be runnable in the model and of the highest runnable priority (the order
+//! among equals is the scheduler's business).
 
 use std::cmp::Reverse;
 use std::collections::{HashMap, HashSet};
@@ -34,253 +49,58 @@ use proptest::test_runner::{RngAlgorithm, TestCaseError};
 
 use super::Kernel;
 use crate::abi::{
-    BootInfo, Error, IpcBuffer, Message, MessageInfo, ObjectKind, Rights, SendKind, Slot, Syscall,
-    SyscallNumber, ARG_SLOTS, CSPACE_SLOTS, ENDPOINT_COST, MEMORY_COST, REGISTER_WORDS, VALUE_SLOTS,
+    BootInfo, Error, IpcBuffer, Message, MessageInfo, ObjectKind, Rights, SendKind, Slot, CSPACE_COST,
+    CSPACE_SLOTS, ENDPOINT_COST, FRAME_COST, MEMORY_COST, PAGE_TABLE_COST, REGISTER_WORDS, THREAD_COST,
+    VALUE_SLOTS,
 };
 use crate::cspace::{Object, SlotRef};
+use crate::fault::Fault;
 use crate::mock::Mock;
 use crate::thread::{ThreadId, ThreadState};
 
-/// The rights of an original capability to anything but a Frame (the model makes no Frames).
-const OBJECT_RIGHTS: Rights = Rights::of(ObjectKind::Endpoint);
+mod ops;
+
+use ops::{buffer_writes, encode, ops, Op, Pick};
 
 /// Ops name only slots `0..USED_SLOTS`, so that they hit each other's capabilities often; no
 /// capability ever lands anywhere else, which is why comparing these slots (and the total
 /// count) is comparing whole capability spaces.
-const USED_SLOTS: u64 = 8;
+const USED_SLOTS: u64 = 12;
 /// A raw slot number outside every capability space.
 const BAD_SLOT: u64 = CSPACE_SLOTS + 72;
 /// Every thread starts with the boot Memory object here (thread 0 the original, the others copies).
 const MEMORY_SLOT: u64 = BootInfo::MEMORY_SLOT;
-/// Every thread starts with an unbadged endpoint here (thread 0 the original, the others copies).
+/// Every thread starts with an unbadged endpoint here (thread 0 the original, the others
+/// copies). Even-numbered threads have it as their fault handler.
 const SHARED_SLOT: u64 = 2;
 /// Thread 0 starts with the original of a second endpoint here; thread `i` with a copy badged
 /// `i` that lacks Grant (odd `i`) or GrantReply (even `i`), so that both are missed sometimes.
 const BADGED_SLOT: u64 = 3;
 /// Thread `i` starts with a Thread capability to thread `i + 1` (the last to thread 0) here.
 const THREAD_SLOT: u64 = 4;
-/// The boot Memory budget: room for a handful of objects, so that `OutOfMemory` happens.
-const BOOT_BUDGET: u64 = 12 * ENDPOINT_COST;
-
-// ---------------------------------------------------------------------------------------------
-// Operations
-// ---------------------------------------------------------------------------------------------
-
-/// One system call, made by whichever thread the kernel runs at that step. Generated ops name
-/// slots by [`Pick`]; just before the call each pick becomes a slot number (`Op<u64>`).
-/// `DestroyThread` is `thread_destroy`. Creating threads, capability spaces, Frames and
-/// address spaces is not generated: unit tests (`threads_tests.rs`, `pages_tests.rs`) cover
-/// those.
-#[derive(Clone, Debug)]
-enum Op<S = u64> {
-    CreateEndpoint { memory: S, dest: S },
-    CreateMemory { memory: S, dest: S, budget: u64 },
-    Copy { source: S, dest: S },
-    Mint { source: S, dest: S, rights: Rights, badge: u64 },
-    Move { source: S, dest: S },
-    Delete { slot: S },
-    Revoke { slot: S },
-    Identify { slot: S },
-    MemoryInfo { slot: S },
-    KernelStats,
-    Send { kind: SendKind, endpoint: S, message: Msg, buffer: Buffer<S> },
-    Recv { endpoint: S, blocking: bool, buffer: Buffer<S> },
-    Reply { message: Msg, buffer: Buffer<S> },
-    ReplyRecv { endpoint: S, message: Msg, buffer: Buffer<S> },
-    DestroyThread { slot: S },
-    Yield,
-    Exit,
-    Malformed(Malformed),
-}
-
-impl<S: Copy> Op<S> {
-    /// The same op with every slot `s` replaced by `f(s)`, in field order.
-    fn map<T>(&self, mut f: impl FnMut(S) -> T) -> Op<T> {
-        match *self {
-            Op::CreateEndpoint { memory, dest } => Op::CreateEndpoint { memory: f(memory), dest: f(dest) },
-            Op::CreateMemory { memory, dest, budget } => {
-                Op::CreateMemory { memory: f(memory), dest: f(dest), budget }
-            }
-            Op::Copy { source, dest } => Op::Copy { source: f(source), dest: f(dest) },
-            Op::Mint { source, dest, rights, badge } => {
-                Op::Mint { source: f(source), dest: f(dest), rights, badge }
-            }
-            Op::Move { source, dest } => Op::Move { source: f(source), dest: f(dest) },
-            Op::Delete { slot } => Op::Delete { slot: f(slot) },
-            Op::Revoke { slot } => Op::Revoke { slot: f(slot) },
-            Op::Identify { slot } => Op::Identify { slot: f(slot) },
-            Op::MemoryInfo { slot } => Op::MemoryInfo { slot: f(slot) },
-            Op::KernelStats => Op::KernelStats,
-            Op::Send { kind, endpoint, message, buffer } => {
-                Op::Send { kind, endpoint: f(endpoint), message, buffer: buffer.map(f) }
-            }
-            Op::Recv { endpoint, blocking, buffer } => {
-                Op::Recv { endpoint: f(endpoint), blocking, buffer: buffer.map(f) }
-            }
-            Op::Reply { message, buffer } => Op::Reply { message, buffer: buffer.map(f) },
-            Op::ReplyRecv { endpoint, message, buffer } => {
-                Op::ReplyRecv { endpoint: f(endpoint), message, buffer: buffer.map(f) }
-            }
-            Op::DestroyThread { slot } => Op::DestroyThread { slot: f(slot) },
-            Op::Yield => Op::Yield,
-            Op::Exit => Op::Exit,
-            Op::Malformed(malformed) => Op::Malformed(malformed),
-        }
-    }
-}
-
-/// A slot as a generated op names it, found among the calling thread's slots `0..USED_SLOTS`
-/// when the op runs: most operations then find what they need, and the ones that fail were
-/// meant to. Counting goes round; when nothing fits, the pick is slot `n % USED_SLOTS`.
-#[derive(Clone, Copy, Debug)]
-enum Pick {
-    /// The `n`-th slot that holds a capability.
-    Full(u8),
-    /// The `n`-th empty slot.
-    Empty(u8),
-    /// The `n`-th slot that holds a capability to this kind of object.
-    Holding(ObjectKind, u8),
-    /// This slot number, whatever the slot holds (in a buffer, it may be out of range).
-    Number(u64),
-}
-
-/// A message as an op describes it. Its words are derived from the label, so every delivered
-/// word says which message it came from.
-#[derive(Clone, Copy, Debug)]
-struct Msg {
-    label: u64,
-    length: u8,
-    caps: u8,
-}
-
-impl Msg {
-    fn word(self, i: usize) -> u64 {
-        self.label * 100 + i as u64
-    }
-
-    fn message(self) -> Message {
-        let info = MessageInfo { label: self.label, length: self.length, caps: self.caps };
-        Message { info, words: [0, 1, 2, 3].map(|i| self.word(i)) }
-    }
-}
-
-/// What an IPC op writes into the caller's IPC buffer first: raw slot numbers (some out of
-/// range) of the capabilities to send and of the slots where received ones should land.
-#[derive(Clone, Copy, Debug)]
-struct Buffer<S = u64> {
-    send_caps: [S; 3],
-    receive_slots: [S; 3],
-}
-
-impl<S: Copy> Buffer<S> {
-    fn map<T>(&self, mut f: impl FnMut(S) -> T) -> Buffer<T> {
-        Buffer { send_caps: self.send_caps.map(&mut f), receive_slots: self.receive_slots.map(&mut f) }
-    }
-}
-
-/// A raw system call the decoder must reject, and with what.
-#[derive(Clone, Copy, Debug)]
-enum Malformed {
-    SlotOutOfRange,
-    UnknownNumber,
-    BudgetForEndpoint,
-    UnknownRights,
-    MessageTooLong,
-}
-
-impl Malformed {
-    fn raw(self) -> (u64, [u64; ARG_SLOTS]) {
-        match self {
-            Malformed::SlotOutOfRange => (SyscallNumber::CapDelete.into(), [BAD_SLOT, 0, 0, 0, 0, 0]),
-            Malformed::UnknownNumber => (1000, [0; ARG_SLOTS]),
-            Malformed::BudgetForEndpoint => {
-                (SyscallNumber::Create.into(), [MEMORY_SLOT, ObjectKind::Endpoint.into(), 7, 64, 0, 0])
-            }
-            Malformed::UnknownRights => (SyscallNumber::CapMint.into(), [SHARED_SLOT, 7, 1 << 5, 0, 0, 0]),
-            Malformed::MessageTooLong => (SyscallNumber::Send.into(), [SHARED_SLOT, 65, 0, 0, 0, 0]),
-        }
-    }
-
-    fn error(self) -> Error {
-        match self {
-            Malformed::SlotOutOfRange => Error::InvalidSlot,
-            Malformed::UnknownNumber => Error::UnknownSyscall,
-            Malformed::BudgetForEndpoint | Malformed::UnknownRights => Error::InvalidArgument,
-            Malformed::MessageTooLong => Error::MessageTooLong,
-        }
-    }
-}
-
-/// The number and arguments of the system call `op` makes.
-fn encode(op: &Op) -> (u64, [u64; ARG_SLOTS]) {
-    let s = |n: u64| Slot::new(n).expect("ops name slots below USED_SLOTS");
-    let call = match *op {
-        Op::CreateEndpoint { memory, dest } => {
-            Syscall::Create { memory: s(memory), kind: ObjectKind::Endpoint, dest: s(dest).into(), budget: 0 }
-        }
-        Op::CreateMemory { memory, dest, budget } => {
-            Syscall::Create { memory: s(memory), kind: ObjectKind::Memory, dest: s(dest).into(), budget }
-        }
-        Op::Copy { source, dest } => {
-            Syscall::CapMint { source: s(source).into(), dest: s(dest).into(), rights: None, badge: 0 }
-        }
-        Op::Mint { source, dest, rights, badge } => {
-            Syscall::CapMint { source: s(source).into(), dest: s(dest).into(), rights: Some(rights), badge }
-        }
-        Op::Move { source, dest } => Syscall::CapMove { source: s(source).into(), dest: s(dest).into() },
-        Op::Delete { slot } => Syscall::CapDelete { slot: s(slot).into() },
-        Op::Revoke { slot } => Syscall::CapRevoke { slot: s(slot).into() },
-        Op::Identify { slot } => Syscall::CapIdentify { slot: s(slot).into() },
-        Op::MemoryInfo { slot } => Syscall::MemoryInfo { memory: s(slot) },
-        Op::KernelStats => Syscall::KernelStats,
-        Op::Send { kind, endpoint, message, .. } => {
-            Syscall::Send { endpoint: s(endpoint), message: message.message(), kind }
-        }
-        Op::Recv { endpoint, blocking, .. } => Syscall::Recv { endpoint: s(endpoint), blocking },
-        Op::Reply { message, .. } => Syscall::Reply { message: message.message() },
-        Op::ReplyRecv { endpoint, message, .. } => {
-            Syscall::ReplyRecv { endpoint: s(endpoint), message: message.message() }
-        }
-        Op::DestroyThread { slot } => Syscall::ThreadDestroy { thread: s(slot) },
-        Op::Yield => Syscall::Yield,
-        Op::Exit => Syscall::Exit { status: 0 },
-        Op::Malformed(malformed) => return malformed.raw(),
-    };
-    call.encode()
-}
-
-/// What `op` writes into the caller's IPC buffer before the call: (word index, value) pairs.
-fn buffer_writes(op: &Op) -> Vec<(usize, u64)> {
-    let (message, buffer) = match *op {
-        Op::Send { message, buffer, .. }
-        | Op::Reply { message, buffer }
-        | Op::ReplyRecv { message, buffer, .. } => (Some(message), buffer),
-        Op::Recv { buffer, .. } => (None, buffer),
-        _ => return Vec::new(),
-    };
-    let mut writes = Vec::new();
-    if let Some(message) = message {
-        writes.extend((REGISTER_WORDS..usize::from(message.length)).map(|i| (i, message.word(i))));
-    }
-    for i in 0..3 {
-        writes.push((IpcBuffer::SEND_CAPS + i, buffer.send_caps[i]));
-        writes.push((IpcBuffer::RECEIVE_SLOTS + i, buffer.receive_slots[i]));
-    }
-    writes
-}
+/// What a thread costs with what it needs to run: its capability space, address space and
+/// IPC buffer.
+const THREAD_SET_COST: u64 = THREAD_COST + CSPACE_COST + PAGE_TABLE_COST + FRAME_COST;
+/// The boot Memory budget: room for two threads and a handful of endpoints, so that
+/// `OutOfMemory` happens.
+const BOOT_BUDGET: u64 = 2 * THREAD_SET_COST + 12 * ENDPOINT_COST;
+/// Where `thread_start` starts threads.
+const ENTRY: (u64, u64) = (0x40_1000, 0x7fff_0000);
 
 // ---------------------------------------------------------------------------------------------
 // The reference model
 // ---------------------------------------------------------------------------------------------
 
-/// A model object: threads and their capability spaces are numbered by thread, the others in
-/// creation order.
+/// A model object: threads and capability spaces are numbered by creation (boot thread `t`
+/// uses capability space `t`), the others too, each kind on its own.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 enum Obj {
     Thread(usize),
     CSpace(usize),
     Endpoint(usize),
     Memory(usize),
+    Frame(usize),
+    AddressSpace(usize),
 }
 
 impl Obj {
@@ -290,12 +110,17 @@ impl Obj {
             Obj::CSpace(_) => ObjectKind::CSpace,
             Obj::Endpoint(_) => ObjectKind::Endpoint,
             Obj::Memory(_) => ObjectKind::Memory,
+            Obj::Frame(_) => ObjectKind::Frame,
+            Obj::AddressSpace(_) => ObjectKind::AddressSpace,
         }
     }
 }
 
 /// Names a capability for its whole life: an index into `Model::caps`, never reused.
 type CapId = usize;
+
+/// A slot: (capability space, slot number).
+type At = (usize, u64);
 
 #[derive(Clone, Copy, Debug)]
 struct Cap {
@@ -306,8 +131,8 @@ struct Cap {
     parent: Option<CapId>,
 }
 
-struct EndpointModel {
-    /// The Memory object charged for it.
+/// An endpoint, Frame or address space: who paid for it, and whether it lives.
+struct Charged {
     memory: usize,
     alive: bool,
 }
@@ -317,6 +142,15 @@ struct MemoryModel {
     /// The Memory object charged for it (`None` for boot memory).
     parent: Option<usize>,
     alive: bool,
+}
+
+struct CSpaceModel {
+    /// The Memory object charged for it (`None` for a boot thread's).
+    memory: Option<usize>,
+    alive: bool,
+    /// The capability in each slot ops name (no capability lands elsewhere); all empty once
+    /// the space is gone.
+    slots: [Option<CapId>; USED_SLOTS as usize],
 }
 
 /// A message waiting in its blocked sender, with what the sending capability allowed then.
@@ -331,6 +165,8 @@ struct Pending {
 
 #[derive(Clone, Copy, Debug)]
 enum Run {
+    /// Not started, or suspended.
+    Inactive,
     Ready,
     Running,
     /// Queued on an endpoint; `since` orders arrivals (first come, first served).
@@ -349,7 +185,8 @@ enum Run {
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct ReplyRight {
-    caller: usize,
+    /// `None` once the caller was suspended: the right then answers no one.
+    caller: Option<usize>,
     grant: bool,
 }
 
@@ -369,57 +206,109 @@ struct ThreadModel {
     /// The outcome of its last completed system call; `None` before its first.
     outcome: Option<Outcome>,
     buffer: [u64; IpcBuffer::WORDS],
+    /// Who pays for it (`None` for a boot thread).
+    memory: Option<usize>,
+    /// What `thread_configure` gave it (a boot thread has only its capability space). The
+    /// capability space may be gone, reclaimed with the Memory object that paid for it.
+    cspace: Option<usize>,
+    space: Option<usize>,
+    ipc_buffer: Option<usize>,
+    started: bool,
+    suspended: bool,
+    fault_handler: Option<u64>,
+    /// Stopped on a fault: sending it to the handler, or awaiting the handler's answer.
+    faulted: bool,
+    /// Stopped on a fault whose handler went away: it ends ([`Model::settle`]).
+    orphaned: bool,
+}
+
+impl ThreadModel {
+    fn new(priority: u8, memory: Option<usize>) -> ThreadModel {
+        ThreadModel {
+            priority,
+            run: Run::Inactive,
+            reply_to: None,
+            outcome: None,
+            buffer: [0; IpcBuffer::WORDS],
+            memory,
+            cspace: None,
+            space: None,
+            ipc_buffer: None,
+            started: false,
+            suspended: false,
+            fault_handler: None,
+            faulted: false,
+            orphaned: false,
+        }
+    }
+
+    fn alive(&self) -> bool {
+        !matches!(self.run, Run::Dead)
+    }
 }
 
 struct Model {
     threads: Vec<ThreadModel>,
-    /// Per thread, per slot: the capability there.
-    slots: Vec<[Option<CapId>; CSPACE_SLOTS as usize]>,
+    cspaces: Vec<CSpaceModel>,
     /// Every capability ever made; `None` once deleted.
     caps: Vec<Option<Cap>>,
-    endpoints: Vec<EndpointModel>,
+    endpoints: Vec<Charged>,
     memories: Vec<MemoryModel>,
+    frames: Vec<Charged>,
+    spaces: Vec<Charged>,
     /// Increases with every thread that queues on an endpoint.
     arrivals: u64,
 }
 
 impl Model {
-    /// Threads of these priorities, each with the capability to its own space in slot 0.
+    /// Running threads of these priorities, each with the capability to its own space in slot 0.
     fn new(priorities: &[u8]) -> Model {
         let mut model = Model {
             threads: Vec::new(),
-            slots: Vec::new(),
+            cspaces: Vec::new(),
             caps: Vec::new(),
             endpoints: Vec::new(),
             memories: Vec::new(),
+            frames: Vec::new(),
+            spaces: Vec::new(),
             arrivals: 0,
         };
         for (t, &priority) in priorities.iter().enumerate() {
-            model.threads.push(ThreadModel {
-                priority,
+            let thread = ThreadModel {
                 run: Run::Ready,
-                reply_to: None,
-                outcome: None,
-                buffer: [0; IpcBuffer::WORDS],
-            });
-            model.slots.push([None; CSPACE_SLOTS as usize]);
-            let own = Cap { object: Obj::CSpace(t), rights: OBJECT_RIGHTS, badge: 0, parent: None };
-            model.place(t, BootInfo::CSPACE_SLOT, own);
+                cspace: Some(t),
+                started: true,
+                ..ThreadModel::new(priority, None)
+            };
+            model.threads.push(thread);
+            model.cspaces.push(CSpaceModel { memory: None, alive: true, slots: [None; USED_SLOTS as usize] });
+            let own = Cap {
+                object: Obj::CSpace(t),
+                rights: Rights::of(ObjectKind::CSpace),
+                badge: 0,
+                parent: None,
+            };
+            model.place((t, BootInfo::CSPACE_SLOT), own);
         }
         model
     }
 
     // --- Slots and capabilities ---
 
-    fn place(&mut self, thread: usize, slot: u64, cap: Cap) {
-        let here = &mut self.slots[thread][slot as usize];
+    /// Thread `t`'s own slot `slot` (a running thread always has a capability space).
+    fn own(&self, t: usize, slot: u64) -> At {
+        (self.threads[t].cspace.expect("a running thread has a capability space"), slot)
+    }
+
+    fn place(&mut self, (cspace, slot): At, cap: Cap) {
+        let here = &mut self.cspaces[cspace].slots[slot as usize];
         assert!(here.is_none(), "model bug: placed a capability in an occupied slot");
         *here = Some(self.caps.len());
         self.caps.push(Some(cap));
     }
 
-    fn cap_at(&self, thread: usize, slot: u64) -> Option<(CapId, Cap)> {
-        let id = self.slots[thread][slot as usize]?;
+    fn cap_at(&self, (cspace, slot): At) -> Option<(CapId, Cap)> {
+        let id = self.cspaces[cspace].slots[slot as usize]?;
         Some((id, self.caps[id].expect("slots hold live capabilities")))
     }
 
@@ -427,19 +316,23 @@ impl Model {
         self.caps.iter().enumerate().filter_map(|(id, cap)| Some((id, cap.as_ref()?)))
     }
 
-    fn capability(&self, thread: usize, slot: u64) -> Result<(CapId, Cap), Error> {
-        self.cap_at(thread, slot).ok_or(Error::EmptySlot)
+    fn capability(&self, at: At) -> Result<(CapId, Cap), Error> {
+        self.cap_at(at).ok_or(Error::EmptySlot)
     }
 
-    fn check_empty(&self, thread: usize, slot: u64) -> Result<(), Error> {
-        match self.slots[thread][slot as usize] {
+    /// A slot of a capability space that is gone is no slot at all.
+    fn check_empty(&self, at: At) -> Result<(), Error> {
+        if !self.cspaces[at.0].alive {
+            return Err(Error::InvalidSlot);
+        }
+        match self.cap_at(at) {
             Some(_) => Err(Error::SlotOccupied),
             None => Ok(()),
         }
     }
 
-    fn endpoint_cap(&self, thread: usize, slot: u64, needs: Rights) -> Result<(usize, Cap), Error> {
-        let (_, cap) = self.capability(thread, slot)?;
+    fn endpoint_cap(&self, at: At, needs: Rights) -> Result<(usize, Cap), Error> {
+        let (_, cap) = self.capability(at)?;
         let Obj::Endpoint(endpoint) = cap.object else { return Err(Error::WrongType) };
         if !cap.rights.contains(needs) {
             return Err(Error::MissingRights);
@@ -447,8 +340,20 @@ impl Model {
         Ok((endpoint, cap))
     }
 
-    fn has_cap(&self, object: Obj) -> bool {
-        self.live_caps().any(|(_, c)| c.object == object)
+    /// The thread a Thread capability with Write at `at` names.
+    fn thread_cap(&self, at: At) -> Result<usize, Error> {
+        match self.capability(at)? {
+            (_, Cap { object: Obj::Thread(target), rights, .. }) if rights.contains(Rights::WRITE) => {
+                Ok(target)
+            }
+            (_, Cap { object: Obj::Thread(_), .. }) => Err(Error::MissingRights),
+            _ => Err(Error::WrongType),
+        }
+    }
+
+    /// Every object some capability names.
+    fn named(&self) -> HashSet<Obj> {
+        self.live_caps().map(|(_, c)| c.object).collect()
     }
 
     /// Every (endpoint, badge) pair some capability carries.
@@ -474,14 +379,20 @@ impl Model {
         found
     }
 
-    /// Deletes capabilities one by one (each one's children become its parent's), then lets
-    /// objects die and waiters wake. Deleting only ever removes capabilities, so whether a
-    /// badge or an object lost its last capability does not depend on the order.
+    /// Every capability that names `object`.
+    fn naming(&self, object: Obj) -> Vec<CapId> {
+        self.live_caps().filter(|(_, c)| c.object == object).map(|(id, _)| id).collect()
+    }
+
+    /// Deletes capabilities one by one (each one's children become its parent's), and wakes
+    /// the senders whose badge lost its last capability; [`Model::settle`] does the rest.
+    /// Deleting only ever removes capabilities, so whether a badge or an object lost its last
+    /// capability does not depend on the order.
     fn delete_caps(&mut self, doomed: Vec<CapId>) {
         let badges_before = self.endpoint_badges();
         for id in doomed {
             let Some(gone) = self.caps[id].take() else { continue };
-            for slot in self.slots.iter_mut().flatten().filter(|slot| **slot == Some(id)) {
+            for slot in self.cspaces.iter_mut().flat_map(|c| c.slots.iter_mut()).filter(|s| **s == Some(id)) {
                 *slot = None;
             }
             for cap in self.caps.iter_mut().flatten() {
@@ -491,19 +402,6 @@ impl Model {
             }
         }
         let badges_after = self.endpoint_badges();
-        for e in 0..self.endpoints.len() {
-            if self.endpoints[e].alive && !self.has_cap(Obj::Endpoint(e)) {
-                // Its last capability is gone: it dies, everyone waiting on it wakes.
-                self.endpoints[e].alive = false;
-                for t in 0..self.threads.len() {
-                    if matches!(self.threads[t].run,
-                        Run::Sending { endpoint, .. } | Run::Receiving { endpoint, .. } if endpoint == e)
-                    {
-                        self.wake(t, Error::PeerGone);
-                    }
-                }
-            }
-        }
         for &(e, badge) in badges_before.difference(&badges_after) {
             if !self.endpoints[e].alive {
                 continue;
@@ -517,54 +415,147 @@ impl Model {
                 }
             }
         }
-        self.reclaim_memories();
-        self.free_unused_memory();
     }
 
-    /// A Memory object with no capability left takes every object charged to it along:
-    /// the capabilities to its endpoints and child Memory objects go, wherever they are (and
-    /// a child is reclaimed in turn).
-    fn reclaim_memories(&mut self) {
+    /// Applies the lifetime rules until none applies, after every system call: an endpoint
+    /// lives while a capability names it (then everyone queued there wakes with `PeerGone`);
+    /// a thread stopped on a fault lives while its handler does; a thread nothing can start
+    /// (never started, or suspended) while a capability names it; a capability space while a
+    /// thread uses it or a capability outside its own slots names it; a Frame or address
+    /// space while a capability names it or a thread uses it; a made Memory object whose
+    /// last capability is gone takes everything it paid for along; a Memory object lives
+    /// while a capability names it or something is charged to it.
+    fn settle(&mut self) {
         loop {
-            // The boot Memory object (no parent) is never reclaimed this way.
-            let reclaimed = |m: usize| {
-                self.memories[m].alive && self.memories[m].parent.is_some() && !self.has_cap(Obj::Memory(m))
-            };
-            let charged = |object: Obj| match object {
-                Obj::Endpoint(e) => self.endpoints[e].alive && reclaimed(self.endpoints[e].memory),
-                Obj::Memory(c) => self.memories[c].alive && self.memories[c].parent.is_some_and(reclaimed),
-                _ => false,
-            };
-            let doomed: Vec<CapId> =
-                self.live_caps().filter(|(_, c)| charged(c.object)).map(|(id, _)| id).collect();
-            if doomed.is_empty() {
-                return;
+            let named = self.named();
+            if let Some(e) = (0..self.endpoints.len())
+                .find(|&e| self.endpoints[e].alive && !named.contains(&Obj::Endpoint(e)))
+            {
+                self.endpoints[e].alive = false;
+                for t in 0..self.threads.len() {
+                    if matches!(self.threads[t].run,
+                        Run::Sending { endpoint, .. } | Run::Receiving { endpoint, .. } if endpoint == e)
+                    {
+                        self.wake(t, Error::PeerGone);
+                    }
+                }
+                continue;
             }
-            self.delete_caps(doomed);
+            if let Some(t) = (0..self.threads.len()).find(|&t| {
+                let th = &self.threads[t];
+                let unreachable = (!th.started || th.suspended) && !named.contains(&Obj::Thread(t));
+                th.alive() && (th.orphaned || unreachable)
+            }) {
+                self.end_thread(t);
+                continue;
+            }
+            if let Some(c) = (0..self.cspaces.len()).find(|&c| self.cspace_is_unreachable(c)) {
+                self.destroy_cspace(c);
+                continue;
+            }
+            let used = |uses: fn(&ThreadModel) -> Option<usize>, n| {
+                self.threads.iter().any(|th| th.alive() && uses(th) == Some(n))
+            };
+            if let Some(f) = (0..self.frames.len()).find(|&f| {
+                self.frames[f].alive && !named.contains(&Obj::Frame(f)) && !used(|th| th.ipc_buffer, f)
+            }) {
+                self.frames[f].alive = false;
+                continue;
+            }
+            if let Some(s) = (0..self.spaces.len()).find(|&s| {
+                self.spaces[s].alive && !named.contains(&Obj::AddressSpace(s)) && !used(|th| th.space, s)
+            }) {
+                self.spaces[s].alive = false;
+                continue;
+            }
+            // The boot Memory object (no parent) is never reclaimed this way.
+            let capless = (0..self.memories.len()).filter(|&m| {
+                self.memories[m].alive
+                    && self.memories[m].parent.is_some()
+                    && !named.contains(&Obj::Memory(m))
+            });
+            if capless.collect::<Vec<_>>().into_iter().any(|m| self.reclaim_charged(m)) {
+                continue;
+            }
+            if let Some(m) = (0..self.memories.len()).find(|&m| {
+                self.memories[m].alive && !named.contains(&Obj::Memory(m)) && self.charges(m).is_empty()
+            }) {
+                self.memories[m].alive = false;
+                continue;
+            }
+            return;
         }
+    }
+
+    /// Whether capability space `c` lives, no thread uses it, and only its own slots name it.
+    fn cspace_is_unreachable(&self, c: usize) -> bool {
+        let space = &self.cspaces[c];
+        space.alive
+            && !self.threads.iter().any(|th| th.alive() && th.cspace == Some(c))
+            && self.naming(Obj::CSpace(c)).iter().all(|&id| space.slots.contains(&Some(id)))
+    }
+
+    /// Capability space `c` goes, with every capability naming it and every one in it.
+    /// Threads that still use it (reclaimed with its Memory object) find nothing there.
+    fn destroy_cspace(&mut self, c: usize) {
+        self.cspaces[c].alive = false;
+        let mut doomed = self.naming(Obj::CSpace(c));
+        doomed.extend(self.cspaces[c].slots.iter().flatten());
+        self.delete_caps(doomed);
+    }
+
+    /// Destroys everything Memory object `m` paid for: its threads, its capability spaces,
+    /// and every capability to its endpoints, Frames, address spaces and child Memory
+    /// objects (each goes then by its own rule). Whether it found anything to do.
+    fn reclaim_charged(&mut self, m: usize) -> bool {
+        let threads: Vec<usize> = (0..self.threads.len())
+            .filter(|&t| self.threads[t].alive() && self.threads[t].memory == Some(m))
+            .collect();
+        let cspaces: Vec<usize> = (0..self.cspaces.len())
+            .filter(|&c| self.cspaces[c].alive && self.cspaces[c].memory == Some(m))
+            .collect();
+        let paid_for = |object: Obj| match object {
+            Obj::Endpoint(e) => self.endpoints[e].memory == m,
+            Obj::Frame(f) => self.frames[f].memory == m,
+            Obj::AddressSpace(s) => self.spaces[s].memory == m,
+            Obj::Memory(c) => self.memories[c].parent == Some(m),
+            Obj::Thread(_) | Obj::CSpace(_) => false,
+        };
+        let doomed: Vec<CapId> =
+            self.live_caps().filter(|(_, c)| paid_for(c.object)).map(|(id, _)| id).collect();
+        if threads.is_empty() && cspaces.is_empty() && doomed.is_empty() {
+            return false;
+        }
+        for t in threads {
+            self.end_thread(t);
+        }
+        for c in cspaces {
+            if self.cspaces[c].alive {
+                self.destroy_cspace(c);
+            }
+        }
+        self.delete_caps(doomed);
+        true
     }
 
     // --- Objects and accounting ---
 
     /// Live objects charged to Memory object `m`, with what each costs it.
     fn charges(&self, m: usize) -> Vec<u64> {
-        let endpoints = self.endpoints.iter().filter(|e| e.alive && e.memory == m).map(|_| ENDPOINT_COST);
-        let memories =
-            self.memories.iter().filter(|c| c.alive && c.parent == Some(m)).map(|c| MEMORY_COST + c.budget);
-        endpoints.chain(memories).collect()
+        let mut costs = Vec::new();
+        costs.extend(self.endpoints.iter().filter(|e| e.alive && e.memory == m).map(|_| ENDPOINT_COST));
+        costs.extend(self.frames.iter().filter(|f| f.alive && f.memory == m).map(|_| FRAME_COST));
+        costs.extend(self.spaces.iter().filter(|s| s.alive && s.memory == m).map(|_| PAGE_TABLE_COST));
+        costs.extend(self.threads.iter().filter(|t| t.alive() && t.memory == Some(m)).map(|_| THREAD_COST));
+        costs.extend(self.cspaces.iter().filter(|c| c.alive && c.memory == Some(m)).map(|_| CSPACE_COST));
+        costs.extend(
+            self.memories.iter().filter(|c| c.alive && c.parent == Some(m)).map(|c| MEMORY_COST + c.budget),
+        );
+        costs
     }
 
     fn used(&self, m: usize) -> u64 {
         self.charges(m).iter().sum()
-    }
-
-    /// A Memory object lives while a capability names it or a live object is charged to it.
-    fn free_unused_memory(&mut self) {
-        while let Some(m) = (0..self.memories.len())
-            .find(|&m| self.memories[m].alive && !self.has_cap(Obj::Memory(m)) && self.charges(m).is_empty())
-        {
-            self.memories[m].alive = false;
-        }
     }
 
     // --- Threads ---
@@ -577,8 +568,21 @@ impl Model {
         self.threads[thread].outcome = Some(Outcome::Values(values));
     }
 
+    /// A blocked thread's operation ends: it may run again, unless it is suspended.
+    fn make_ready(&mut self, thread: usize) {
+        let th = &mut self.threads[thread];
+        th.run = if th.suspended { Run::Inactive } else { Run::Ready };
+    }
+
+    /// A blocked thread's operation fails with `error`. A thread stopped on a fault cannot
+    /// take an error: its handler is gone, so it ends.
     fn wake(&mut self, thread: usize, error: Error) {
-        self.threads[thread].run = Run::Ready;
+        if self.threads[thread].faulted {
+            (self.threads[thread].faulted, self.threads[thread].orphaned) = (false, true);
+            self.threads[thread].run = Run::AwaitingReply;
+            return;
+        }
+        self.make_ready(thread);
         self.status(thread, Err(error));
     }
 
@@ -610,47 +614,87 @@ impl Model {
 
     // --- System calls ---
 
+    /// Thread `t` makes the system call `op` (or takes the fault), and the lifetime rules act.
     fn apply(&mut self, t: usize, op: &Op) {
+        self.call(t, op);
+        self.settle();
+    }
+
+    fn call(&mut self, t: usize, op: &Op) {
+        let cspace = self.threads[t].cspace.expect("a running thread has a capability space");
+        let own = move |slot: u64| (cspace, slot);
         let result = match *op {
-            Op::CreateEndpoint { memory, dest } => self.create(t, memory, ObjectKind::Endpoint, dest, 0),
-            Op::CreateMemory { memory, dest, budget } => {
-                self.create(t, memory, ObjectKind::Memory, dest, budget)
+            Op::Create { kind, memory, dest, budget } => self.create(own(memory), kind, own(dest), budget),
+            Op::Copy { source, dest } => self.mint(own(source), own(dest), None, 0),
+            Op::Mint { source, dest, rights, badge } => {
+                self.mint(own(source), own(dest), Some(rights), badge)
             }
-            Op::Copy { source, dest } => self.mint(t, source, dest, None, 0),
-            Op::Mint { source, dest, rights, badge } => self.mint(t, source, dest, Some(rights), badge),
-            Op::Move { source, dest } => self.move_cap(t, source, dest),
-            Op::Delete { slot } => self.capability(t, slot).map(|(id, _)| self.delete_caps(vec![id])),
-            Op::Revoke { slot } => self.capability(t, slot).map(|(id, cap)| {
+            Op::Move { source, dest } => self.move_cap(own(source), own(dest)),
+            Op::CopyInto { source, cspace, dest, moving } => {
+                self.through(own(cspace), dest).and_then(|dest| match moving {
+                    true => self.move_cap(own(source), dest),
+                    false => self.mint(own(source), dest, None, 0),
+                })
+            }
+            Op::Delete { slot } => self.capability(own(slot)).map(|(id, _)| self.delete_caps(vec![id])),
+            Op::Revoke { slot } => self.capability(own(slot)).map(|(id, cap)| {
                 self.delete_caps(self.descendants(id));
                 // A Memory object revoked takes back everything made from it.
                 if let Obj::Memory(m) = cap.object {
-                    let charged = |object: Obj| match object {
-                        Obj::Endpoint(e) => self.endpoints[e].alive && self.endpoints[e].memory == m,
-                        Obj::Memory(c) => self.memories[c].alive && self.memories[c].parent == Some(m),
-                        _ => false,
-                    };
-                    let doomed =
-                        self.live_caps().filter(|(_, c)| charged(c.object)).map(|(id, _)| id).collect();
-                    self.delete_caps(doomed);
+                    self.reclaim_charged(m);
                 }
             }),
-            Op::Identify { slot } => self.capability(t, slot).map(|(_, cap)| {
+            Op::Identify { slot } => self.capability(own(slot)).map(|(_, cap)| {
                 self.values(t, [cap.object.kind().into(), cap.rights.bits(), cap.badge, 0, 0, 0]);
             }),
-            Op::MemoryInfo { slot } => self.memory_info(t, slot),
+            Op::MemoryInfo { slot } => self.memory_info(t, own(slot)),
             Op::KernelStats => {
-                let live_threads =
-                    self.threads.iter().filter(|th| !matches!(th.run, Run::Dead)).count() as u64;
-                let endpoints = self.endpoints.iter().filter(|e| e.alive).count() as u64;
-                let memories = self.memories.iter().filter(|m| m.alive).count() as u64;
-                let caps = self.live_caps().count() as u64;
-                self.values(t, [live_threads, endpoints, memories, caps, live_threads, 0]);
+                let stats = self.stats();
+                let values = [stats.threads, stats.endpoints, stats.memories, stats.capabilities];
+                self.values(t, [values[0], values[1], values[2], values[3], stats.cspaces, stats.frames]);
                 Ok(())
             }
             Op::Send { kind, endpoint, message, .. } => self.send(t, endpoint, message.message(), kind),
             Op::Recv { endpoint, blocking, .. } => self.recv(t, endpoint, blocking),
             Op::Reply { message, .. } => self.reply(t, message.message()),
             Op::ReplyRecv { endpoint, message, .. } => self.reply_recv(t, endpoint, message.message()),
+            Op::Configure { thread, cspace, space, buffer, priority } => {
+                self.configure(t, own(thread), [own(cspace), own(space), own(buffer)], priority)
+            }
+            Op::Start { thread } => self.thread_cap(own(thread)).and_then(|target| {
+                let th = &mut self.threads[target];
+                if th.started || th.cspace.is_none() {
+                    return Err(Error::InvalidState);
+                }
+                th.started = true;
+                self.make_ready(target);
+                Ok(())
+            }),
+            Op::Suspend { thread } => {
+                // The status first: a thread suspending itself finds it when it is resumed.
+                let target = self.thread_cap(own(thread));
+                self.status(t, target.map(drop));
+                if let Ok(target) = target {
+                    self.suspend(target);
+                }
+                return;
+            }
+            Op::Resume { thread } => self.thread_cap(own(thread)).map(|target| {
+                let th = &mut self.threads[target];
+                if th.suspended {
+                    th.suspended = false;
+                    if th.started && matches!(th.run, Run::Inactive) {
+                        self.make_ready(target);
+                    }
+                }
+            }),
+            Op::SetFaultHandler { thread, handler } => {
+                self.thread_cap(own(thread)).map(|target| self.threads[target].fault_handler = handler)
+            }
+            Op::Fault(fault) => {
+                self.fault(t, fault);
+                return;
+            }
             Op::Yield => {
                 self.threads[t].run = Run::Ready;
                 Ok(())
@@ -659,20 +703,17 @@ impl Model {
                 self.end_thread(t);
                 return;
             }
-            Op::DestroyThread { slot } => match self.capability(t, slot) {
-                Ok((_, Cap { object: Obj::Thread(target), rights, .. }))
-                    if rights.contains(Rights::WRITE) =>
-                {
-                    if target == t {
-                        // Like `exit`: nobody is left to see a status.
-                        self.end_thread(t);
-                        return;
-                    }
-                    self.end_thread(target);
-                    Ok(())
+            Op::DestroyThread { slot } => match self.thread_cap(own(slot)) {
+                Ok(target) if target == t => {
+                    // Like `exit`: nobody is left to see a status.
+                    self.end_thread(t);
+                    return;
                 }
-                Ok((_, Cap { object: Obj::Thread(_), .. })) => Err(Error::MissingRights),
-                Ok(_) => Err(Error::WrongType),
+                Ok(target) => {
+                    self.status(t, Ok(()));
+                    self.end_thread(target);
+                    return;
+                }
                 Err(error) => Err(error),
             },
             Op::Malformed(malformed) => Err(malformed.error()),
@@ -689,85 +730,104 @@ impl Model {
         }
     }
 
-    fn create(
-        &mut self,
-        t: usize,
-        memory: u64,
-        kind: ObjectKind,
-        dest: u64,
-        budget: u64,
-    ) -> Result<(), Error> {
-        let (_, cap) = self.capability(t, memory)?;
+    /// What `kernel_stats` counts.
+    fn stats(&self) -> crate::Stats {
+        let threads = self.threads.iter().filter(|t| t.alive()).count() as u64;
+        crate::Stats {
+            threads,
+            endpoints: self.endpoints.iter().filter(|e| e.alive).count() as u64,
+            memories: self.memories.iter().filter(|m| m.alive).count() as u64,
+            capabilities: self.live_caps().count() as u64,
+            cspaces: self.cspaces.iter().filter(|c| c.alive).count() as u64,
+            frames: self.frames.iter().filter(|f| f.alive).count() as u64,
+            spaces: self.spaces.iter().filter(|s| s.alive).count() as u64,
+            notifications: 0,
+        }
+    }
+
+    /// Slot `slot` of the capability space the CSpace capability (with Write) at `via` names.
+    fn through(&self, via: At, slot: u64) -> Result<At, Error> {
+        match self.capability(via)? {
+            (_, Cap { object: Obj::CSpace(c), rights, .. }) if rights.contains(Rights::WRITE) => {
+                Ok((c, slot))
+            }
+            (_, Cap { object: Obj::CSpace(_), .. }) => Err(Error::MissingRights),
+            _ => Err(Error::WrongType),
+        }
+    }
+
+    fn create(&mut self, memory: At, kind: ObjectKind, dest: At, budget: u64) -> Result<(), Error> {
+        let (_, cap) = self.capability(memory)?;
         let Obj::Memory(m) = cap.object else { return Err(Error::WrongType) };
         if !cap.rights.contains(Rights::WRITE) {
             return Err(Error::MissingRights);
         }
-        self.check_empty(t, dest)?;
+        self.check_empty(dest)?;
         let cost = match kind {
             ObjectKind::Endpoint => ENDPOINT_COST,
             ObjectKind::Memory => MEMORY_COST.checked_add(budget).ok_or(Error::OutOfMemory)?,
-            ObjectKind::CSpace
-            | ObjectKind::Thread
-            | ObjectKind::Frame
-            | ObjectKind::AddressSpace
-            | ObjectKind::Notification
+            ObjectKind::Thread => THREAD_COST,
+            ObjectKind::CSpace => CSPACE_COST,
+            ObjectKind::Frame => FRAME_COST,
+            ObjectKind::AddressSpace => PAGE_TABLE_COST,
+            ObjectKind::Notification
             | ObjectKind::IrqControl
             | ObjectKind::IrqHandler
             | ObjectKind::IoPort => {
-                panic!("the model generates only Endpoint and Memory creation")
+                panic!("the model does not generate creating a {kind:?}")
             }
         };
         if cost > self.memories[m].budget - self.used(m) {
             return Err(Error::OutOfMemory);
         }
-        let object = if kind == ObjectKind::Memory {
-            self.memories.push(MemoryModel { budget, parent: Some(m), alive: true });
-            Obj::Memory(self.memories.len() - 1)
-        } else {
-            self.endpoints.push(EndpointModel { memory: m, alive: true });
-            Obj::Endpoint(self.endpoints.len() - 1)
+        let charged = Charged { memory: m, alive: true };
+        let object = match kind {
+            ObjectKind::Memory => {
+                self.memories.push(MemoryModel { budget, parent: Some(m), alive: true });
+                Obj::Memory(self.memories.len() - 1)
+            }
+            ObjectKind::Thread => {
+                self.threads.push(ThreadModel::new(0, Some(m)));
+                Obj::Thread(self.threads.len() - 1)
+            }
+            ObjectKind::CSpace => {
+                let slots = [None; USED_SLOTS as usize];
+                self.cspaces.push(CSpaceModel { memory: Some(m), alive: true, slots });
+                Obj::CSpace(self.cspaces.len() - 1)
+            }
+            ObjectKind::Frame => {
+                self.frames.push(charged);
+                Obj::Frame(self.frames.len() - 1)
+            }
+            ObjectKind::AddressSpace => {
+                self.spaces.push(charged);
+                Obj::AddressSpace(self.spaces.len() - 1)
+            }
+            // Only endpoints are left: the costs above refused every other kind.
+            _ => {
+                self.endpoints.push(charged);
+                Obj::Endpoint(self.endpoints.len() - 1)
+            }
         };
-        self.place(t, dest, Cap { object, rights: OBJECT_RIGHTS, badge: 0, parent: None });
+        self.place(dest, Cap { object, rights: Rights::of(kind), badge: 0, parent: None });
         Ok(())
     }
 
-    fn give_thread_cap(&mut self, t: usize, slot: u64, target: usize) {
-        self.place(
-            t,
-            slot,
-            Cap { object: Obj::Thread(target), rights: OBJECT_RIGHTS, badge: 0, parent: None },
-        );
+    fn give_thread_cap(&mut self, at: At, target: usize) {
+        let rights = Rights::of(ObjectKind::Thread);
+        self.place(at, Cap { object: Obj::Thread(target), rights, badge: 0, parent: None });
     }
 
-    fn boot_memory(&mut self, t: usize, slot: u64, budget: u64) {
+    fn boot_memory(&mut self, at: At, budget: u64) {
         self.memories.push(MemoryModel { budget, parent: None, alive: true });
         let object = Obj::Memory(self.memories.len() - 1);
-        self.place(t, slot, Cap { object, rights: OBJECT_RIGHTS, badge: 0, parent: None });
+        self.place(at, Cap { object, rights: Rights::of(ObjectKind::Memory), badge: 0, parent: None });
     }
 
-    fn mint(
-        &mut self,
-        t: usize,
-        source: u64,
-        dest: u64,
-        rights: Option<Rights>,
-        badge: u64,
-    ) -> Result<(), Error> {
-        self.mint_into(t, source, t, dest, rights, badge)
-    }
-
-    /// `mint` into another thread's slot (only the test's setup does that).
-    fn mint_into(
-        &mut self,
-        t: usize,
-        source: u64,
-        to: usize,
-        dest: u64,
-        rights: Option<Rights>,
-        badge: u64,
-    ) -> Result<(), Error> {
-        let (id, cap) = self.capability(t, source)?;
-        self.check_empty(to, dest)?;
+    /// `cap_mint` (a copy when `rights` is `None`) from `source` into `dest`.
+    fn mint(&mut self, source: At, dest: At, rights: Option<Rights>, badge: u64) -> Result<(), Error> {
+        let (id, cap) = self.capability(source)?;
+        self.check_empty(dest)?;
         let rights = rights.unwrap_or(cap.rights);
         if !cap.rights.contains(rights) {
             return Err(Error::MissingRights);
@@ -777,27 +837,104 @@ impl Model {
             (badge, Obj::Endpoint(_)) if cap.badge == 0 => badge,
             _ => return Err(Error::InvalidArgument),
         };
-        self.place(to, dest, Cap { rights, badge, parent: Some(id), ..cap });
+        self.place(dest, Cap { rights, badge, parent: Some(id), ..cap });
         Ok(())
     }
 
-    fn move_cap(&mut self, t: usize, source: u64, dest: u64) -> Result<(), Error> {
-        let (id, _) = self.capability(t, source)?;
-        self.check_empty(t, dest)?;
+    fn move_cap(&mut self, source: At, dest: At) -> Result<(), Error> {
+        let (id, _) = self.capability(source)?;
+        self.check_empty(dest)?;
         // The capability keeps its identity, hence its parent and children.
-        self.slots[t][source as usize] = None;
-        self.slots[t][dest as usize] = Some(id);
+        self.cspaces[source.0].slots[source.1 as usize] = None;
+        self.cspaces[dest.0].slots[dest.1 as usize] = Some(id);
         Ok(())
     }
 
-    fn memory_info(&mut self, t: usize, slot: u64) -> Result<(), Error> {
-        let (_, cap) = self.capability(t, slot)?;
+    fn memory_info(&mut self, t: usize, at: At) -> Result<(), Error> {
+        let (_, cap) = self.capability(at)?;
         let Obj::Memory(m) = cap.object else { return Err(Error::WrongType) };
         if !cap.rights.contains(Rights::READ) {
             return Err(Error::MissingRights);
         }
         self.values(t, [self.memories[m].budget, self.used(m), 0, 0, 0, 0]);
         Ok(())
+    }
+
+    /// `thread_configure`: every check, in the kernel's order, then the thread uses them.
+    fn configure(&mut self, t: usize, thread: At, uses: [At; 3], priority: u8) -> Result<(), Error> {
+        let target = self.thread_cap(thread)?;
+        let [cspace, space, buffer] = uses.map(|at| self.capability(at));
+        let (cspace, space, buffer) = (cspace?.1, space?.1, buffer?.1);
+        let (Obj::CSpace(c), Obj::AddressSpace(s), Obj::Frame(f)) =
+            (cspace.object, space.object, buffer.object)
+        else {
+            return Err(Error::WrongType);
+        };
+        if !cspace.rights.contains(Rights::WRITE)
+            || !space.rights.contains(Rights::WRITE)
+            || !buffer.rights.contains(Rights::READ | Rights::WRITE)
+            || priority > self.threads[t].priority
+        {
+            return Err(Error::MissingRights);
+        }
+        let th = &mut self.threads[target];
+        if th.started || th.cspace.is_some() {
+            return Err(Error::InvalidState);
+        }
+        (th.cspace, th.space, th.ipc_buffer, th.priority) = (Some(c), Some(s), Some(f), priority);
+        Ok(())
+    }
+
+    /// `thread_suspend` of `target` (already validated): it runs no more until resumed; its
+    /// own IPC is cancelled, a fault it is stopped on is not.
+    fn suspend(&mut self, target: usize) {
+        let th = &mut self.threads[target];
+        if th.suspended {
+            return;
+        }
+        th.suspended = true;
+        let (run, faulted) = (th.run, th.faulted);
+        match run {
+            Run::Ready | Run::Running => self.threads[target].run = Run::Inactive,
+            Run::Sending { .. } | Run::AwaitingReply if faulted => {}
+            Run::Sending { .. } | Run::Receiving { .. } => self.cancel(target),
+            Run::AwaitingReply => {
+                // The right to answer this call dies: it names no thread any more.
+                for holder in &mut self.threads {
+                    if let Some(right) = holder.reply_to.as_mut().filter(|r| r.caller == Some(target)) {
+                        right.caller = None;
+                    }
+                }
+                self.cancel(target);
+            }
+            Run::Inactive | Run::Dead => {}
+        }
+    }
+
+    fn cancel(&mut self, thread: usize) {
+        self.threads[thread].run = Run::Inactive;
+        self.status(thread, Err(Error::Cancelled));
+    }
+
+    /// Thread `t` takes `fault`: it calls its fault handler's endpoint with the fault as the
+    /// message (its capability needs Write), or ends when it has none.
+    fn fault(&mut self, t: usize, fault: Fault) {
+        let handler = self.threads[t].fault_handler.and_then(|slot| self.cap_at(self.own(t, slot)));
+        let Some((_, cap @ Cap { object: Obj::Endpoint(endpoint), .. })) = handler else {
+            return self.end_thread(t);
+        };
+        if !cap.rights.contains(Rights::WRITE) {
+            return self.end_thread(t);
+        }
+        self.threads[t].faulted = true;
+        let pending = Pending { badge: cap.badge, grant: false, call: Some(false), message: fault.message() };
+        match self.first_waiting(endpoint, false) {
+            None => self.queue(t, endpoint, Some(pending)),
+            Some(receiver) => {
+                self.rendezvous(t, receiver, pending);
+                self.make_ready(receiver);
+            }
+        }
     }
 
     /// Capabilities in a message need Grant, and each named slot must hold one.
@@ -813,13 +950,13 @@ impl Model {
             if slot >= CSPACE_SLOTS {
                 return Err(Error::InvalidSlot);
             }
-            self.capability(t, slot)?;
+            self.capability(self.own(t, slot))?;
         }
         Ok(())
     }
 
     fn send(&mut self, t: usize, slot: u64, message: Message, kind: SendKind) -> Result<(), Error> {
-        let (endpoint, cap) = self.endpoint_cap(t, slot, Rights::WRITE)?;
+        let (endpoint, cap) = self.endpoint_cap(self.own(t, slot), Rights::WRITE)?;
         let pending = Pending {
             badge: cap.badge,
             grant: cap.rights.contains(Rights::GRANT),
@@ -832,14 +969,14 @@ impl Model {
             None => self.queue(t, endpoint, Some(pending)),
             Some(receiver) => {
                 self.rendezvous(t, receiver, pending);
-                self.threads[receiver].run = Run::Ready;
+                self.make_ready(receiver);
             }
         }
         Ok(())
     }
 
     fn recv(&mut self, t: usize, slot: u64, blocking: bool) -> Result<(), Error> {
-        let (endpoint, _) = self.endpoint_cap(t, slot, Rights::READ)?;
+        let (endpoint, _) = self.endpoint_cap(self.own(t, slot), Rights::READ)?;
         let sender = self.first_waiting(endpoint, true);
         if sender.is_none() && !blocking {
             return Err(Error::WouldBlock);
@@ -856,19 +993,19 @@ impl Model {
         Ok(())
     }
 
-    /// `pending` goes from `sender` to `receiver`: a plain send completes, a call waits for
-    /// the reply and the receiver gets the right to give it.
+    /// `pending` goes from `sender` to `receiver`: a plain send completes, a call (or a
+    /// fault) waits for the reply and the receiver gets the right to give it.
     fn rendezvous(&mut self, sender: usize, receiver: usize, pending: Pending) {
         self.deliver(sender, receiver, pending.badge, pending.message);
         match pending.call {
             Some(grant) => {
-                self.threads[receiver].reply_to = Some(ReplyRight { caller: sender, grant });
+                self.threads[receiver].reply_to = Some(ReplyRight { caller: Some(sender), grant });
                 self.threads[sender].run = Run::AwaitingReply;
             }
             None => {
                 // A queued sender wakes; one that found its receiver waiting runs on.
                 if let Run::Sending { .. } = self.threads[sender].run {
-                    self.threads[sender].run = Run::Ready;
+                    self.make_ready(sender);
                 }
                 self.status(sender, Ok(()));
             }
@@ -876,9 +1013,9 @@ impl Model {
     }
 
     fn drop_reply_right(&mut self, t: usize) {
-        if let Some(right) = self.threads[t].reply_to.take() {
-            if matches!(self.threads[right.caller].run, Run::AwaitingReply) {
-                self.wake(right.caller, Error::PeerGone);
+        if let Some(caller) = self.threads[t].reply_to.take().and_then(|right| right.caller) {
+            if matches!(self.threads[caller].run, Run::AwaitingReply) {
+                self.wake(caller, Error::PeerGone);
             }
         }
     }
@@ -890,21 +1027,26 @@ impl Model {
     }
 
     fn reply_recv(&mut self, t: usize, slot: u64, message: Message) -> Result<(), Error> {
-        self.endpoint_cap(t, slot, Rights::READ)?;
+        self.endpoint_cap(self.own(t, slot), Rights::READ)?;
         let right = self.threads[t].reply_to.ok_or(Error::NoReply)?;
         self.check_caps_to_send(t, message.info, right.grant)?;
         self.answer(t, right, message)?;
         self.recv(t, slot, true)
     }
 
-    /// Uses up the reply right; the answer reaches the caller if it still waits for it.
+    /// Uses up the reply right; the answer reaches the caller if it still waits for it. A
+    /// thread stopped on a fault just resumes: the answer carries nothing to it.
     fn answer(&mut self, t: usize, right: ReplyRight, message: Message) -> Result<(), Error> {
         self.threads[t].reply_to = None;
-        if !matches!(self.threads[right.caller].run, Run::AwaitingReply) {
+        let Some(caller) = right.caller.filter(|&c| matches!(self.threads[c].run, Run::AwaitingReply)) else {
             return Err(Error::PeerGone);
+        };
+        if self.threads[caller].faulted {
+            self.threads[caller].faulted = false;
+        } else {
+            self.deliver(t, caller, 0, message);
         }
-        self.deliver(t, right.caller, 0, message);
-        self.threads[right.caller].run = Run::Ready;
+        self.make_ready(caller);
         self.status(t, Ok(()));
         Ok(())
     }
@@ -925,11 +1067,12 @@ impl Model {
                 break;
             }
             // The sender's slot may have been emptied while it waited.
-            let Some((id, cap)) = self.cap_at(from, source) else { break };
-            if self.slots[to][dest as usize].is_some() {
+            let Some((id, cap)) = self.cap_at(self.own(from, source)) else { break };
+            let dest = self.own(to, dest);
+            if self.check_empty(dest).is_err() {
                 break;
             }
-            self.place(to, dest, Cap { parent: Some(id), ..cap });
+            self.place(dest, Cap { parent: Some(id), ..cap });
             arrived += 1;
         }
         let info = MessageInfo { caps: arrived, ..message.info };
@@ -937,14 +1080,29 @@ impl Model {
     }
 
     /// Thread `t` exits or is destroyed, whatever it was doing: it leaves any queue (queues
-    /// are just thread states here), the caller it owed an answer wakes, and its capabilities
-    /// go, with every capability anywhere to it or to its capability space.
+    /// are just thread states here), the caller it owed an answer wakes, every capability to
+    /// it goes, and so do its capability space and address space if it was their last
+    /// thread (with every capability to them, and the capability space with what it holds).
     fn end_thread(&mut self, t: usize) {
-        self.drop_reply_right(t);
+        if !self.threads[t].alive() {
+            return;
+        }
         self.threads[t].run = Run::Dead;
-        let mut doomed: Vec<CapId> = self.slots[t].iter().flatten().copied().collect();
-        let names_it = |c: &Cap| c.object == Obj::CSpace(t) || c.object == Obj::Thread(t);
-        doomed.extend(self.live_caps().filter(|(_, c)| names_it(c)).map(|(id, _)| id));
+        self.drop_reply_right(t);
+        let mut doomed = self.naming(Obj::Thread(t));
+        let (cspace, space) = (self.threads[t].cspace, self.threads[t].space);
+        let users = |uses: fn(&ThreadModel) -> Option<usize>, n: usize| {
+            self.threads.iter().filter(|th| th.alive() && uses(th) == Some(n)).count()
+        };
+        if let Some(c) = cspace.filter(|&c| self.cspaces[c].alive && users(|th| th.cspace, c) == 0) {
+            self.cspaces[c].alive = false;
+            doomed.extend(self.naming(Obj::CSpace(c)));
+            doomed.extend(self.cspaces[c].slots.iter().flatten());
+        }
+        if let Some(s) = space.filter(|&s| self.spaces[s].alive && users(|th| th.space, s) == 0) {
+            self.spaces[s].alive = false;
+            doomed.extend(self.naming(Obj::AddressSpace(s)));
+        }
         self.delete_caps(doomed);
     }
 }
@@ -971,7 +1129,8 @@ fn slot(n: u64) -> Slot {
 impl World {
     /// Threads of the given priorities; thread 0 holds the boot Memory object and two
     /// endpoints, every other thread a copy of each (of the second one badged with its index,
-    /// see `BADGED_SLOT`); each thread holds a Thread capability to the next one.
+    /// see `BADGED_SLOT`); each thread holds a Thread capability to the next one, and
+    /// even-numbered threads send their faults to the first endpoint.
     fn new(priorities: &[u8]) -> World {
         let mut kernel = Box::new(Kernel::new());
         let ids: Vec<ThreadId> = priorities
@@ -984,17 +1143,17 @@ impl World {
 
         let mut mock = Mock::default();
         kernel.boot_memory(at(&kernel, 0, MEMORY_SLOT), BOOT_BUDGET).expect("boot memory");
-        model.boot_memory(0, MEMORY_SLOT, BOOT_BUDGET);
+        model.boot_memory((0, MEMORY_SLOT), BOOT_BUDGET);
         for n in [SHARED_SLOT, BADGED_SLOT] {
             kernel
                 .create(&mut mock, at(&kernel, 0, MEMORY_SLOT), ObjectKind::Endpoint, at(&kernel, 0, n), 0)
                 .expect("endpoint");
-            model.create(0, MEMORY_SLOT, ObjectKind::Endpoint, n, 0).expect("endpoint");
+            model.create((0, MEMORY_SLOT), ObjectKind::Endpoint, (0, n), 0).expect("endpoint");
         }
         for t in 1..ids.len() {
             let badged_rights = match t % 2 {
-                1 => OBJECT_RIGHTS - Rights::GRANT,
-                _ => OBJECT_RIGHTS - Rights::GRANT_REPLY,
+                1 => Rights::of(ObjectKind::Endpoint) - Rights::GRANT,
+                _ => Rights::of(ObjectKind::Endpoint) - Rights::GRANT_REPLY,
             };
             let copies = [
                 (MEMORY_SLOT, None, 0),
@@ -1003,13 +1162,17 @@ impl World {
             ];
             for (n, rights, badge) in copies {
                 kernel.mint(at(&kernel, 0, n), at(&kernel, t, n), rights, badge).expect("copy");
-                model.mint_into(0, n, t, n, rights, badge).expect("copy");
+                model.mint((0, n), (t, n), rights, badge).expect("copy");
             }
         }
         for t in 0..ids.len() {
             let target = (t + 1) % ids.len();
             kernel.give_thread_cap(ids[target], at(&kernel, t, THREAD_SLOT)).expect("thread capability");
-            model.give_thread_cap(t, THREAD_SLOT, target);
+            model.give_thread_cap((t, THREAD_SLOT), target);
+        }
+        for t in (0..ids.len()).step_by(2) {
+            kernel.threads.get_mut(ids[t]).expect("a live thread").fault_handler = Some(slot(SHARED_SLOT));
+            model.threads[t].fault_handler = Some(SHARED_SLOT);
         }
         let mut world =
             World { kernel, mock, ids, model, to_kernel: HashMap::new(), to_model: HashMap::new() };
@@ -1050,31 +1213,55 @@ impl World {
         Ok(Some(t))
     }
 
-    /// Thread `t` (the current one) makes the system call `op`, in the kernel and in the model.
-    fn step(&mut self, t: usize, op: &Op) {
+    /// Thread `t` (the current one) makes the system call `op` (or takes the fault), in the
+    /// kernel and in the model. A thread it made gets its kernel id.
+    fn step(&mut self, t: usize, op: &Op) -> Result<(), String> {
         for (index, value) in buffer_writes(op) {
             self.mock.buffer(self.ids[t])[index] = value;
             self.model.threads[t].buffer[index] = value;
         }
-        let (number, args) = encode(op);
-        self.mock.raw(&mut self.kernel, number, args);
+        match *op {
+            Op::Fault(fault) => self.kernel.fault(&mut self.mock, fault),
+            _ => {
+                let (number, args) = encode(op);
+                self.mock.raw(&mut self.kernel, number, args);
+            }
+        }
+        let cspace = self.kernel.thread(self.ids[t]).and_then(|t| t.cspace);
         self.model.apply(t, op);
+        if self.model.threads.len() > self.ids.len() {
+            let Op::Create { kind: ObjectKind::Thread, dest, .. } = *op else { unreachable!() };
+            let made =
+                cspace.and_then(|cspace| self.kernel.caps.get(SlotRef { cspace, slot: slot(dest) }).ok());
+            let Some(crate::cspace::Capability { object: Object::Thread(id), .. }) = made else {
+                return Err(format!("the model made a thread, the kernel put {made:?} in slot {dest}"));
+            };
+            // The mock may remember the last call of a thread that had the same table index.
+            self.mock.results.remove(&id.index());
+            self.mock.values.remove(&id.index());
+            self.ids.push(id);
+        }
+        Ok(())
     }
 
     /// The slot `pick` names for thread `t` now. The model's slots are the kernel's (compared
     /// after every step), so looking at the model here predicts nothing.
     fn resolve(&self, t: usize, pick: Pick) -> u64 {
-        let fits = |n: u64| {
-            let cap = self.model.cap_at(t, n).map(|(_, cap)| cap);
-            match pick {
-                Pick::Full(_) => cap.is_some(),
-                Pick::Empty(_) => cap.is_none(),
-                Pick::Holding(kind, _) => cap.is_some_and(|c| c.object.kind() == kind),
-                Pick::Number(_) => false,
-            }
+        let cap = |n: u64| self.model.cap_at(self.model.own(t, n));
+        let fits = |n: u64| match pick {
+            Pick::Full(_) => cap(n).is_some(),
+            Pick::Empty(_) => cap(n).is_none(),
+            Pick::Holding(kind, _) => cap(n).is_some_and(|(_, c)| c.object.kind() == kind),
+            Pick::Newest(_) | Pick::Number(_) => false,
         };
         let n = match pick {
             Pick::Full(n) | Pick::Empty(n) | Pick::Holding(_, n) => u64::from(n),
+            Pick::Newest(kind) => {
+                let of_kind = (0..USED_SLOTS)
+                    .filter_map(|n| Some((cap(n)?, n)))
+                    .filter(|((_, c), _)| c.object.kind() == kind);
+                return of_kind.max_by_key(|&((id, _), _)| id).map_or(0, |(_, n)| n);
+            }
             Pick::Number(number) => return number,
         };
         let candidates: Vec<u64> = (0..USED_SLOTS).filter(|&slot| fits(slot)).collect();
@@ -1107,10 +1294,43 @@ impl World {
     /// Compares everything the kernel shows with the model.
     fn compare(&mut self) -> Result<(), String> {
         self.kernel.check_invariants().map_err(|e| format!("invariant broken: {e}"))?;
+        for c in 0..self.model.cspaces.len() {
+            self.compare_cspace(c).map_err(|e| format!("capability space {c}: {e}"))?;
+        }
         for t in 0..self.model.threads.len() {
             self.compare_thread(t).map_err(|e| format!("thread {t}: {e}"))?;
         }
         self.compare_objects()
+    }
+
+    /// Capability space `c`: alive in both or in neither, and the same slots. Spaces are
+    /// compared in the order they were made, so the one holding the first capability to a
+    /// space is compared before it, and that capability has matched it.
+    fn compare_cspace(&mut self, c: usize) -> Result<(), String> {
+        let Some(&Object::CSpace(id)) = self.to_kernel.get(&Obj::CSpace(c)) else {
+            return Err("never seen in a slot".into());
+        };
+        let alive = self.kernel.caps.space(id).is_some();
+        if alive != self.model.cspaces[c].alive {
+            return Err(format!("alive {alive} in the kernel, {} in the model", self.model.cspaces[c].alive));
+        }
+        if !alive {
+            return Ok(());
+        }
+        for n in 0..USED_SLOTS {
+            let in_kernel = self.kernel.caps.get(SlotRef { cspace: id, slot: slot(n) }).ok();
+            match (in_kernel, self.model.cap_at((c, n))) {
+                (None, None) => {}
+                (Some(k), Some((_, m))) => {
+                    self.matches(m.object, k.object).map_err(|e| format!("slot {n}: {e}"))?;
+                    if (k.rights, k.badge) != (m.rights, m.badge) {
+                        return Err(format!("slot {n} holds {k:?}, the model has {m:?}"));
+                    }
+                }
+                (k, m) => return Err(format!("slot {n} holds {k:?}, the model has {m:?}")),
+            }
+        }
+        Ok(())
     }
 
     fn compare_thread(&mut self, t: usize) -> Result<(), String> {
@@ -1124,7 +1344,8 @@ impl World {
         };
         let endpoint_is = |e: usize, id| self.to_kernel.get(&Obj::Endpoint(e)) == Some(&Object::Endpoint(id));
         let same_state = match (model.run, kernel.state) {
-            (Run::Ready, ThreadState::Ready)
+            (Run::Inactive, ThreadState::Inactive)
+            | (Run::Ready, ThreadState::Ready)
             | (Run::Running, ThreadState::Running)
             | (Run::AwaitingReply, ThreadState::AwaitingReply) => true,
             // A thread woken while the CPU is free (on the fastpath, or by `make_ready`) may
@@ -1141,8 +1362,18 @@ impl World {
         if !same_state {
             return Err(format!("kernel state {:?}, model {:?}", kernel.state, model.run));
         }
+        let in_kernel =
+            (kernel.started, kernel.suspended, kernel.fault.is_some(), kernel.priority, kernel.fault_handler);
+        let in_model =
+            (model.started, model.suspended, model.faulted, model.priority, model.fault_handler.map(slot));
+        if in_kernel != in_model {
+            return Err(format!(
+                "(started, suspended, faulted, priority, fault handler) {in_kernel:?}, the model says {in_model:?}"
+            ));
+        }
         let kernel_right = kernel.reply_to.map(|r| (r.caller, r.grant));
-        let model_right = model.reply_to.map(|r| (self.ids[r.caller], r.grant));
+        let model_right =
+            model.reply_to.map(|r| (r.caller.map_or(ThreadId::NOTHING, |caller| self.ids[caller]), r.grant));
         if kernel_right != model_right {
             return Err(format!("holds reply right {kernel_right:?}, the model says {model_right:?}"));
         }
@@ -1168,18 +1399,16 @@ impl World {
         if buffer != model.buffer {
             return Err(format!("IPC buffer {buffer:?}, the model expects {:?}", model.buffer));
         }
-        let cspace = kernel.cspace.ok_or("a live thread has no capability space")?;
-        for n in 0..USED_SLOTS {
-            let in_kernel = self.kernel.caps.get(SlotRef { cspace, slot: slot(n) }).ok();
-            match (in_kernel, self.model.cap_at(t, n)) {
+        let uses = [
+            (model.cspace.map(Obj::CSpace), kernel.cspace.map(Object::CSpace)),
+            (model.space.map(Obj::AddressSpace), kernel.space.map(Object::AddressSpace)),
+            (model.ipc_buffer.map(Obj::Frame), kernel.ipc_buffer.map(Object::Frame)),
+        ];
+        for pair in uses {
+            match pair {
                 (None, None) => {}
-                (Some(k), Some((_, m))) => {
-                    self.matches(m.object, k.object).map_err(|e| format!("slot {n}: {e}"))?;
-                    if (k.rights, k.badge) != (m.rights, m.badge) {
-                        return Err(format!("slot {n} holds {k:?}, the model has {m:?}"));
-                    }
-                }
-                (k, m) => return Err(format!("slot {n} holds {k:?}, the model has {m:?}")),
+                (Some(m), Some(k)) => self.matches(m, k).map_err(|e| format!("uses {e}"))?,
+                (m, k) => return Err(format!("uses {k:?}, the model says {m:?}")),
             }
         }
         Ok(())
@@ -1187,16 +1416,18 @@ impl World {
 
     fn compare_objects(&self) -> Result<(), String> {
         let model = &self.model;
-        for (e, endpoint) in model.endpoints.iter().enumerate() {
-            let alive = match self.to_kernel.get(&Obj::Endpoint(e)) {
+        let endpoints = model.endpoints.iter().enumerate().map(|(n, e)| (Obj::Endpoint(n), e.alive));
+        let frames = model.frames.iter().enumerate().map(|(n, f)| (Obj::Frame(n), f.alive));
+        let spaces = model.spaces.iter().enumerate().map(|(n, s)| (Obj::AddressSpace(n), s.alive));
+        for (object, in_model) in endpoints.chain(frames).chain(spaces) {
+            let in_kernel = match self.to_kernel.get(&object) {
                 Some(&Object::Endpoint(id)) => self.kernel.endpoints.get(id).is_some(),
-                _ => return Err(format!("endpoint {e} was never seen in a slot")),
+                Some(&Object::Frame(id)) => self.kernel.frames.get(id).is_some(),
+                Some(&Object::AddressSpace(id)) => self.kernel.spaces.get(id).is_some(),
+                _ => return Err(format!("{object:?} was never seen in a slot")),
             };
-            if alive != endpoint.alive {
-                return Err(format!(
-                    "endpoint {e}: alive {alive} in the kernel, {} in the model",
-                    endpoint.alive
-                ));
+            if in_kernel != in_model {
+                return Err(format!("{object:?}: alive {in_kernel} in the kernel, {in_model} in the model"));
             }
         }
         for (m, memory) in model.memories.iter().enumerate() {
@@ -1211,18 +1442,7 @@ impl World {
                 ));
             }
         }
-        let live_threads = model.threads.iter().filter(|t| !matches!(t.run, Run::Dead)).count() as u64;
-        let expected = crate::Stats {
-            threads: live_threads,
-            endpoints: model.endpoints.iter().filter(|e| e.alive).count() as u64,
-            memories: model.memories.iter().filter(|m| m.alive).count() as u64,
-            capabilities: model.live_caps().count() as u64,
-            cspaces: live_threads,
-            frames: 0,
-            spaces: 0,
-            notifications: 0,
-        };
-        let stats = self.kernel.stats();
+        let (stats, expected) = (self.kernel.stats(), model.stats());
         if stats != expected {
             return Err(format!("kernel stats {stats:?}, the model expects {expected:?}"));
         }
@@ -1231,135 +1451,8 @@ impl World {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Generators and the test
+// The test
 // ---------------------------------------------------------------------------------------------
-
-// Picks come from a plain (choice, number) pair rather than nested unions: the unoptimized
-// test profile spends much of its time building and copying union value trees.
-
-/// `wanted(n)` eight times out of `9 + others.len()`; otherwise each of `others`, or any slot
-/// whatever it holds, equally often.
-fn pick(wanted: fn(u8) -> Pick, others: &'static [fn(u8) -> Pick]) -> impl Strategy<Value = Pick> {
-    let choices = 8 + others.len() as u8 + 1;
-    (0..choices, any::<u8>()).prop_map(move |(choice, n)| match choice {
-        0..=7 => wanted(n),
-        c if usize::from(c - 8) < others.len() => others[usize::from(c - 8)](n),
-        _ => Pick::Number(u64::from(n) % USED_SLOTS),
-    })
-}
-
-/// A slot that should hold a capability.
-fn full() -> impl Strategy<Value = Pick> {
-    pick(Pick::Full, &[])
-}
-
-/// A slot that should be empty.
-fn empty() -> impl Strategy<Value = Pick> {
-    pick(Pick::Empty, &[])
-}
-
-/// Slots that should hold a capability to a Memory object, an endpoint or a thread; now and
-/// then any full slot (wrong type) or any slot.
-fn memory() -> impl Strategy<Value = Pick> {
-    pick(|n| Pick::Holding(ObjectKind::Memory, n), &[Pick::Full])
-}
-
-fn endpoint() -> impl Strategy<Value = Pick> {
-    pick(|n| Pick::Holding(ObjectKind::Endpoint, n), &[Pick::Full])
-}
-
-fn thread() -> impl Strategy<Value = Pick> {
-    pick(|n| Pick::Holding(ObjectKind::Thread, n), &[Pick::Full])
-}
-
-fn out_of_range(_: u8) -> Pick {
-    Pick::Number(BAD_SLOT)
-}
-
-/// Capabilities to send from full slots, to land in empty ones; now and then a slot number out
-/// of range, or a receive slot that is already taken.
-fn buffer() -> impl Strategy<Value = Buffer<Pick>> {
-    let send = || pick(Pick::Full, &[out_of_range]);
-    let receive = || pick(Pick::Empty, &[Pick::Full, out_of_range]);
-    let (sends, receives) = (proptest::array::uniform3(send()), proptest::array::uniform3(receive()));
-    (sends, receives).prop_map(|(send_caps, receive_slots)| Buffer { send_caps, receive_slots })
-}
-
-fn msg() -> impl Strategy<Value = Msg> {
-    let caps = prop_oneof![5 => Just(0u8), 2 => 1..=3u8];
-    (0..1000u64, 0..=6u8, caps).prop_map(|(label, length, caps)| Msg { label, length, caps })
-}
-
-fn rights() -> impl Strategy<Value = Rights> {
-    (0..16u64).prop_map(Rights::from_bits_truncate)
-}
-
-/// Badges 1..=3 are also the initial badges, so minted ones share them.
-fn badge() -> impl Strategy<Value = u64> {
-    prop_oneof![3 => Just(0u64), 2 => 1..=3u64]
-}
-
-fn budget() -> impl Strategy<Value = u64> {
-    prop_oneof![
-        Just(0),
-        Just(ENDPOINT_COST),
-        Just(3 * ENDPOINT_COST),
-        Just(2 * BOOT_BUDGET),
-        Just(u64::MAX - 8)
-    ]
-}
-
-fn cap_op() -> impl Strategy<Value = Op<Pick>> {
-    prop_oneof![
-        2 => (memory(), empty()).prop_map(|(memory, dest)| Op::CreateEndpoint { memory, dest }),
-        1 => (memory(), empty(), budget()).prop_map(|(memory, dest, budget)| Op::CreateMemory { memory, dest, budget }),
-        3 => (full(), empty()).prop_map(|(source, dest)| Op::Copy { source, dest }),
-        3 => (full(), empty(), rights(), badge())
-            .prop_map(|(source, dest, rights, badge)| Op::Mint { source, dest, rights, badge }),
-        1 => (full(), empty()).prop_map(|(source, dest)| Op::Move { source, dest }),
-        3 => full().prop_map(|slot| Op::Delete { slot }),
-        3 => full().prop_map(|slot| Op::Revoke { slot }),
-        1 => full().prop_map(|slot| Op::Identify { slot }),
-        1 => memory().prop_map(|slot| Op::MemoryInfo { slot }),
-    ]
-}
-
-fn ipc_op() -> impl Strategy<Value = Op<Pick>> {
-    let kind =
-        prop_oneof![2 => Just(SendKind::Send), 1 => Just(SendKind::NonBlocking), 3 => Just(SendKind::Call)];
-    prop_oneof![
-        5 => (kind, endpoint(), msg(), buffer())
-            .prop_map(|(kind, endpoint, message, buffer)| Op::Send { kind, endpoint, message, buffer }),
-        4 => (endpoint(), prop::bool::weighted(0.75), buffer())
-            .prop_map(|(endpoint, blocking, buffer)| Op::Recv { endpoint, blocking, buffer }),
-        4 => (msg(), buffer()).prop_map(|(message, buffer)| Op::Reply { message, buffer }),
-        4 => (endpoint(), msg(), buffer())
-            .prop_map(|(endpoint, message, buffer)| Op::ReplyRecv { endpoint, message, buffer }),
-    ]
-}
-
-fn other_op() -> impl Strategy<Value = Op<Pick>> {
-    let malformed = prop_oneof![
-        Just(Malformed::SlotOutOfRange),
-        Just(Malformed::UnknownNumber),
-        Just(Malformed::BudgetForEndpoint),
-        Just(Malformed::UnknownRights),
-        Just(Malformed::MessageTooLong),
-    ];
-    prop_oneof![
-        3 => Just(Op::Yield),
-        1 => Just(Op::Exit),
-        1 => Just(Op::KernelStats),
-        1 => thread().prop_map(|slot| Op::DestroyThread { slot }),
-        1 => malformed.prop_map(Op::Malformed),
-    ]
-}
-
-fn op() -> impl Strategy<Value = Op<Pick>> {
-    // Boxed: nested unions otherwise make value trees of kilobytes, which the unoptimized
-    // test profile spends much of its time copying.
-    prop_oneof![10 => cap_op().boxed(), 12 => ipc_op().boxed(), 2 => other_op().boxed()]
-}
 
 /// Runs `ops` on a fresh kernel and model; stops early when no thread can run any more.
 fn run(priorities: &[u8], ops: &[Op<Pick>]) -> Result<(), TestCaseError> {
@@ -1370,10 +1463,8 @@ fn run(priorities: &[u8], ops: &[Op<Pick>]) -> Result<(), TestCaseError> {
             world.schedule().map_err(|e| TestCaseError::fail(format!("before step {step}: {e}")))?;
         let Some(t) = scheduled else { break };
         let call = op.map(|pick| world.resolve(t, pick));
-        world.step(t, &call);
-        world
-            .compare()
-            .map_err(|e| TestCaseError::fail(format!("step {step}, thread {t} made {call:?}: {e}")))?;
+        let done = world.step(t, &call).and_then(|()| world.compare());
+        done.map_err(|e| TestCaseError::fail(format!("step {step}, thread {t} made {call:?}: {e}")))?;
     }
     Ok(())
 }
@@ -1387,9 +1478,9 @@ proptest! {
     })]
 
     /// The kernel and the reference model agree on every step of random system-call sequences
-    /// by three or four threads of a few priorities.
+    /// by three or four threads of a few priorities, and by the threads they start.
     #[test]
-    fn model_matches_reference(priorities in vec(1u8..=3, 3..=4), ops in vec(op(), 5..=25)) {
+    fn model_matches_reference(priorities in vec(1u8..=3, 3..=4), ops in ops()) {
         run(&priorities, &ops)?;
     }
 }

@@ -385,3 +385,103 @@ fn a_preempted_revoke_finishes_when_made_again() {
     assert!(call(&mut kernel, &mut mock, identify(ENDPOINT)).is_ok(), "the revoked capability stays");
     assert_eq!(call(&mut kernel, &mut mock, identify(20)), Err(Error::EmptySlot));
 }
+
+/// Issue 18: a child Memory object's last capability takes along everything it paid for,
+/// however the objects hold each other: a configured, never-started thread whose only
+/// capability is in its own capability space, which holds every capability to what the
+/// thread uses, the space's own included; a started thread in a space the Memory did not
+/// pay for; a capability space and an endpoint the parent names. `check_invariants` (run
+/// by `call`) finds whichever the kernel leaves behind.
+#[test]
+fn a_child_memory_takes_everything_it_paid_for_along() {
+    let (mut kernel, mut mock, _) = parent();
+    let before = (kernel.stats(), used(&mut kernel, &mut mock));
+    let (child_memory, thread, cspace, space, buffer, endpoint) = (8, 9, 10, 11, 12, 13);
+    let (started, other_cspace, other_endpoint) = (14, 15, 16);
+    let budget = 2 * (THREAD_COST + CSPACE_COST + crate::abi::ENDPOINT_COST) + PAGE_TABLE_COST + FRAME_COST;
+    let made = Syscall::Create {
+        memory: slot(MEMORY),
+        kind: ObjectKind::Memory,
+        dest: slot(child_memory).into(),
+        budget,
+    };
+    call(&mut kernel, &mut mock, made).unwrap();
+    for (kind, dest) in [
+        (ObjectKind::Thread, thread),
+        (ObjectKind::CSpace, cspace),
+        (ObjectKind::AddressSpace, space),
+        (ObjectKind::Frame, buffer),
+        (ObjectKind::Endpoint, endpoint),
+        (ObjectKind::Thread, started),
+        (ObjectKind::CSpace, other_cspace),
+        (ObjectKind::Endpoint, other_endpoint),
+    ] {
+        let made = Syscall::Create { memory: slot(child_memory), kind, dest: slot(dest).into(), budget: 0 };
+        assert_eq!(call(&mut kernel, &mut mock, made), Ok(0), "{kind:?}");
+    }
+    let configure = |thread, cspace, space, ipc_buffer| Syscall::ThreadConfigure {
+        thread: slot(thread),
+        cspace: slot(cspace),
+        space: slot(space),
+        ipc_buffer: slot(ipc_buffer),
+        priority: 1,
+    };
+    call(&mut kernel, &mut mock, configure(thread, cspace, space, buffer)).unwrap();
+    call(&mut kernel, &mut mock, configure(started, CSPACE, SPACE, BUFFER)).unwrap();
+    let start = Syscall::ThreadStart { thread: slot(started), ip: 0x40_1000, sp: 0x7fff_0000, argument: 0 };
+    call(&mut kernel, &mut mock, start).unwrap();
+    // The space's own capability goes in last: the path to it goes through it.
+    for (from, to) in [(thread, 1), (endpoint, 2), (space, 3), (buffer, 4), (cspace, 0)] {
+        let inside =
+            Syscall::CapMove { source: slot(from).into(), dest: SlotPath::within(slot(cspace), slot(to)) };
+        assert_eq!(call(&mut kernel, &mut mock, inside), Ok(0), "slot {from}");
+    }
+    assert_eq!(kernel.stats().threads, before.0.threads + 2, "the cycle keeps its thread");
+    let delete = Syscall::CapDelete { slot: slot(child_memory).into() };
+    assert_eq!(call(&mut kernel, &mut mock, delete), Ok(0));
+    for gone in [started, other_cspace, other_endpoint] {
+        let identify = Syscall::CapIdentify { slot: slot(gone).into() };
+        assert_eq!(call(&mut kernel, &mut mock, identify), Err(Error::EmptySlot), "slot {gone}");
+    }
+    // The started thread used the parent's capability space and address space, which went
+    // with it, their last thread; the buffer stays, the parent still names it.
+    let (mut stats, used_before) = before;
+    (stats.cspaces, stats.spaces, stats.capabilities) =
+        (stats.cspaces - 1, stats.spaces - 1, stats.capabilities - 2);
+    let before = (stats, used_before - CSPACE_COST - PAGE_TABLE_COST);
+    let after = (kernel.stats(), used(&mut kernel, &mut mock));
+    assert_eq!(after, before, "everything the child Memory paid for went with it");
+}
+
+/// `check_invariants` finds what nothing can reach: a made Memory object's last capability
+/// gone without reclaiming what it paid for, and a thread awaiting a reply nobody owes it.
+#[test]
+fn check_invariants_finds_unreachable_objects() {
+    let (mut kernel, mut mock, parent) = parent();
+    let made = Syscall::Create {
+        memory: slot(MEMORY),
+        kind: ObjectKind::Memory,
+        dest: slot(8).into(),
+        budget: 4096,
+    };
+    call(&mut kernel, &mut mock, made).unwrap();
+    let endpoint =
+        Syscall::Create { memory: slot(8), kind: ObjectKind::Endpoint, dest: slot(9).into(), budget: 0 };
+    call(&mut kernel, &mut mock, endpoint).unwrap();
+    // The never-started child, as if a call of its had been received and the right lost.
+    let child = the_child(&kernel);
+    kernel.threads.get_mut(child).unwrap().state = ThreadState::AwaitingReply;
+    assert_eq!(kernel.check_invariants(), Err("a thread awaits a reply no thread can give"));
+    kernel.threads.get_mut(child).unwrap().state = ThreadState::Inactive;
+    // The Memory object's capability goes as if reclamation did nothing.
+    let at = kernel.slot_of(parent, slot(8)).unwrap();
+    let Ok(crate::cspace::Capability { object: crate::cspace::Object::Memory(memory), .. }) =
+        kernel.caps.get(at)
+    else {
+        panic!("slot 8 holds the child Memory object");
+    };
+    kernel.caps.remove(at);
+    kernel.memories.get_mut(memory).unwrap().caps -= 1;
+    let found = kernel.check_invariants();
+    assert_eq!(found, Err("an object charged to a Memory object with no capability was not reclaimed"));
+}
