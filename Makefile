@@ -2,6 +2,7 @@
 #   make run    boot the demo system under QEMU and drop into its shell (exit, or ctrl-a x, quits)
 #   make test   host tests, then every QEMU scenario
 #   make bench  boot the benchmark program and print its table (JSON in target/bench.json)
+#   make fuzz   the system-call fuzzer: CALLS random calls in all from SEED (both IPC paths)
 #   make gdb    boot paused with QEMU's gdb stub, and start gdb on the kernel's symbols
 #   make clean
 # ACCEL=kvm uses KVM (only on hosts with real hardware virtualization); the default is TCG.
@@ -29,7 +30,7 @@ QEMU_FLAGS = -machine q35 $(QEMU_CPU) -m 128M -no-reboot -display none -rtc cloc
 	-device isa-debug-exit,iobase=0xf4,iosize=0x04 \
 	-kernel $(KERNEL_ELF)
 
-.PHONY: all setup user kernel run test bench gdb clean
+.PHONY: all setup user kernel run test bench fuzz gdb clean
 
 all: kernel
 
@@ -72,6 +73,15 @@ bench: kernel
 		| { read -r fast; printf '%s, "general_path": %s}\n' "$$fast" "$$(cat target/bench-general.json)"; } \
 		> target/bench.json
 	@echo "JSON: target/bench.json"
+
+# The system-call fuzzer (userland/programs/src/bin/fuzz.rs): four processes make CALLS random
+# system calls in all, from SEED, booted once as usual and once with fastpath=off. Passes when
+# the kernel answered every call, never panicked, and got every object and frame back.
+SEED ?= 1
+CALLS ?= 1000000
+fuzz: setup
+	@FUZZ_CALLS=$(CALLS) TEST_TIMEOUT=$$(( 300 + $(CALLS) / 1000 )) \
+		SCENARIO_OPTIONS="fuzz_seed=$(SEED) fuzz_calls=$(CALLS)" bash kernel/qemu-tests.sh fuzz
 
 gdb: kernel
 	@echo "QEMU waits for gdb on localhost:1234; starting gdb with the kernel's symbols."

@@ -270,8 +270,10 @@ run_scenario() {
     fi
 }
 
+# SCENARIO_OPTIONS are added to every boot's command line (`make fuzz` passes its seed).
+# shellcheck disable=SC2086 # one word per option
 for name in "${SCENARIOS[@]}"; do
-    run_scenario "$name" "$name"
+    run_scenario "$name" "$name" ${SCENARIO_OPTIONS:-}
 done
 
 # Every scenario that runs user programs runs again with `fastpath=off`: every IPC then takes
@@ -281,7 +283,8 @@ for name in "${SCENARIOS[@]}"; do
     case $name in
         boot_memory_map | kernel_panic_reported | fastpath_equivalence) continue ;;
     esac
-    run_scenario "$name" "$name[fastpath=off]" fastpath=off
+    # shellcheck disable=SC2086
+    run_scenario "$name" "$name[fastpath=off]" fastpath=off ${SCENARIO_OPTIONS:-}
 done
 
 echo "$passed passed, $failed failed"

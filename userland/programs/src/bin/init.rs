@@ -158,6 +158,7 @@ impl System<'_> {
             console: !launch.caps.contains(&Grant::Console),
             timer: !launch.caps.contains(&Grant::Timer),
             exit_bit: 1 << n,
+            argument: launch.argument_for(self.images.command_line()),
         };
         let Some(image) = self.images.find(launch.program) else {
             println!("init: no boot image called {}", launch.program);
@@ -227,7 +228,8 @@ impl System<'_> {
     /// Process `n` has ended: a supervised server starts again from its image. A server that
     /// is not started again leaves no client waiting: the endpoint it served goes, and with
     /// it every capability to it, so callers queued on it wake with PeerGone and later calls
-    /// fail at once (a client of a dead name service gets `EmptySlot` from its lookups).
+    /// fail at once (a client of a dead name service gets `EmptySlot` from its lookups). A
+    /// process with a budget of its own gives back everything it paid for.
     fn ended(&mut self, n: usize) {
         let names_running = self.running("names");
         let Some(process) = &mut self.processes[n] else { return };
@@ -252,6 +254,15 @@ impl System<'_> {
         if launch.caps.contains(&Grant::Own) {
             let _ = caps::revoke(record.endpoint);
             let _ = caps::delete(record.endpoint);
+        }
+        // Everything the process paid for goes with it, whatever still holds it: threads it
+        // made, and cycles of spaces and threads that hold each other. (A process built from
+        // the shared pool has nothing of its own to take back.)
+        if launch.budget != 0 {
+            let _ = caps::revoke(record.memory);
+            if !restart {
+                let _ = caps::delete(record.memory);
+            }
         }
         if !restart {
             // A system endpoint outlives its server's restarts, but not its server.

@@ -81,6 +81,8 @@ pub struct Membership {
     pub timer: bool,
     /// The bit of init's `EXITS` notification its end signals.
     pub exit_bit: u64,
+    /// What its `main` receives ([`Launch::argument_for`]).
+    pub argument: u64,
 }
 
 /// Why a process could not be built.
@@ -225,7 +227,7 @@ fn build(
     thread::configure(thread, cspace, space, at(IPC_FRAME), launch.priority)?;
     owned.keep(at(IPC_FRAME))?;
     thread::set_name(thread, launch.program)?;
-    thread::start(thread, entry, STACK_TOP - 8, launch.argument)?;
+    thread::start(thread, entry, STACK_TOP - 8, membership.argument)?;
     Ok(())
 }
 

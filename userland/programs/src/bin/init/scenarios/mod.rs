@@ -5,6 +5,7 @@
 use tryst::abi::{ObjectKind, Rights};
 
 mod caps;
+mod fuzz;
 mod ipc;
 mod mem;
 mod notify;
@@ -18,8 +19,11 @@ mod system;
 pub struct Launch {
     pub program: &'static str,
     pub priority: u8,
-    /// Passed to the program's `main` in `rdi`.
+    /// Passed to the program's `main` in `rdi` (through `options`, if it has them).
     pub argument: u64,
+    /// Computes the argument from the kernel command line and `argument`: how a run is
+    /// parameterized at boot (`make fuzz SEED=… CALLS=…`).
+    pub options: Option<fn(command_line: &str, argument: u64) -> u64>,
     /// The endpoint and notification capabilities it starts with, in slots 2, 3, … in this
     /// order.
     pub caps: &'static [Grant],
@@ -44,6 +48,16 @@ impl Launch {
     /// The same, with `budget` bytes of its own, restarted whenever it ends.
     pub const fn supervised(self, budget: u64) -> Launch {
         Launch { budget, restart: true, ..self }
+    }
+
+    /// The same, with its argument computed by `options` from the kernel command line.
+    pub const fn with_options(self, options: fn(&str, u64) -> u64) -> Launch {
+        Launch { options: Some(options), ..self }
+    }
+
+    /// The argument `main` receives when the kernel command line is `command_line`.
+    pub fn argument_for(&self, command_line: &str) -> u64 {
+        self.options.map_or(self.argument, |options| options(command_line, self.argument))
     }
 
     /// The same, allowed to register `names`.
@@ -129,7 +143,17 @@ pub(crate) const fn launch_with(
     argument: u64,
     caps: &'static [Grant],
 ) -> Launch {
-    Launch { program, priority, argument, caps, budget: 0, restart: false, registers: &[], looks_up: &[] }
+    Launch {
+        program,
+        priority,
+        argument,
+        options: None,
+        caps,
+        budget: 0,
+        restart: false,
+        registers: &[],
+        looks_up: &[],
+    }
 }
 
 /// The `spinner` program's argument: its one-letter name and how many ticks to spin.
@@ -287,6 +311,10 @@ pub fn find(name: &str) -> Option<&'static Scenario> {
     let all = SCENARIOS.iter().chain(ipc::SCENARIOS).chain(caps::SCENARIOS);
     let all =
         all.chain(shm::SCENARIOS).chain(mem::SCENARIOS).chain(mem::FAULT_SCENARIOS).chain(ring::SCENARIOS);
-    let all = all.chain(notify::SCENARIOS).chain(system::SCENARIOS).chain(system::SHELL_SCENARIOS);
+    let all = all
+        .chain(notify::SCENARIOS)
+        .chain(system::SCENARIOS)
+        .chain(system::SHELL_SCENARIOS)
+        .chain(fuzz::SCENARIOS);
     all.into_iter().find(|scenario| scenario.name == name)
 }
