@@ -9,6 +9,8 @@ cd "$(dirname "$0")/.."
 
 ACCEL=${ACCEL:-tcg}
 TIMEOUT=${TEST_TIMEOUT:-120}
+# Scenarios that need longer than TIMEOUT set theirs here (name → seconds), in their .sh file.
+declare -A SCENARIO_TIMEOUTS=()
 KERNEL=target/kernel/x86_64-target/release/tryst-kernel
 LOGS=target/qemu-tests
 SUCCESS_STATUS=33
@@ -219,7 +221,7 @@ PANIC_STATUS=1
 boot_scenario() {
     local name=$1 boot_log=$2
     shift 2
-    local qemu=(timeout --foreground "$TIMEOUT" qemu-system-x86_64 -machine q35 "${qemu_accel[@]}" -m 128M
+    local qemu=(timeout --foreground "${SCENARIO_TIMEOUTS[$name]:-$TIMEOUT}" qemu-system-x86_64 -machine q35 "${qemu_accel[@]}" -m 128M
         -no-reboot -display none -device isa-debug-exit,iobase=0xf4,iosize=0x04
         -rtc clock=vm -kernel "$KERNEL" -append "scenario=$name $*" -monitor none)
     if declare -F "input_$name" >/dev/null; then
@@ -245,7 +247,7 @@ run_scenario() {
     [ "$name" = kernel_panic_reported ] && expected_status=$PANIC_STATUS
     case $status in
         "$expected_status") ;;
-        124) problems+=("timed out after ${TIMEOUT}s") ;;
+        124) problems+=("timed out after ${SCENARIO_TIMEOUTS[$name]:-$TIMEOUT}s") ;;
         0) problems+=("QEMU exited with 0: a triple fault or a reset") ;;
         *) problems+=("QEMU exited with $status, not $expected_status") ;;
     esac

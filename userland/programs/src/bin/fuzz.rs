@@ -176,7 +176,7 @@ extern "C" fn watchdog(own_word: u64) -> ! {
 }
 
 /// How long a started thread spins, in loop turns (two instructions each).
-const SPIN_TURNS: u32 = 1 << 20;
+const SPIN_TURNS: u32 = 1 << 16;
 
 /// Where a started thread goes: it spins for a while at its priority, then exits. Bounded,
 /// because it may outlive the copy that started it (paid for by another copy's Memory, which
@@ -333,8 +333,8 @@ impl Fuzzer {
         // The weights favour the calls with the most paths through the kernel.
         let number = match r.below(100) {
             0..=3 => r.pick(&[N::Yield, N::KernelStats, N::AstReturn, N::AstMask]),
-            4..=5 => N::DebugWrite,
-            6..=7 => N::Sleep,
+            4..=6 => N::DebugWrite,
+            7 => N::Sleep,
             8..=27 => r.pick(&[N::Send, N::NbSend, N::Call, N::Recv, N::NbRecv, N::Reply, N::ReplyRecv]),
             28..=47 => {
                 r.pick(&[N::CapCopy, N::CapMint, N::CapMove, N::CapDelete, N::CapRevoke, N::CapIdentify])
