@@ -143,6 +143,7 @@ pub struct Thread {
 }
 
 impl Vacant for Thread {
+    /// Also the base of [`Thread::new`]: nothing set up, nothing naming it.
     const VACANT: Self = Thread {
         name: Name { bytes: [0; Name::CAPACITY], len: 0 },
         priority: 0,
@@ -197,22 +198,9 @@ impl Thread {
     pub fn new(name: &str, memory: Option<MemoryId>) -> Thread {
         Thread {
             name: Name::new(name),
-            priority: 0,
             slice_left: crate::kernel::TIME_SLICE_TICKS,
-            state: ThreadState::Inactive,
-            cspace: None,
-            space: None,
-            ipc_buffer: None,
             memory,
-            caps: 0,
-            started: false,
-            suspended: false,
-            reply_to: None,
-            fault_handler: None,
-            fault: None,
-            binding: None,
-            exit_notification: None,
-            ast: AstState::default(),
+            ..Thread::VACANT
         }
     }
 }
