@@ -382,13 +382,13 @@ impl Fuzzer {
             N::Sleep => [self.ticks(), 0, 0, 0, 0, 0],
             N::Send | N::NbSend | N::Call | N::Reply | N::ReplyRecv => {
                 let info = self.message();
-                let endpoint = self.usable();
+                let endpoint = self.endpoint();
                 let r = &mut self.rng;
                 [endpoint, info, r.next(), r.next(), r.next(), r.next()]
             }
             N::Recv | N::NbRecv => {
                 self.receive_slots();
-                [self.usable(), 0, 0, 0, 0, 0]
+                [self.endpoint(), 0, 0, 0, 0, 0]
             }
             N::CapCopy => [self.source(), self.destination(), 0, 0, 0, 0],
             N::CapMint => {
@@ -501,6 +501,16 @@ impl Fuzzer {
             60..=74 => self.rng.pick(&[SHARED[0], SHARED[1], SHARED[2], own.pool]),
             75..=84 => self.rng.pick(&[own.cspace, own.memory, own.space, own.thread, own.watchdog]),
             _ => self.rng.pick(&INVALID_SLOTS),
+        }
+    }
+
+    /// A slot for IPC: the endpoints the copies share half the time, so that their calls
+    /// meet (and take the fastpath, when they can).
+    fn endpoint(&mut self) -> u64 {
+        if self.rng.chance(50) {
+            self.rng.pick(&[SHARED[0], SHARED[1]])
+        } else {
+            self.usable()
         }
     }
 

@@ -109,13 +109,16 @@ fn main(_: u64) -> u32 {
         }
     }
     // The processes hold everything they need: init's capabilities to the scenario's objects
-    // and to the pool go. Only supervised servers, which have budgets, are built again.
+    // go. Only supervised servers, which have budgets, are built again.
     system.objects.delete();
-    let _ = caps::delete(at(POOL));
     if let Err(error) = system.supervise() {
         println!("init: cannot serve: {error:?}");
         return 1;
     }
+    // The pool paid for the scenario's objects: they live as long as it does (a Memory object
+    // takes what it paid for along when its last capability goes), so it goes only now that
+    // the scenario's processes have ended, even when none of them was built from it.
+    let _ = caps::delete(at(POOL));
     failed += system.stop_servers();
     u32::from(failed != 0)
 }
