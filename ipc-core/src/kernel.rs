@@ -279,7 +279,7 @@ impl Kernel {
     ) {
         let call = match Syscall::decode(number, machine.arguments(caller)) {
             Ok(call) => call,
-            Err(error) => return machine.set_result(caller, Err(error)),
+            Err(error) => return failed(machine, caller, error),
         };
         // `current` always names a live, configured thread.
         let Some(cspace) = self.threads.get(caller).and_then(|t| t.cspace) else { return };
