@@ -279,7 +279,7 @@ impl Kernel {
     ) {
         let call = match Syscall::decode(number, machine.arguments(caller)) {
             Ok(call) => call,
-            Err(error) => return machine.set_result(caller, Err(error)),
+            Err(error) => return failed(machine, caller, error),
         };
         // `current` always names a live, configured thread.
         let Some(cspace) = self.threads.get(caller).and_then(|t| t.cspace) else { return };
@@ -528,7 +528,7 @@ impl Kernel {
             _ => endpoint().and_then(|at| self.reply_recv(machine, caller, at, message()?)),
         };
         if let Err(error) = result {
-            machine.set_result(caller, Err(error));
+            failed(machine, caller, error);
         }
     }
 
@@ -829,6 +829,14 @@ impl Kernel {
         // Console::write_str never fails.
         let _ = writeln!(Console(machine), "tryst: process {} ({name}) {what}", thread.number());
     }
+}
+
+/// A system call of `caller` failed with `error`: out of line and cold, so that the checks
+/// that lead here keep their error codes off the path where they pass.
+#[cold]
+#[inline(never)]
+fn failed<M: Machine>(machine: &mut M, caller: ThreadId, error: Error) {
+    machine.set_result(caller, Err(error));
 }
 
 /// `debug_write`: copies all of `buf` before writing any of it, so a bad page writes nothing.

@@ -131,7 +131,8 @@ impl core::fmt::Debug for Link {
     }
 }
 
-/// The links of every thread's place in a [`WaitQueue`].
+/// The links of every thread's place in a [`WaitQueue`]. A thread in no queue has none
+/// either way: every removal clears them, so joining an empty queue need not write them.
 #[derive(Clone)]
 pub struct WaitLinks {
     next: [Link; MAX_THREADS],
@@ -178,9 +179,10 @@ impl WaitQueue {
     pub fn enqueue(&mut self, links: &mut WaitLinks, index: u16, priority: Priority) {
         let i = usize::from(index);
         links.priority[i] = priority;
+        debug_assert!(links.prev[i] == Link::NONE && links.next[i] == Link::NONE, "already queued");
         if self.tail == Link::NONE {
-            // The usual case of a server's receive: the thread is the whole queue.
-            (links.prev[i], links.next[i]) = (Link::NONE, Link::NONE);
+            // The usual case of a server's receive: the thread is the whole queue, and its
+            // links stay none.
             (self.head, self.tail) = (Link(index), Link(index));
             return;
         }
