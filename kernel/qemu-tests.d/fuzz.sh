@@ -21,5 +21,5 @@ check_fuzz() {
 }
 
 SCENARIOS+=(syscall_fuzz_short)
-# About a minute and a half on an unloaded machine: room for a slow or busy one.
+# About 10 s a boot on an unloaded machine: room for a slow or busy one.
 SCENARIO_TIMEOUTS[syscall_fuzz_short]=900
