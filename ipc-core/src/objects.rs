@@ -155,6 +155,13 @@ impl WaitLinks {
             priority: [0; MAX_THREADS],
         }
     }
+
+    /// Whether the thread at `index` has no link to a neighbour: true of every thread in no
+    /// queue, and of one that waits alone. For the invariant checks.
+    pub fn is_unlinked(&self, index: u16) -> bool {
+        let i = usize::from(index);
+        self.next[i] == Link::NONE && self.prev[i] == Link::NONE
+    }
 }
 
 impl WaitQueue {

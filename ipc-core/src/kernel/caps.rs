@@ -580,6 +580,9 @@ impl Kernel {
         // Per Memory object: whether something charged to it would go if it were reclaimed
         // (then its last capability must not be gone).
         let mut reclaimable = [false; crate::objects::MAX_MEMORIES];
+        // Per thread (by table index): whether it is in a wait queue. A thread in none must
+        // have no links, which joining an empty queue relies on (`WaitQueue::enqueue`).
+        let mut queued = [false; MAX_THREADS];
         for (id, ep) in self.endpoints.iter() {
             if ep.caps != endpoint_caps[id.index()] || ep.caps == 0 {
                 return Err("endpoint capability count is wrong");
@@ -590,6 +593,7 @@ impl Kernel {
             reclaimable[ep.memory.index()] = true;
             for (queue, sending) in [(ep.senders, true), (ep.receivers, false)] {
                 for index in queue.iter(&self.waiting) {
+                    queued[usize::from(index)] = true;
                     let thread = self.threads.handle_at(index).ok_or("a dead thread is queued")?;
                     let ok = match self.threads.get(thread).map(|t| t.state) {
                         Some(ThreadState::Sending { endpoint, .. }) => sending && endpoint == id,
@@ -622,6 +626,7 @@ impl Kernel {
                 return Err("threads wait on a notification that has bits");
             }
             for index in n.waiters.iter(&self.waiting) {
+                queued[usize::from(index)] = true;
                 let thread = self.threads.handle_at(index).ok_or("a dead thread waits")?;
                 if self.threads.get(thread).map(|t| t.state)
                     != Some(ThreadState::Waiting { notification: id })
@@ -688,6 +693,11 @@ impl Kernel {
                 None if cspace.threads == 0 => return Err("a boot capability space outlived its thread"),
                 None => {}
             }
+        }
+        let stale =
+            (0..MAX_THREADS as u16).find(|&i| !queued[usize::from(i)] && !self.waiting.is_unlinked(i));
+        if stale.is_some() {
+            return Err("a thread in no wait queue has wait links");
         }
         // Per thread (by table index): the live threads that hold the right to answer it.
         let mut answerers = [0u8; MAX_THREADS];
