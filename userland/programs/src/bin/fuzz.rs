@@ -304,15 +304,16 @@ impl Fuzzer {
             return self.start_a_thread();
         }
         let (number, args) = self.random_call();
-        let _ = self.make(number, args);
+        self.make(number, args);
     }
 
-    fn make(&mut self, number: u64, args: [u64; 6]) -> Result<[u64; 6], u64> {
+    /// Makes system call `number` with `args` and counts the outcome; whether it succeeded.
+    fn make(&mut self, number: u64, args: [u64; 6]) -> bool {
         // SAFETY: the kernel validates every argument, and no call the fuzzer makes writes to
         // its memory except the IPC buffer, which Rust code only reads through volatile
         // accesses. Calls that could end or disable this process (exit, destructive calls on
         // its own slots) are never generated.
-        let (status, values) = unsafe { tryst::raw::syscall(number, args) };
+        let (status, _) = unsafe { tryst::raw::syscall(number, args) };
         PROGRESS.fetch_add(1, Ordering::Relaxed);
         const CANCELLED: u64 = tryst::Error::Cancelled as u64;
         match status {
@@ -320,11 +321,7 @@ impl Fuzzer {
             CANCELLED => self.tally.cancelled += 1,
             _ => self.tally.refused += 1,
         }
-        if status == 0 {
-            Ok(values)
-        } else {
-            Err(status)
-        }
+        status == 0
     }
 
     fn random_call(&mut self) -> (u64, [u64; 6]) {
@@ -456,11 +453,11 @@ impl Fuzzer {
         use SyscallNumber as N;
         let (thread, buffer) = (self.rng.pick_scratch(), self.rng.pick_scratch());
         let pool = self.own.pool;
-        let _ = self.make(N::CapDelete as u64, [thread, 0, 0, 0, 0, 0]);
-        let _ = self.make(N::Create as u64, [pool, ObjectKind::Thread as u64, thread, 0, 0, 0]);
+        self.make(N::CapDelete as u64, [thread, 0, 0, 0, 0, 0]);
+        self.make(N::Create as u64, [pool, ObjectKind::Thread as u64, thread, 0, 0, 0]);
         if self.rng.chance(60) {
-            let _ = self.make(N::CapDelete as u64, [buffer, 0, 0, 0, 0, 0]);
-            let _ = self.make(N::Create as u64, [pool, ObjectKind::Frame as u64, buffer, 0, 0, 0]);
+            self.make(N::CapDelete as u64, [buffer, 0, 0, 0, 0, 0]);
+            self.make(N::Create as u64, [pool, ObjectKind::Frame as u64, buffer, 0, 0, 0]);
         }
         let (cspace, space) = (self.cspace(), self.space());
         // Mostly below every fuzzer: a spinning thread of its priority takes whole time slices.
@@ -470,23 +467,23 @@ impl Fuzzer {
             _ => self.priority,
         };
         let configure = [thread, cspace, space, buffer, u64::from(priority), 0];
-        if self.make(N::ThreadConfigure as u64, configure).is_err() {
+        if !self.make(N::ThreadConfigure as u64, configure) {
             return;
         }
         if self.rng.chance(50) {
             let scratch = self.rng.pick_scratch();
             let handler = self.rng.pick(&[SHARED[0], SHARED[1], scratch]);
-            let _ = self.make(N::ThreadSetFaultHandler as u64, [thread, handler, 0, 0, 0, 0]);
+            self.make(N::ThreadSetFaultHandler as u64, [thread, handler, 0, 0, 0, 0]);
         }
         if self.rng.chance(20) {
             let scratch = self.rng.pick_scratch();
             let notification = self.rng.pick(&[SHARED[2], scratch]);
-            let _ = self.make(N::NotificationBind as u64, [thread, notification, 1, 0, 0, 0]);
+            self.make(N::NotificationBind as u64, [thread, notification, 1, 0, 0, 0]);
             let handler = [thread, self.ip(), self.sp(), 0, 0, 0];
-            let _ = self.make(N::AstSetHandler as u64, handler);
+            self.make(N::AstSetHandler as u64, handler);
         }
         let start = [thread, self.ip(), self.sp(), self.rng.next(), 0, 0];
-        if self.make(N::ThreadStart as u64, start).is_ok() {
+        if self.make(N::ThreadStart as u64, start) {
             self.tally.started += 1;
         }
     }
