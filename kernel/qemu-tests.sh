@@ -11,6 +11,10 @@ ACCEL=${ACCEL:-tcg}
 TIMEOUT=${TEST_TIMEOUT:-120}
 # Scenarios that need longer than TIMEOUT set theirs here (name → seconds), in their .sh file.
 declare -A SCENARIO_TIMEOUTS=()
+# Scenarios whose every run must be the same (the fuzzer's, so that a seed reproduces a failure)
+# set REPEATABLE[name]=1. Not for scenarios that wait for typed input: while they idle, their
+# clock would race ahead.
+declare -A REPEATABLE=()
 KERNEL=target/kernel/x86_64-target/release/tryst-kernel
 LOGS=target/qemu-tests
 SUCCESS_STATUS=33
@@ -47,6 +51,9 @@ if [ "$ACCEL" = kvm ]; then
     qemu_accel=(-accel kvm -cpu host,-arch-capabilities)
 else
     qemu_accel=(-accel tcg -cpu qemu64,+nx,+smep,+smap -icount shift=0)
+    # For scenarios in REPEATABLE: idle time is skipped rather than waited out in real time,
+    # so that the run is the same every time (and faster).
+    qemu_accel_repeatable=(-accel tcg -cpu qemu64,+nx,+smep,+smap -icount shift=0,sleep=off)
 fi
 
 # --- checks a scenario can make on its serial log ($log) -------------------------------------
@@ -221,7 +228,9 @@ PANIC_STATUS=1
 boot_scenario() {
     local name=$1 boot_log=$2
     shift 2
-    local qemu=(timeout --foreground "${SCENARIO_TIMEOUTS[$name]:-$TIMEOUT}" qemu-system-x86_64 -machine q35 "${qemu_accel[@]}" -m 128M
+    local accel=("${qemu_accel[@]}")
+    [ -n "${REPEATABLE[$name]:-}" ] && [ "$ACCEL" != kvm ] && accel=("${qemu_accel_repeatable[@]}")
+    local qemu=(timeout --foreground "${SCENARIO_TIMEOUTS[$name]:-$TIMEOUT}" qemu-system-x86_64 -machine q35 "${accel[@]}" -m 128M
         -no-reboot -display none -device isa-debug-exit,iobase=0xf4,iosize=0x04
         -rtc clock=vm -kernel "$KERNEL" -append "scenario=$name $*" -monitor none)
     if declare -F "input_$name" >/dev/null; then

@@ -23,3 +23,6 @@ check_fuzz() {
 SCENARIOS+=(syscall_fuzz_short)
 # About 10 s a boot on an unloaded machine: room for a slow or busy one.
 SCENARIO_TIMEOUTS[syscall_fuzz_short]=900
+# A seed gives the same run every time, so a failure can be replayed.
+REPEATABLE[syscall_fuzz_short]=1
+REPEATABLE[fuzz]=1
