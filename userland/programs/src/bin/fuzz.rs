@@ -394,10 +394,13 @@ impl Fuzzer {
             }
             N::CapMove => [self.scratch_path(), self.destination(), 0, 0, 0, 0],
             N::CapDelete | N::CapRevoke => [self.scratch_path(), 0, 0, 0, 0, 0],
-            N::CapIdentify | N::MemoryInfo | N::EndpointStats | N::ThreadInfo | N::Signal | N::Poll => {
-                [self.usable(), 0, 0, 0, 0, 0]
-            }
-            N::Wait => [self.usable(), 0, 0, 0, 0, 0],
+            N::CapIdentify
+            | N::MemoryInfo
+            | N::EndpointStats
+            | N::ThreadInfo
+            | N::Signal
+            | N::Wait
+            | N::Poll => [self.usable(), 0, 0, 0, 0, 0],
             N::Create => {
                 let (memory, kind, dest) = (self.memory(), self.kind(), self.destination());
                 [memory, kind, dest, self.budget(), 0, 0]

@@ -22,7 +22,7 @@ const MAX_CALLS_EACH: u64 = (1 << 24) - 1;
 const SHARED: &[Grant] =
     &[full(0), badged(1, 0xf0), notification(2, Rights::of(ObjectKind::Notification), 0)];
 
-/// Copy `index` at `priority`, its seed and calls taken from the command line, else `default`.
+/// Copy `index` at `priority`; `options` gives it its seed and calls (`short` or `long`).
 const fn copy(index: u64, priority: u8, options: fn(&str, u64) -> u64) -> Launch {
     launch_with("fuzz", priority, index, SHARED).budgeted(BUDGET).with_options(options)
 }
