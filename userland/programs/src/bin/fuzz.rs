@@ -183,6 +183,8 @@ const SPIN_TURNS: u32 = 1 << 16;
 /// its capabilities can reach) at a priority above the copies left. Needs no stack. (No
 /// `pause`: QEMU's TCG leaves its execution loop at every one, which slows the whole machine
 /// to a crawl.)
+// SAFETY: the body is only the assembly below, which uses no stack and follows no calling
+// convention: it counts down in ecx, then makes the `exit` system call, which never returns.
 #[unsafe(naked)]
 extern "C" fn spin() -> ! {
     core::arch::naked_asm!(
