@@ -216,6 +216,14 @@ impl<T, const N: usize> Arena<T, N> {
         (!handle.is_vacant()).then_some(handle)
     }
 
+    /// The live object at `index`: for a table index kept where a handle would cost room
+    /// (derivation links), which names whatever lives there now.
+    #[inline]
+    pub fn at_index(&self, index: u16) -> Option<&T> {
+        let i = usize::from(index);
+        (!self.handles.get(i)?.is_vacant()).then(|| &self.slots[i])
+    }
+
     /// The live object at `index` with its handle, for changing: for a table index kept
     /// where a handle would cost room (queue links), which names whatever lives there now.
     #[inline]

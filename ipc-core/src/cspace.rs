@@ -1,13 +1,15 @@
 //! Capability spaces and the derivation tree that links every capability to the one it was
 //! copied or minted from, across all capability spaces.
 //!
-//! The derivation tree is kept as one doubly linked list per original capability, in
-//! depth-first order, each entry with its depth (seL4 calls this the mapping database). The
-//! capabilities derived from `c` are exactly the entries right after `c` that are deeper than
-//! it, so copy and move are O(1) and revoke walks only what it deletes. Deleting a capability
-//! leaves its descendants in place but one level up, so that they count as derived from its
-//! parent (left deeper, they would pass for descendants of the entry before them, a sibling
-//! of the deleted one): delete walks what was derived from the capability it deletes.
+//! The derivation tree is kept as its bracket sequence (an Euler tour): each capability has
+//! two marks, an opening and a closing one, in a doubly linked list per original capability,
+//! and what was derived from `c` is exactly what lies between `c`'s two marks. A copy goes
+//! right after its parent's opening mark, so copy is O(1); move relinks four neighbours;
+//! delete unlinks the capability's two marks, which leaves its descendants where they were,
+//! now between its parent's marks, so delete is O(1) too; and revoke deletes what lies
+//! between two marks, one at a time, in time linear in what it deletes. (seL4's mapping
+//! database keeps a depth in each entry instead, which a delete must lift for every
+//! descendant.)
 
 use crate::abi::{Error, ObjectKind, Rights, Slot, CSPACE_SLOTS};
 use crate::arena::{Arena, Handle, Vacant};
@@ -92,25 +94,55 @@ pub struct SlotRef {
     pub slot: Slot,
 }
 
-/// A link in the derivation list: a capability space's table index and a slot. Links only
-/// ever point at occupied slots of live capability spaces (checked by `check_invariants`).
+/// Where a capability lives, as a derivation link stores it: a capability space's table
+/// index and a slot. Links only ever point at occupied slots of live capability spaces
+/// (checked by `check_invariants`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct Link {
     cspace: u16,
     slot: u16,
 }
 
+/// Which of a capability's two marks in its derivation list.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Side {
+    /// Before everything derived from the capability.
+    Open,
+    /// After everything derived from the capability.
+    Close,
+}
+
+/// A position in a derivation list: one of the two marks of the capability at `link`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Mark {
+    link: Link,
+    side: Side,
+}
+
+/// A mark's neighbours in its derivation list.
+#[derive(Clone, Copy, Default)]
+struct Neighbours {
+    prev: Option<Mark>,
+    next: Option<Mark>,
+}
+
+impl Neighbours {
+    const NONE: Neighbours = Neighbours { prev: None, next: None };
+}
+
 #[derive(Clone, Copy)]
 struct Entry {
     cap: Option<Capability>,
-    prev: Option<Link>,
-    next: Option<Link>,
-    /// Derivation depth: an original capability is 0, a copy of it 1, and so on.
-    depth: u32,
+    open: Neighbours,
+    close: Neighbours,
 }
 
 impl Entry {
-    const EMPTY: Entry = Entry { cap: None, prev: None, next: None, depth: 0 };
+    const EMPTY: Entry = Entry { cap: None, open: Neighbours::NONE, close: Neighbours::NONE };
+
+    fn is_unlinked(&self) -> bool {
+        [self.open.prev, self.open.next, self.close.prev, self.close.next].iter().all(Option::is_none)
+    }
 }
 
 /// A table of capability slots. It lives while threads use it or capabilities outside it
@@ -214,68 +246,84 @@ impl Capabilities {
         }
     }
 
-    /// Puts an original capability (the first one to a new object) in the empty slot `at`.
+    /// Puts an original capability (the first one to a new object) in the empty slot `at`:
+    /// it starts a derivation list of its own.
     pub fn insert_original(&mut self, at: SlotRef, cap: Capability) {
-        if let Some(entry) = self.entry_mut(at) {
-            debug_assert!(entry.cap.is_none());
-            *entry = Entry { cap: Some(cap), prev: None, next: None, depth: 0 };
-            self.count += 1;
-        }
+        let Some(link) = self.link(at) else { return };
+        let (open, close) = (Mark { link, side: Side::Open }, Mark { link, side: Side::Close });
+        let entry = self.entry_at_mut(link);
+        debug_assert!(entry.cap.is_none());
+        *entry = Entry {
+            cap: Some(cap),
+            open: Neighbours { prev: None, next: Some(close) },
+            close: Neighbours { prev: Some(open), next: None },
+        };
+        self.count += 1;
     }
 
-    /// Puts `cap`, derived from the capability at `parent`, in the empty slot `at`: it goes
-    /// right after its parent in the derivation list, one level deeper. A derived capability
-    /// starts with no mapping of its own.
+    /// Puts `cap`, derived from the capability at `parent`, in the empty slot `at`: its marks
+    /// go right after its parent's opening mark, so it is the first thing derived from the
+    /// parent. A derived capability starts with no mapping of its own.
     pub fn insert_derived(&mut self, parent: SlotRef, at: SlotRef, cap: Capability) {
-        let cap = Capability { mapping: None, ..cap };
         let (Some(parent_link), Some(link)) = (self.link(parent), self.link(at)) else { return };
-        let parent_entry = self.entry_at(parent_link);
-        let (depth, after) = (parent_entry.depth + 1, parent_entry.next);
-        *self.entry_at_mut(link) = Entry { cap: Some(cap), prev: Some(parent_link), next: after, depth };
-        self.entry_at_mut(parent_link).next = Some(link);
+        let (open, close) = (Mark { link, side: Side::Open }, Mark { link, side: Side::Close });
+        let after = self.entry_at(parent_link).open.next;
+        let entry = self.entry_at_mut(link);
+        debug_assert!(entry.cap.is_none() && entry.is_unlinked());
+        *entry = Entry {
+            cap: Some(Capability { mapping: None, ..cap }),
+            open: Neighbours { prev: Some(Mark { link: parent_link, side: Side::Open }), next: Some(close) },
+            close: Neighbours { prev: Some(open), next: after },
+        };
+        self.entry_at_mut(parent_link).open.next = Some(open);
         if let Some(after) = after {
-            self.entry_at_mut(after).prev = Some(link);
+            self.neighbours_mut(after).prev = Some(close);
         }
         self.count += 1;
     }
 
     /// Moves the capability at `from` to the empty slot `to`, keeping its place in the
-    /// derivation list.
+    /// derivation list: each new mark goes in right after the old one, which then leaves.
     pub fn move_cap(&mut self, from: SlotRef, to: SlotRef) {
         let (Some(from_link), Some(to_link)) = (self.link(from), self.link(to)) else { return };
         if from_link == to_link {
             return;
         }
-        let entry = core::mem::replace(self.entry_at_mut(from_link), Entry::EMPTY);
-        *self.entry_at_mut(to_link) = entry;
-        if let Some(prev) = entry.prev {
-            self.entry_at_mut(prev).next = Some(to_link);
+        self.entry_at_mut(to_link).cap = self.entry_at(from_link).cap;
+        for side in [Side::Open, Side::Close] {
+            let old = Mark { link: from_link, side };
+            self.link_after(old, Mark { link: to_link, side });
+            self.unlink(old);
         }
-        if let Some(next) = entry.next {
-            self.entry_at_mut(next).prev = Some(to_link);
-        }
+        *self.entry_at_mut(from_link) = Entry::EMPTY;
     }
 
     /// Empties `at` and returns what it held. Whatever was derived from it stays, now counted
-    /// as derived from its parent: one level up.
+    /// as derived from its parent: it still lies between the parent's marks.
     pub fn remove(&mut self, at: SlotRef) -> Option<Capability> {
         let link = self.link(at)?;
+        self.remove_at(link)
+    }
+
+    /// Empties the slot of the first capability derived from the one at `at` (directly: the
+    /// one whose opening mark follows `at`'s) and returns what it held; `None` when nothing
+    /// is derived from it.
+    pub fn remove_first_derived(&mut self, at: SlotRef) -> Option<Capability> {
+        match self.entry(at)?.open.next? {
+            Mark { link, side: Side::Open } => self.remove_at(link),
+            Mark { side: Side::Close, .. } => None,
+        }
+    }
+
+    fn remove_at(&mut self, link: Link) -> Option<Capability> {
+        self.entry_at(link).cap?;
         let entry = core::mem::replace(self.entry_at_mut(link), Entry::EMPTY);
-        entry.cap?;
-        let mut after = entry.next;
-        while let Some(next) = after {
-            let descendant = self.entry_at_mut(next);
-            if descendant.depth <= entry.depth {
-                break;
-            }
-            descendant.depth -= 1;
-            after = descendant.next;
-        }
-        if let Some(prev) = entry.prev {
-            self.entry_at_mut(prev).next = entry.next;
-        }
-        if let Some(next) = entry.next {
-            self.entry_at_mut(next).prev = entry.prev;
+        if entry.open.next == Some(Mark { link, side: Side::Close }) {
+            // Nothing derived from it: its two marks leave as one.
+            self.join(entry.open.prev, entry.close.next);
+        } else {
+            self.join(entry.open.prev, entry.open.next);
+            self.join(entry.close.prev, entry.close.next);
         }
         self.count -= 1;
         entry.cap
@@ -302,36 +350,6 @@ impl Capabilities {
         }
     }
 
-    /// The first capability derived from the one at `at` (directly or not), if any.
-    pub fn first_derived(&self, at: SlotRef) -> Option<SlotRef> {
-        let entry = self.entry(at)?;
-        let next = entry.next?;
-        (self.entry_at(next).depth > entry.depth).then(|| self.slot_ref(next))
-    }
-
-    /// The last capability derived from the one at `at` (directly or not), if any: the end
-    /// of its run of descendants, which has nothing derived from it.
-    pub fn last_derived(&self, at: SlotRef) -> Option<SlotRef> {
-        let depth = self.entry(at)?.depth;
-        let mut last = None;
-        let mut next = self.entry(at)?.next;
-        while let Some(link) = next {
-            let entry = self.entry_at(link);
-            if entry.depth <= depth {
-                break;
-            }
-            (last, next) = (Some(link), entry.next);
-        }
-        last.map(|link| self.slot_ref(link))
-    }
-
-    /// The capability just before the one at `at` in its derivation list, if any: its
-    /// parent, or a sibling's last descendant.
-    pub fn before(&self, at: SlotRef) -> Option<SlotRef> {
-        let prev = self.entry(at)?.prev?;
-        Some(self.slot_ref(prev))
-    }
-
     /// Every occupied slot of `cspace`.
     pub fn occupied(&self, cspace: CSpaceId) -> impl Iterator<Item = (Slot, Capability)> + '_ {
         let entries = self.spaces.get(cspace).map(|space| &space.entries[..]).unwrap_or(&[]);
@@ -345,57 +363,131 @@ impl Capabilities {
         })
     }
 
-    /// Checks the derivation lists: links are mutual, point at occupied slots, every list
-    /// starts at depth 0 and goes at most one level deeper from one entry to the next, and the
+    /// Checks the derivation lists: links are mutual and point at occupied slots, empty
+    /// slots are unlinked, every list starts with an opening mark, each capability's marks
+    /// are in one list with its opening mark first and the lists nest properly (whatever
+    /// lies between a capability's marks has both of its own there too), and the
     /// occupied-slot count is right. For the tests.
     pub fn check_invariants(&self) -> Result<(), &'static str> {
         let mut count = 0;
         for (at, _) in self.all() {
             count += 1;
             let link = self.link(at).ok_or("a slot in a live space has no link")?;
-            let entry = self.entry_at(link);
-            if entry.prev.is_none() && entry.depth != 0 {
-                return Err("a derivation list starts below depth 0");
-            }
-            if let Some(prev) = entry.prev {
-                let before = self.try_entry_at(prev).ok_or("prev link into a dead space")?;
-                if before.cap.is_none() || before.next != Some(link) {
-                    return Err("prev link not mutual or into an empty slot");
+            for side in [Side::Open, Side::Close] {
+                let mark = Mark { link, side };
+                let neighbours = self.neighbours(mark);
+                if let Some(prev) = neighbours.prev {
+                    let before = self.try_neighbours(prev).ok_or("prev link into an empty slot")?;
+                    if before.next != Some(mark) {
+                        return Err("prev link not mutual");
+                    }
+                }
+                if let Some(next) = neighbours.next {
+                    let after = self.try_neighbours(next).ok_or("next link into an empty slot")?;
+                    if after.prev != Some(mark) {
+                        return Err("next link not mutual");
+                    }
                 }
             }
-            if let Some(next) = entry.next {
-                let after = self.try_entry_at(next).ok_or("next link into a dead space")?;
-                if after.cap.is_none() || after.prev != Some(link) {
-                    return Err("next link not mutual or into an empty slot");
-                }
-                if after.depth > entry.depth + 1 {
-                    return Err("a derivation list skips a depth");
-                }
+            if self.entry_at(link).close.prev.is_none() {
+                return Err("a list starts with a closing mark");
             }
         }
         for (_, space) in self.spaces.iter() {
-            for entry in &space.entries {
-                if entry.cap.is_none() && (entry.prev.is_some() || entry.next.is_some()) {
-                    return Err("an empty slot is linked");
-                }
+            if space.entries.iter().any(|entry| entry.cap.is_none() && !entry.is_unlinked()) {
+                return Err("an empty slot is linked");
             }
         }
         if count != self.count {
             return Err("capability count is wrong");
         }
+        // Walk every list from its head, matching marks on a stack; every mark must be met.
+        let mut open = [Link { cspace: 0, slot: 0 }; MAX_CSPACES * SLOTS];
+        let mut marks = 0;
+        for (at, _) in self.all() {
+            let link = self.link(at).ok_or("a slot in a live space has no link")?;
+            if self.entry_at(link).open.prev.is_some() {
+                continue;
+            }
+            let (mut depth, mut next) = (0, Some(Mark { link, side: Side::Open }));
+            while let Some(mark) = next {
+                marks += 1;
+                if marks > 2 * count {
+                    return Err("a derivation list runs in a circle");
+                }
+                match mark.side {
+                    Side::Open => {
+                        *open.get_mut(depth).ok_or("a derivation list nests too deep")? = mark.link;
+                        depth += 1;
+                    }
+                    Side::Close if depth > 0 && open[depth - 1] == mark.link => depth -= 1,
+                    Side::Close => return Err("a derivation list does not nest"),
+                }
+                next = self.neighbours(mark).next;
+            }
+            if depth != 0 {
+                return Err("a derivation list ends with marks open");
+            }
+        }
+        if marks != 2 * count {
+            return Err("a mark is in no list that starts with an opening mark");
+        }
         Ok(())
+    }
+
+    /// Puts `mark` (of an occupied entry, in no list) in `anchor`'s list right after it.
+    fn link_after(&mut self, anchor: Mark, mark: Mark) {
+        let after = self.neighbours(anchor).next;
+        *self.neighbours_mut(mark) = Neighbours { prev: Some(anchor), next: after };
+        self.neighbours_mut(anchor).next = Some(mark);
+        if let Some(after) = after {
+            self.neighbours_mut(after).prev = Some(mark);
+        }
+    }
+
+    /// Takes `mark` out of its list, joining its neighbours.
+    fn unlink(&mut self, mark: Mark) {
+        let Neighbours { prev, next } = core::mem::take(self.neighbours_mut(mark));
+        self.join(prev, next);
+    }
+
+    /// Makes `prev` and `next` neighbours (either may be the end of the list).
+    fn join(&mut self, prev: Option<Mark>, next: Option<Mark>) {
+        if let Some(prev) = prev {
+            self.neighbours_mut(prev).next = next;
+        }
+        if let Some(next) = next {
+            self.neighbours_mut(next).prev = prev;
+        }
+    }
+
+    fn neighbours(&self, mark: Mark) -> &Neighbours {
+        let entry = self.entry_at(mark.link);
+        match mark.side {
+            Side::Open => &entry.open,
+            Side::Close => &entry.close,
+        }
+    }
+
+    fn try_neighbours(&self, mark: Mark) -> Option<&Neighbours> {
+        let entry = self.try_entry_at(mark.link).filter(|entry| entry.cap.is_some())?;
+        Some(match mark.side {
+            Side::Open => &entry.open,
+            Side::Close => &entry.close,
+        })
+    }
+
+    fn neighbours_mut(&mut self, mark: Mark) -> &mut Neighbours {
+        let entry = self.entry_at_mut(mark.link);
+        match mark.side {
+            Side::Open => &mut entry.open,
+            Side::Close => &mut entry.close,
+        }
     }
 
     fn link(&self, at: SlotRef) -> Option<Link> {
         self.spaces.get(at.cspace)?;
         Some(Link { cspace: at.cspace.raw_index(), slot: at.slot.index() as u16 })
-    }
-
-    fn slot_ref(&self, link: Link) -> SlotRef {
-        // Links only name live spaces and valid slots, so neither fallback is ever taken.
-        let cspace = self.spaces.handle_at(link.cspace).expect("derivation link into a dead space");
-        let slot = Slot::new(u64::from(link.slot)).expect("derivation link to an invalid slot");
-        SlotRef { cspace, slot }
     }
 
     #[inline(always)]
@@ -408,8 +500,7 @@ impl Capabilities {
     }
 
     fn try_entry_at(&self, link: Link) -> Option<&Entry> {
-        let cspace = self.spaces.handle_at(link.cspace)?;
-        self.spaces.get(cspace).map(|space| &space.entries[usize::from(link.slot)])
+        self.spaces.at_index(link.cspace).map(|space| &space.entries[usize::from(link.slot)])
     }
 
     fn entry_at(&self, link: Link) -> &Entry {
@@ -417,8 +508,84 @@ impl Capabilities {
     }
 
     fn entry_at_mut(&mut self, link: Link) -> &mut Entry {
-        let cspace = self.spaces.handle_at(link.cspace).expect("derivation link into a dead space");
-        let space = self.spaces.get_mut(cspace).expect("derivation link into a dead space");
+        let (_, space) = self.spaces.at_index_mut(link.cspace).expect("derivation link into a dead space");
         &mut space.entries[usize::from(link.slot)]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(cspace: CSpaceId, slot: u64) -> SlotRef {
+        SlotRef { cspace, slot: Slot::new(slot).unwrap() }
+    }
+
+    /// Everything derived from `root`, taken out one at a time.
+    fn revoke(caps: &mut Capabilities, root: SlotRef) -> usize {
+        let mut deleted = 0;
+        while caps.remove_first_derived(root).is_some() {
+            deleted += 1;
+            caps.check_invariants().unwrap();
+        }
+        deleted
+    }
+
+    #[test]
+    fn what_derives_from_a_deleted_capability_derives_from_its_parent_not_a_sibling() {
+        let mut caps = Capabilities::new();
+        let (a, b) = (caps.create_space(None).unwrap(), caps.create_space(None).unwrap());
+        let cap = Capability::original(Object::IrqControl);
+        // p ─┬─ s ── t
+        //    └─ c ── x ── y      (c made first, so s lies between p's marks before c)
+        let (p, c, x, y, s, t) = (at(a, 0), at(b, 1), at(a, 2), at(b, 3), at(a, 4), at(b, 5));
+        caps.insert_original(p, cap);
+        caps.insert_derived(p, c, cap);
+        caps.insert_derived(c, x, cap);
+        caps.insert_derived(x, y, cap);
+        caps.insert_derived(p, s, cap);
+        caps.insert_derived(s, t, cap);
+        caps.check_invariants().unwrap();
+
+        assert_eq!(caps.remove(c), Some(cap));
+        caps.check_invariants().unwrap();
+        // x was c's: now it is p's, not s's (its neighbour in the list).
+        assert_eq!(revoke(&mut caps, s), 1);
+        assert!(caps.get(x).is_ok() && caps.get(y).is_ok() && caps.get(t).is_err());
+
+        // Moving keeps the place: x, moved to another space, still has y below it.
+        let moved = at(b, 100);
+        caps.move_cap(x, moved);
+        caps.check_invariants().unwrap();
+        assert_eq!(revoke(&mut caps, moved), 1);
+        assert!(caps.get(y).is_err());
+
+        // Deleting the original leaves what was derived from it in place, as originals.
+        caps.insert_derived(moved, y, cap);
+        assert_eq!(caps.remove(p), Some(cap));
+        caps.check_invariants().unwrap();
+        assert_eq!((caps.count(), revoke(&mut caps, s)), (3, 0));
+        assert_eq!(revoke(&mut caps, moved), 1);
+    }
+
+    #[test]
+    fn check_invariants_finds_lists_that_do_not_nest() {
+        let mut caps = Capabilities::new();
+        let space = caps.create_space(None).unwrap();
+        let cap = Capability::original(Object::IrqControl);
+        caps.insert_original(at(space, 0), cap);
+        caps.insert_derived(at(space, 0), at(space, 1), cap);
+        caps.check_invariants().unwrap();
+        // Swap the child's marks: open(0) close(1) open(1) close(0).
+        let entries = &mut caps.spaces.get_mut(space).unwrap().entries;
+        core::mem::swap(&mut entries[1].open, &mut entries[1].close);
+        let parent = Mark { link: Link { cspace: space.raw_index(), slot: 0 }, side: Side::Open };
+        let child = |side| Mark { link: Link { cspace: space.raw_index(), slot: 1 }, side };
+        entries[0].open.next = Some(child(Side::Close));
+        entries[0].close.prev = Some(child(Side::Open));
+        entries[1].close = Neighbours { prev: Some(parent), next: Some(child(Side::Open)) };
+        entries[1].open =
+            Neighbours { prev: Some(child(Side::Close)), next: Some(Mark { side: Side::Close, ..parent }) };
+        assert_eq!(caps.check_invariants(), Err("a derivation list does not nest"));
     }
 }

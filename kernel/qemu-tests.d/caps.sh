@@ -244,6 +244,18 @@ check_revoke_cost_linear() {
     expect_count '^caps_revoke_chain: the cost per copy at twice the length is at most 1.5 times what it was, as expected$' 4
 }
 
+check_delete_cost_constant() {
+    caps_clean caps_revoke_chain 1
+    local shape length
+    for shape in chained flat; do
+        for length in 1000 4000; do
+            expect "^caps_revoke_chain: $length $shape copies: a capability space of 128 of them deleted in [0-9]+ instructions, the original in [0-9]+\$"
+        done
+    done
+    expect_count '^caps_revoke_chain: deleting the capability space costs at most 1.5 times as much below 4 times as many copies, as expected$' 2
+    expect_count '^caps_revoke_chain: deleting the original costs at most 1.5 times as much above 4 times as many copies, as expected$' 2
+}
+
 check_deep_revoke_stays_preemptible() {
     caps_clean caps_revoke_chain 2
     expect '^caps_revoke_chain revoker: 6000 chained copies revoked in [0-9]+ instructions, over [0-9]+ ticks$'
@@ -293,5 +305,5 @@ check_endpoint_deleted_wakes_waiters() {
 
 SCENARIOS+=(invalid_cap_rejected rights_enforced grant_right_required revoke_removes_derived
     memory_budget_exhausted cap_transfer_grant receive_slot_none memory_revoke_reclaims_cycles
-    exited_process_with_suspended_thread_reclaimed revoke_cost_linear
+    exited_process_with_suspended_thread_reclaimed revoke_cost_linear delete_cost_constant
     deep_revoke_stays_preemptible endpoint_deleted_wakes_waiters)

@@ -89,31 +89,23 @@ impl Kernel {
     /// the page from everywhere: every mapping made through a derived capability goes with
     /// it, and the mapping made through this one is undone too.
     ///
-    /// Its cost is linear in what it deletes: it deletes from the end of the run of
-    /// descendants, so each capability it deletes has nothing derived from it any more, and
-    /// none moves up a level. It is preemptible: every `REVOKE_BATCH` deletions it asks the
-    /// machine whether an interrupt waits, and if one does it stops with
-    /// [`Revoked::Preempted`]. What it deleted stays deleted, so the same call made again
-    /// goes on from there.
+    /// Its cost is linear in what it deletes: it deletes the first capability derived from
+    /// this one until there is none, and each deletion is O(1) (what was derived from the
+    /// deleted capability is then derived from this one). It is preemptible: every
+    /// `REVOKE_BATCH` deletions it asks the machine whether an interrupt waits, and if one
+    /// does it stops with [`Revoked::Preempted`]. What it deleted stays deleted, so the same
+    /// call made again goes on from there.
     pub(super) fn revoke<M: Machine>(&mut self, machine: &mut M, at: SlotRef) -> Result<Revoked, Error> {
         self.caps.get(at)?;
-        let mut next = self.caps.last_derived(at);
         let mut deleted = 0u32;
-        while let Some(derived) = next {
-            let before = self.caps.before(derived);
-            // `derived` is occupied, so this cannot fail.
-            let _ = self.delete_cap(machine, derived);
+        // A deletion can take `at` along (its space's last capability, say): then none is
+        // derived from it any more.
+        while let Some(derived) = self.caps.remove_first_derived(at) {
+            self.release(machine, derived);
             deleted += 1;
             if deleted.is_multiple_of(REVOKE_BATCH) && machine.interrupt_pending() {
                 return Ok(Revoked::Preempted);
             }
-            // The capability before it is the next to go, unless it is `at` itself, or the
-            // deletion took it too (then the run's end is found again).
-            next = match before {
-                Some(before) if before == at => None,
-                Some(before) if self.caps.get(before).is_ok() => Some(before),
-                _ => self.caps.get(at).ok().and_then(|_| self.caps.last_derived(at)),
-            };
         }
         match self.caps.get(at) {
             Ok(Capability { object: Object::Frame(_), mapping: Some(mapping), .. }) => {

@@ -1,6 +1,6 @@
-//! Timing `cap_revoke` of many copies of one endpoint, chained (each copy made from the one
-//! before) or flat (each made from the endpoint), for the revoke scenarios and the revoke
-//! benchmark. The copies go into capability spaces made for them.
+//! Timing `cap_revoke` and `cap_delete` of many copies of one endpoint, chained (each copy
+//! made from the one before) or flat (each made from the endpoint), for the revoke scenarios
+//! and the revoke benchmark. The copies go into capability spaces made for them.
 //!
 //! Included with `mod revoke_common;`; not a program of its own.
 #![allow(dead_code)]
@@ -33,6 +33,47 @@ impl Revoke {
 /// capability spaces named from slot `first + 1` on; revokes the endpoint and times that;
 /// then deletes all of it. `memory` pays.
 pub fn time_revoke(memory: Slot, first: u64, length: u64, chained: bool) -> Result<Revoke, Error> {
+    let spaces = make_copies(memory, first, length, chained)?;
+    let before = caps::kernel_stats().capabilities;
+    let (start, ticks) = (timestamp(), tryst::now());
+    caps::revoke(slot(first)?)?;
+    let (instructions, ticks) = (timestamp() - start, tryst::now() - ticks);
+    let deleted = before - caps::kernel_stats().capabilities;
+    for n in 0..spaces {
+        caps::delete(slot(first + 1 + n)?)?;
+    }
+    caps::delete(slot(first)?)?;
+    Ok(Revoke { instructions, deleted, ticks })
+}
+
+/// What deleting from the top of a derivation tree cost, in instructions.
+pub struct Delete {
+    /// Deleting the capability space that holds the first 128 copies.
+    pub space: u64,
+    /// Deleting the endpoint's original capability, with the other copies still below it.
+    pub original: u64,
+}
+
+/// Makes a new endpoint in slot `first` and `length` copies of it (`chained` or flat), as
+/// `time_revoke` does; deletes the capability space holding the first 128 copies, then the
+/// endpoint's original capability, and times both; then deletes the rest. `memory` pays.
+pub fn time_delete(memory: Slot, first: u64, length: u64, chained: bool) -> Result<Delete, Error> {
+    let spaces = make_copies(memory, first, length, chained)?;
+    let start = timestamp();
+    caps::delete(slot(first + 1)?)?;
+    let space = timestamp() - start;
+    let start = timestamp();
+    caps::delete(slot(first)?)?;
+    let original = timestamp() - start;
+    for n in 1..spaces {
+        caps::delete(slot(first + 1 + n)?)?;
+    }
+    Ok(Delete { space, original })
+}
+
+/// Makes the endpoint in slot `first` and its `length` copies, in capability spaces made in
+/// slots `first + 1 ..`; returns how many spaces.
+fn make_copies(memory: Slot, first: u64, length: u64, chained: bool) -> Result<u64, Error> {
     let root = slot(first)?;
     let spaces = length.div_ceil(SLOTS_PER_SPACE);
     caps::create_endpoint(memory, root)?;
@@ -47,16 +88,7 @@ pub fn time_revoke(memory: Slot, first: u64, length: u64, chained: bool) -> Resu
             from = to;
         }
     }
-    let before = caps::kernel_stats().capabilities;
-    let (start, ticks) = (timestamp(), tryst::now());
-    caps::revoke(root)?;
-    let (instructions, ticks) = (timestamp() - start, tryst::now() - ticks);
-    let deleted = before - caps::kernel_stats().capabilities;
-    for n in 0..spaces {
-        caps::delete(slot(first + 1 + n)?)?;
-    }
-    caps::delete(root)?;
-    Ok(Revoke { instructions, deleted, ticks })
+    Ok(spaces)
 }
 
 fn slot(n: u64) -> Result<Slot, Error> {

@@ -67,12 +67,14 @@ pub const SCENARIOS: &[Scenario] = &[
             launch_with("caps_transfer", 4, CLIENT, &[badged(0, 5)]),
         ],
     ),
-    // Revoking chains of copies costs time linear in their length, and a more urgent
-    // sleeper wakes every tick while 6,000 of them are revoked.
     // Cycles of objects holding each other alive, reclaimed with the Memory they came from.
     scenario("memory_revoke_reclaims_cycles", &[launch_with("caps_cycles", 3, 0, &[])]),
     scenario("exited_process_with_suspended_thread_reclaimed", &[launch_with("caps_cycles", 3, 1, &[])]),
+    // Revoking chains of copies costs time linear in their length, deleting from the top of
+    // one costs the same whatever its length, and a more urgent sleeper wakes every tick
+    // while 6,000 of them are revoked.
     scenario("revoke_cost_linear", &[launch_with("caps_revoke_chain", 3, 0, &[])]),
+    scenario("delete_cost_constant", &[launch_with("caps_revoke_chain", 3, 3, &[])]),
     scenario(
         "deep_revoke_stays_preemptible",
         &[
