@@ -315,10 +315,12 @@ impl Capabilities {
         }
     }
 
+    #[inline(always)]
     fn remove_at(&mut self, link: Link) -> Option<Capability> {
         self.entry_at(link).cap?;
         let entry = core::mem::replace(self.entry_at_mut(link), Entry::EMPTY);
-        if entry.open.next == Some(Mark { link, side: Side::Close }) {
+        // A closing mark right after its opening one can only be its own (lists nest).
+        if entry.open.next.is_some_and(|mark| mark.side == Side::Close) {
             // Nothing derived from it: its two marks leave as one.
             self.join(entry.open.prev, entry.close.next);
         } else {
@@ -452,6 +454,7 @@ impl Capabilities {
     }
 
     /// Makes `prev` and `next` neighbours (either may be the end of the list).
+    #[inline(always)]
     fn join(&mut self, prev: Option<Mark>, next: Option<Mark>) {
         if let Some(prev) = prev {
             self.neighbours_mut(prev).next = next;
@@ -477,6 +480,7 @@ impl Capabilities {
         })
     }
 
+    #[inline(always)]
     fn neighbours_mut(&mut self, mark: Mark) -> &mut Neighbours {
         let entry = self.entry_at_mut(mark.link);
         match mark.side {
@@ -499,14 +503,17 @@ impl Capabilities {
         self.spaces.get_mut(at.cspace).map(|space| &mut space.entries[at.slot.index()])
     }
 
+    #[inline(always)]
     fn try_entry_at(&self, link: Link) -> Option<&Entry> {
         self.spaces.at_index(link.cspace).map(|space| &space.entries[usize::from(link.slot)])
     }
 
+    #[inline(always)]
     fn entry_at(&self, link: Link) -> &Entry {
         self.try_entry_at(link).expect("derivation link into a dead space")
     }
 
+    #[inline(always)]
     fn entry_at_mut(&mut self, link: Link) -> &mut Entry {
         let (_, space) = self.spaces.at_index_mut(link.cspace).expect("derivation link into a dead space");
         &mut space.entries[usize::from(link.slot)]

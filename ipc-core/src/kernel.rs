@@ -572,8 +572,10 @@ impl Kernel {
         }
     }
 
-    /// Finishes an entry: ends the threads and destroys the capability spaces it doomed,
-    /// until ending them dooms no more, then starts the AST handlers that became due. Almost
+    /// Finishes an entry: ends the threads, destroys the capability spaces and reclaims the
+    /// Memory objects it doomed, until that dooms no more, then starts the AST handlers that
+    /// became due. A reclamation stops when an interrupt waits; its Memory object stays
+    /// doomed, and the end of the next entry (the interrupt's, say) goes on with it. Almost
     /// every entry does none of this: that check is all it costs them.
     #[inline(always)]
     fn settle<M: Machine>(&mut self, machine: &mut M) {
@@ -613,8 +615,10 @@ impl Kernel {
                 }
             } else if self.doomed_memory_count > 0 {
                 self.doomed_memory_count -= 1;
-                if let Some(memory) = self.doomed_memories[self.doomed_memory_count].take() {
-                    self.reclaim_memory(machine, memory);
+                let Some(memory) = self.doomed_memories[self.doomed_memory_count].take() else { continue };
+                if self.reclaim_memory(machine, memory) == caps::Revoked::Preempted {
+                    // Still doomed: the end of the next entry goes on with it.
+                    return;
                 }
             } else {
                 return;

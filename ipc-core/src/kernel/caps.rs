@@ -17,13 +17,32 @@ use super::Kernel;
 /// How many capabilities `cap_revoke` deletes between two looks for a waiting interrupt.
 const REVOKE_BATCH: u32 = 32;
 
-/// How far a `cap_revoke` got.
+/// How far a `cap_revoke` (or a Memory object's reclamation) got.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) enum Revoked {
-    /// Everything derived is gone.
+    /// Everything derived (or charged) is gone.
     Done,
-    /// An interrupt is waiting: the call stopped part way, to be made again.
+    /// An interrupt is waiting: the work stopped part way, to be taken up again.
     Preempted,
+}
+
+/// Counts the steps of long kernel work (a deletion, a thread or capability space destroyed)
+/// and says when to stop for a waiting interrupt: every `REVOKE_BATCH` steps it asks the
+/// machine. What was done stays done, so the work is taken up again from what is left.
+struct PreemptionPoints {
+    steps: u32,
+}
+
+impl PreemptionPoints {
+    fn new() -> Self {
+        PreemptionPoints { steps: 0 }
+    }
+
+    /// One more step done; whether to stop now.
+    fn stop_after_step<M: Machine>(&mut self, machine: &mut M) -> bool {
+        self.steps += 1;
+        self.steps.is_multiple_of(REVOKE_BATCH) && machine.interrupt_pending()
+    }
 }
 
 impl Kernel {
@@ -97,25 +116,26 @@ impl Kernel {
     /// call made again goes on from there.
     pub(super) fn revoke<M: Machine>(&mut self, machine: &mut M, at: SlotRef) -> Result<Revoked, Error> {
         self.caps.get(at)?;
-        let mut deleted = 0u32;
+        let mut points = PreemptionPoints::new();
         // A deletion can take `at` along (its space's last capability, say): then none is
         // derived from it any more.
         while let Some(derived) = self.caps.remove_first_derived(at) {
             self.release(machine, derived);
-            deleted += 1;
-            if deleted.is_multiple_of(REVOKE_BATCH) && machine.interrupt_pending() {
+            if points.stop_after_step(machine) {
                 return Ok(Revoked::Preempted);
             }
         }
         match self.caps.get(at) {
             Ok(Capability { object: Object::Frame(_), mapping: Some(mapping), .. }) => {
                 self.undo_mapping(machine, at, mapping);
+                Ok(Revoked::Done)
             }
             // Revoking a Memory capability takes back everything made from the Memory object.
-            Ok(Capability { object: Object::Memory(memory), .. }) => self.reclaim_charged(machine, memory),
-            _ => {}
+            Ok(Capability { object: Object::Memory(memory), .. }) => {
+                Ok(self.reclaim_charged(machine, memory, &mut points))
+            }
+            _ => Ok(Revoked::Done),
         }
-        Ok(Revoked::Done)
     }
 
     /// `create`: a new object of `kind`, charged to the Memory capability at `memory` (which
@@ -417,19 +437,32 @@ impl Kernel {
     ///
     /// The boot Memory object, which nothing made, is never reclaimed this way: its last
     /// capability goes when init ends, and the servers init started then still finish.
-    pub(super) fn reclaim_memory<M: Machine>(&mut self, machine: &mut M, id: MemoryId) {
+    ///
+    /// It is preemptible like `cap_revoke`: when an interrupt waits it stops, and `id` stays
+    /// doomed, so the end of the next entry goes on from what is left (see `settle`).
+    pub(super) fn reclaim_memory<M: Machine>(&mut self, machine: &mut M, id: MemoryId) -> Revoked {
         if self.memories.get(id).is_none_or(|m| m.caps > 0 || m.parent.is_none()) {
-            return;
+            return Revoked::Done;
         }
-        self.reclaim_charged(machine, id);
+        if self.reclaim_charged(machine, id, &mut PreemptionPoints::new()) == Revoked::Preempted {
+            self.doom_memory(id);
+            return Revoked::Preempted;
+        }
         self.free_memory_if_unused(id);
+        Revoked::Done
     }
 
     /// Destroys every object charged to Memory object `id`, as `reclaim_memory` says; the
     /// Memory object itself stays (for a revoke of its capability). Linear in the kernel's
     /// tables: one pass over the threads, one over the capability spaces, one over every
-    /// capability slot.
-    fn reclaim_charged<M: Machine>(&mut self, machine: &mut M, id: MemoryId) {
+    /// capability slot. Each thread or space destroyed and each capability deleted is a step
+    /// of `points`; stopped part way, the same call made again goes on from what is left.
+    fn reclaim_charged<M: Machine>(
+        &mut self,
+        machine: &mut M,
+        id: MemoryId,
+        points: &mut PreemptionPoints,
+    ) -> Revoked {
         let charged_to_it = Some(id);
         for index in 0..MAX_THREADS as u16 {
             let Some(thread) = self.threads.handle_at(index) else { continue };
@@ -438,6 +471,9 @@ impl Kernel {
                     self.report(machine, thread, format_args!("destroyed: its Memory was reclaimed"));
                 }
                 self.destroy(machine, thread);
+                if points.stop_after_step(machine) {
+                    return Revoked::Preempted;
+                }
             }
         }
         let mut cspaces = [None; MAX_CSPACES];
@@ -447,6 +483,9 @@ impl Kernel {
         for cspace in cspaces.into_iter().flatten() {
             if self.caps.space(cspace).is_some_and(|c| c.memory == charged_to_it) {
                 self.destroy_cspace(machine, cspace);
+                if points.stop_after_step(machine) {
+                    return Revoked::Preempted;
+                }
             }
         }
         // Every capability to what else it paid for goes; each object goes with its last
@@ -456,9 +495,13 @@ impl Kernel {
                 let at = SlotRef { cspace, slot };
                 if self.caps.get(at).is_ok_and(|cap| self.paid_by(cap.object, id)) {
                     let _ = self.delete_cap(machine, at);
+                    if points.stop_after_step(machine) {
+                        return Revoked::Preempted;
+                    }
                 }
             }
         }
+        Revoked::Done
     }
 
     /// Whether `object` is an endpoint, notification, address space, Frame or child Memory
@@ -474,17 +517,24 @@ impl Kernel {
         }
     }
 
-    /// Deletes every capability, in any space, whose object `names_it` picks.
+    /// Deletes every capability, in any space, whose object `names_it` picks: one pass over
+    /// every slot (a deletion empties slots, never fills one).
     pub(super) fn delete_all_naming<M: Machine>(
         &mut self,
         machine: &mut M,
         names_it: impl Fn(Object) -> bool,
     ) {
-        loop {
-            let Some(at) = self.caps.all().find(|&(_, c)| names_it(c.object)).map(|(at, _)| at) else {
-                break;
-            };
-            let _ = self.delete_cap(machine, at);
+        let mut cspaces = [None; MAX_CSPACES];
+        for (slot, (cspace, _)) in cspaces.iter_mut().zip(self.caps.spaces()) {
+            *slot = Some(cspace);
+        }
+        for cspace in cspaces.into_iter().flatten() {
+            for slot in (0..CSPACE_SLOTS).filter_map(|n| Slot::new(n).ok()) {
+                let at = SlotRef { cspace, slot };
+                if self.caps.get(at).is_ok_and(|cap| names_it(cap.object)) {
+                    let _ = self.delete_cap(machine, at);
+                }
+            }
         }
     }
 
@@ -759,8 +809,10 @@ impl Kernel {
             if (m.used, m.charges) != charged[id.index()] {
                 return Err("Memory accounting is unbalanced");
             }
-            // The boot Memory object is never reclaimed: what it paid for lives on its own.
-            if m.caps == 0 && m.parent.is_some() && reclaimable[id.index()] {
+            // The boot Memory object is never reclaimed: what it paid for lives on its own. A
+            // reclamation that stopped for an interrupt keeps its Memory object doomed.
+            let doomed = self.doomed_memories[..self.doomed_memory_count].contains(&Some(id));
+            if m.caps == 0 && m.parent.is_some() && reclaimable[id.index()] && !doomed {
                 return Err("an object charged to a Memory object with no capability was not reclaimed");
             }
         }

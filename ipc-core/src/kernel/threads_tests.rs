@@ -386,6 +386,70 @@ fn a_preempted_revoke_finishes_when_made_again() {
     assert_eq!(call(&mut kernel, &mut mock, identify(20)), Err(Error::EmptySlot));
 }
 
+/// Reclaiming a Memory object stops at a preemption point when an interrupt waits, and goes
+/// on from what is left: made again when a revoke of its capability stopped, at the end of
+/// the next entry when its last capability's deletion did.
+#[test]
+fn a_preempted_memory_reclaim_goes_on_from_what_is_left() {
+    let (mut kernel, mut mock, parent) = parent();
+    let (child_memory, endpoints) = (8, 20..100);
+    let made = Syscall::Create {
+        memory: slot(MEMORY),
+        kind: ObjectKind::Memory,
+        dest: slot(child_memory).into(),
+        budget: 80 * crate::abi::ENDPOINT_COST,
+    };
+    call(&mut kernel, &mut mock, made).unwrap();
+    let before = (kernel.stats(), used(&mut kernel, &mut mock));
+    let fill = |kernel: &mut Kernel, mock: &mut Mock| {
+        for dest in endpoints.clone() {
+            let made = Syscall::Create {
+                memory: slot(child_memory),
+                kind: ObjectKind::Endpoint,
+                dest: slot(dest).into(),
+                budget: 0,
+            };
+            assert_eq!(call(kernel, mock, made), Ok(0));
+        }
+        assert_eq!(kernel.stats().endpoints, before.0.endpoints + 80);
+    };
+
+    fill(&mut kernel, &mut mock);
+    let revoke = Syscall::CapRevoke { slot: slot(child_memory).into() };
+    mock.interrupt_after = Some(0);
+    for round in 1..=2 {
+        mock.call(&mut kernel, revoke);
+        kernel.check_invariants().unwrap();
+        assert_eq!(mock.restarted, vec![parent; round], "stopped at a preemption point, to be made again");
+        assert_eq!(
+            kernel.stats().endpoints,
+            before.0.endpoints + 80 - 32 * round as u64,
+            "one batch a round"
+        );
+    }
+    mock.interrupt_after = None;
+    assert_eq!(call(&mut kernel, &mut mock, revoke), Ok(0), "made again, it finishes");
+    assert_eq!((kernel.stats(), used(&mut kernel, &mut mock)), before);
+
+    fill(&mut kernel, &mut mock);
+    mock.interrupt_after = Some(0);
+    let delete = Syscall::CapDelete { slot: slot(child_memory).into() };
+    assert_eq!(call(&mut kernel, &mut mock, delete), Ok(0), "the deletion itself is done");
+    assert_eq!(
+        kernel.stats().endpoints,
+        before.0.endpoints + 80 - 32,
+        "the reclamation stopped after a batch"
+    );
+    mock.interrupt_after = None;
+    // The next entry reads what was used before it settles: the figure after is the next's.
+    assert_eq!(used(&mut kernel, &mut mock), before.1, "reclaimed, the child is not yet refunded");
+    let stats = kernel.stats();
+    assert_eq!(stats.endpoints, before.0.endpoints, "the next entry finished it");
+    assert_eq!(stats.memories, before.0.memories - 1, "and freed the Memory object");
+    let refunded = before.1 - crate::abi::MEMORY_COST - 80 * crate::abi::ENDPOINT_COST;
+    assert_eq!(used(&mut kernel, &mut mock), refunded);
+}
+
 /// Issue 18: a child Memory object's last capability takes along everything it paid for,
 /// however the objects hold each other: a configured, never-started thread whose only
 /// capability is in its own capability space, which holds every capability to what the
