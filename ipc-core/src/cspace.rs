@@ -18,7 +18,7 @@ use crate::pages::{FrameId, Mapping, SpaceId};
 use crate::thread::ThreadId;
 
 /// How many capability spaces can exist at once.
-pub const MAX_CSPACES: usize = 64;
+pub const MAX_CSPACES: usize = 128;
 const SLOTS: usize = CSPACE_SLOTS as usize;
 
 /// Names a capability space.

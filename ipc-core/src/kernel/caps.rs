@@ -493,7 +493,7 @@ impl Kernel {
         for cspace in cspaces.into_iter().flatten() {
             for slot in (0..CSPACE_SLOTS).filter_map(|n| Slot::new(n).ok()) {
                 let at = SlotRef { cspace, slot };
-                if self.caps.get(at).is_ok_and(|cap| self.paid_by(cap.object, id)) {
+                if self.caps.get_ref(at).is_some_and(|cap| self.paid_by(cap.object, id)) {
                     let _ = self.delete_cap(machine, at);
                     if points.stop_after_step(machine) {
                         return Revoked::Preempted;
@@ -531,7 +531,7 @@ impl Kernel {
         for cspace in cspaces.into_iter().flatten() {
             for slot in (0..CSPACE_SLOTS).filter_map(|n| Slot::new(n).ok()) {
                 let at = SlotRef { cspace, slot };
-                if self.caps.get(at).is_ok_and(|cap| names_it(cap.object)) {
+                if self.caps.get_ref(at).is_some_and(|cap| names_it(cap.object)) {
                     let _ = self.delete_cap(machine, at);
                 }
             }

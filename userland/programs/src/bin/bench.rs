@@ -130,23 +130,23 @@ fn system_figures(overhead: u64, counter: Slot, looked_up: Slot) -> Result<[Summ
 /// The label that ends a `bench_server`.
 const STOP: u64 = 0xdead;
 /// A spare slot for the capability the transfer benchmark sends.
-const SPARE: u64 = 40;
+const SPARE: u64 = 20;
 /// The Frame the map benchmark maps and unmaps, and where.
-const MAP_FRAME: u64 = 41;
+const MAP_FRAME: u64 = 21;
 const MAP_ADDR: u64 = 0x30_0000_0000;
 /// The ring's frames (slots `RING_FIRST ..`), and where the ring is mapped here.
 const RING_FIRST: u64 = 50;
 const RING_ADDR: u64 = 0x10_0000_0000;
 /// The revoke benchmark's endpoint and capability spaces (slots `REVOKE_FIRST ..`), and the
-/// numbers of copies it revokes. (10,000 copies need more capability spaces than the kernel's
-/// table holds; 4,000 is the most that leaves room for this scenario's processes.)
-const REVOKE_FIRST: u64 = 70;
-const REVOKE_COPIES: [u64; 2] = [1_000, 4_000];
+/// numbers of copies it revokes. It runs before the ring is made, so 10,000 copies find the
+/// 79 capability spaces they need in slots 31 to 109.
+const REVOKE_FIRST: u64 = 30;
+const REVOKE_COPIES: [u64; 2] = [1_000, 10_000];
 
 /// The Frame the fault benchmark maps wherever `bench_fault_child` faults, and where the
 /// child's address-space capability lands.
-const FAULT_FRAME: u64 = 42;
-const CHILD_SPACE: u64 = 43;
+const FAULT_FRAME: u64 = 22;
+const CHILD_SPACE: u64 = 23;
 /// The label of `bench_fault_child`'s results.
 const FAULT_RESULTS: u64 = 0xf417;
 
@@ -172,7 +172,7 @@ fn fault_round_trip(endpoint: Slot, memory: Slot) -> Option<Summary> {
 }
 
 /// The notification the AST benchmark signals itself through, in this process's slots.
-const AST_NOTIFICATION: u64 = 44;
+const AST_NOTIFICATION: u64 = 24;
 /// The stack the handler stub runs on (it pushes nothing; the kernel needs a user address).
 const AST_STACK_TOP: u64 = 0x7fff_ffff_0000;
 
